@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Everything the appliance and its tests need on a Debian 12 machine, as
+# root: packages, 2 MiB hugepages, a hugetlbfs mount, the meson build.
+# Safe to run again: each step checks before it acts.
+#
+#   scripts/setup.sh [BUILD_DIR [MESON_OPTIONS...]]
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${1:-build}
+shift || true
+
+PACKAGES=(dpdk dpdk-dev libdpdk-dev meson ninja-build pkg-config gcc clang
+	libclang-rt-14-dev liblwip-dev libconfig-dev libcunit1-dev
+	iproute2 iputils-ping netcat-openbsd curl socat python3 util-linux)
+HUGEPAGES=${ION_HUGEPAGES:-1024}   # 2 MiB each
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+if [ "$(id -u)" -ne 0 ]; then
+	say "run as root: packages, hugepages and mounts need it"
+	exit 1
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	say "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+nr=/proc/sys/vm/nr_hugepages
+if [ "$(cat $nr)" -lt "$HUGEPAGES" ]; then
+	say "reserving $HUGEPAGES hugepages of 2 MiB"
+	echo "$HUGEPAGES" > $nr
+	if [ "$(cat $nr)" -lt "$HUGEPAGES" ]; then
+		say "only $(cat $nr) hugepages could be reserved (memory fragmented?)"
+	fi
+fi
+
+if ! mountpoint -q /dev/hugepages || \
+	[ "$(stat -f -c %T /dev/hugepages)" != hugetlbfs ]; then
+	say "mounting hugetlbfs on /dev/hugepages"
+	mkdir -p /dev/hugepages
+	mount -t hugetlbfs nodev /dev/hugepages
+fi
+
+cd "$top"
+if [ ! -f "$build/build.ninja" ]; then
+	say "configuring $build"
+	meson setup "$build" "$@" >/dev/null
+elif [ $# -gt 0 ]; then
+	meson configure "$build" "$@" >/dev/null
+fi
+say "building $build"
+ninja -C "$build" >/dev/null
