@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The fiber kinds of this release and the fault handling around them.
+ *   rxonly:  like testpmd's rxonly, reads and counts frames.
+ *   reflect: like testpmd's macswap, sends each frame back with the MAC
+ *            addresses swapped.  When its tx ring is full it leaves the
+ *            rest in its rx ring: back-pressure, not loss.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ether.h>
+#include <rte_log.h>
+
+#include "fiber.h"
+
+RTE_LOG_REGISTER_SUFFIX(fiber_logtype, fiber, INFO);
+#define FIBER_LOG(level, ...)                                                  \
+	rte_log(RTE_LOG_##level, fiber_logtype, "fiber: " __VA_ARGS__)
+
+#define STAT_ADD(f, field, n)                                                  \
+	/* relaxed: own counter, a stats reader needs only no tearing */       \
+	__atomic_store_n(&(f)->st.field, (f)->st.field + (n), __ATOMIC_RELAXED)
+
+/* The fiber's consumer end of its rx ring, opened on first touch. */
+static struct ion_cons *
+rx_end(struct fiber *f)
+{
+	if (!f->rx_open) {
+		if (ion_cspace_open_cons(&f->cs, f->rx_ch, &f->rx) < 0)
+			return NULL;
+		f->rx_open = true;
+	}
+	return &f->rx;
+}
+
+static struct ion_prod *
+tx_end(struct fiber *f)
+{
+	if (!f->tx_open) {
+		if (ion_cspace_open_prod(&f->cs, f->tx_ch, &f->tx) < 0)
+			return NULL;
+		f->tx_open = true;
+	}
+	return &f->tx;
+}
+
+static int
+step_rxonly(struct fiber *f)
+{
+	struct ion_cons *rx = rx_end(f);
+	uint32_t n;
+
+	if (rx == NULL)
+		return -EACCES;
+	n = ion_cons_peek(rx, f->burst);
+	if (n == 0)
+		return 0;
+	ion_cons_release(rx, n);
+	STAT_ADD(f, frames, n);
+	return (int)n;
+}
+
+static int
+step_reflect(struct fiber *f)
+{
+	struct ion_cons *rx = rx_end(f);
+	struct ion_prod *tx;
+	uint32_t i, n;
+
+	if (rx == NULL)
+		return -EACCES;
+	n = ion_cons_peek(rx, f->burst);
+	if (n == 0)
+		return 0;
+	tx = tx_end(f);
+	if (tx == NULL)
+		return -EACCES;
+	n = ion_prod_reserve(tx, n);
+	for (i = 0; i < n; i++) {
+		const struct ion_slot *in = ion_cons_slot(rx, i);
+		struct ion_slot *out = ion_prod_slot(tx, i);
+		struct rte_ether_hdr *eh = (struct rte_ether_hdr *)out->data;
+		uint32_t len = in->len;
+
+		if (len > ion_ring_slot_size(tx->ring))
+			len = ion_ring_slot_size(tx->ring);
+		memcpy(out->data, in->data, len);
+		out->len = len;
+		out->tag = in->tag;
+		if (len >= sizeof(*eh)) {
+			struct rte_ether_addr a = eh->dst_addr;
+
+			eh->dst_addr = eh->src_addr;
+			eh->src_addr = a;
+		}
+	}
+	ion_prod_commit(tx, n);
+	ion_cons_release(rx, n);
+	STAT_ADD(f, frames, n);
+	STAT_ADD(f, sent, n);
+	return (int)n;
+}
+
+int
+fiber_init(struct fiber *f, const struct cfg_fiber *fc,
+	   struct ion_ring *(*ring_of)(void *arg, uint32_t channel), void *arg,
+	   uint16_t burst)
+{
+	unsigned int i;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", fc->name);
+	f->kind = fc->kind;
+	f->lcore = fc->lcore;
+	f->rx_ch = fc->rx;
+	f->tx_ch = fc->tx;
+	f->burst = burst;
+	f->step = fc->kind == CFG_FIBER_REFLECT ? step_reflect : step_rxonly;
+	ion_cspace_init(&f->cs);
+	for (i = 0; i < fc->n_grants; i++) {
+		struct ion_ring *r = ring_of(arg, fc->grants[i].channel);
+
+		if (r == NULL)
+			return -ENOENT;
+		rc = ion_cspace_grant(&f->cs, r, fc->grants[i].perms);
+		if (rc < 0)
+			return rc;
+	}
+	f->state = FIBER_READY;
+	return 0;
+}
+
+int
+fiber_run(struct fiber *f)
+{
+	int rc;
+
+	if (fiber_state_get(f) != FIBER_READY)
+		return 0;
+	rc = f->step(f);
+	STAT_ADD(f, steps, 1);
+	if (rc >= 0)
+		return rc;
+	if (rc == -EACCES) {
+		const struct ion_cap *held;
+
+		f->fault = f->cs.fault;
+		held = ion_cspace_lookup(&f->cs, f->fault.channel);
+		FIBER_LOG(ERR,
+			  "%s KILLED: capability fault on channel 0x%04x "
+			  "(needs %s, holds \"%s\")\n",
+			  f->name, f->fault.channel,
+			  f->fault.perm == ION_PERM_WRITE ? "WRITE" : "READ",
+			  ion_perm_str(held != NULL ? held->perms : 0));
+	} else {
+		FIBER_LOG(ERR, "%s KILLED: step failed: %s\n", f->name,
+			  strerror(-rc));
+	}
+	fiber_kill(f);
+	return 0;
+}
+
+void
+fiber_kill(struct fiber *f)
+{
+	/* release: the fault record above is visible with the state */
+	__atomic_store_n(&f->state, FIBER_KILLED, __ATOMIC_RELEASE);
+}
+
+void
+fiber_fini(struct fiber *f)
+{
+	if (f->rx_open)
+		ion_cons_close(&f->rx);
+	if (f->tx_open)
+		ion_prod_close(&f->tx);
+	f->rx_open = f->tx_open = false;
+}
+
+uint32_t
+fiber_backlog(const struct fiber *f)
+{
+	struct ion_ring_stats st;
+	const struct ion_cap *cap = ion_cspace_lookup(&f->cs, f->rx_ch);
+
+	if (cap == NULL)
+		return 0;
+	ion_ring_stats(cap->ring, &st);
+	return st.used;
+}
+
+const char *
+fiber_state_str(enum fiber_state s)
+{
+	switch (s) {
+	case FIBER_READY:
+		return "RUNNING";
+	case FIBER_KILLED:
+		return "KILLED";
+	case FIBER_DONE:
+		return "DONE";
+	}
+	return "?";
+}
+
+const char *
+fiber_kind_str(enum cfg_fiber_kind k)
+{
+	return k == CFG_FIBER_REFLECT ? "reflect" : "rxonly";
+}
+
+void
+fiber_stats_get(const struct fiber *f, struct fiber_stats *st)
+{
+	/* relaxed: statistics only */
+	st->frames = __atomic_load_n(&f->st.frames, __ATOMIC_RELAXED);
+	st->sent = __atomic_load_n(&f->st.sent, __ATOMIC_RELAXED);
+	st->steps = __atomic_load_n(&f->st.steps, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Fibers: units of work pinned to worker lcores, run round-robin.  A fiber
+ * yields by returning from its step.  It reaches rings only through its
+ * CSpace; a capability fault kills it (never scheduled again, state KILLED
+ * with the channel and permission it lacked), and the rest keeps running.
+ */
+#ifndef IONSWITCHD_FIBER_H
+#define IONSWITCHD_FIBER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ion_ring.h>
+
+#include "config.h"
+
+enum fiber_state {
+	FIBER_READY,   /**< runs when its lcore gets to it */
+	FIBER_KILLED,  /**< capability fault or killed by the operator */
+	FIBER_DONE,    /**< drained at shutdown */
+};
+
+struct fiber;
+
+/**
+ * One step: handle at most one burst, return the frames handled (0: no
+ * work), or a negative errno; -EACCES (a capability fault) kills the fiber.
+ */
+typedef int (*fiber_step_fn)(struct fiber *f);
+
+struct fiber_stats {
+	uint64_t frames;  /**< frames read from its rx ring */
+	uint64_t sent;    /**< frames written to its tx ring */
+	uint64_t steps;
+};
+
+struct fiber {
+	char name[CFG_NAME_LEN];
+	enum cfg_fiber_kind kind;
+	unsigned int lcore;
+	fiber_step_fn step;
+	uint16_t burst;
+	uint32_t rx_ch, tx_ch;
+	struct ion_cspace cs;
+	struct ion_cons rx;
+	struct ion_prod tx;
+	bool rx_open, tx_open;
+	uint32_t state;               /**< enum fiber_state, atomic */
+	struct ion_cap_fault fault;   /**< what it lacked, when KILLED */
+	struct fiber_stats st;        /**< written by its lcore only */
+};
+
+/**
+ * Set up @p f from @p fc: its CSpace from the grants (rings[] maps a
+ * channel id to its ring, NULL when unknown).  Opens nothing yet: a fiber
+ * opens an end the first time it touches it.
+ */
+int fiber_init(struct fiber *f, const struct cfg_fiber *fc,
+	       struct ion_ring *(*ring_of)(void *arg, uint32_t channel),
+	       void *arg, uint16_t burst);
+
+/** Run one step; on a fault mark the fiber KILLED.  @return frames or 0. */
+int fiber_run(struct fiber *f);
+
+/**
+ * Kill @p f on behalf of the operator or a fault.  Safe from any thread:
+ * the fiber's lcore sees the state before its next step.
+ */
+void fiber_kill(struct fiber *f);
+
+/** Release the endpoints a fiber holds (its lcore must be stopped). */
+void fiber_fini(struct fiber *f);
+
+/** Frames waiting in the fiber's rx ring (0 if it has none open). */
+uint32_t fiber_backlog(const struct fiber *f);
+
+static inline enum fiber_state
+fiber_state_get(const struct fiber *f)
+{
+	/* acquire: a KILLED state is seen with the fault record written before */
+	return (enum fiber_state)__atomic_load_n(&f->state, __ATOMIC_ACQUIRE);
+}
+
+const char *fiber_state_str(enum fiber_state s);
+const char *fiber_kind_str(enum cfg_fiber_kind k);
+
+/** Snapshot of a fiber's counters, from any thread. */
+void fiber_stats_get(const struct fiber *f, struct fiber_stats *st);
+
+#endif /* IONSWITCHD_FIBER_H */

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The daemon's wiring: one struct that owns the port, the rings, the
+ * NetSwitch and the fibers, shared by the lcores, the stats printer and
+ * the telemetry callbacks.
+ */
+#ifndef IONSWITCHD_H
+#define IONSWITCHD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_log.h>
+
+#include <ion_ring.h>
+#include <netswitch.h>
+
+#include "config.h"
+#include "fiber.h"
+
+struct rte_mempool;
+
+/** Run state, moved forward only by the main lcore. */
+enum run_state {
+	RUN_STARTING,
+	RUN_RUNNING,
+	RUN_DRAINING, /**< RX stopped; fibers empty their rings */
+	RUN_STOPPING, /**< fibers done; NetSwitch flushes TX and exits */
+	RUN_STOPPED,
+};
+
+enum lcore_role { ROLE_NONE, ROLE_MAIN, ROLE_NETSWITCH, ROLE_WORKER };
+
+/** Busy/idle accounting of one lcore, written only by that lcore. */
+struct lcore_stats {
+	uint64_t busy_cycles;
+	uint64_t idle_cycles;
+	uint64_t sleeps;
+	uint64_t loops;
+};
+
+struct lcore_ctx {
+	enum lcore_role role;
+	unsigned int n_fibers;
+	struct fiber *fibers[CFG_MAX_FIBERS];
+	uint32_t done; /**< atomic: worker finished draining */
+	struct lcore_stats st __attribute__((aligned(64)));
+};
+
+struct ionswitchd {
+	struct cfg cfg;
+	uint32_t run;                 /**< enum run_state, atomic */
+
+	uint16_t port_id;
+	char port_name[64];
+	struct rte_mempool *pool;
+
+	unsigned int n_rings;
+	struct ion_ring *rings[CFG_MAX_CHANNELS];
+	uint32_t ring_ch[CFG_MAX_CHANNELS];
+
+	struct ion_cspace ns_cs;      /**< the NetSwitch's capabilities */
+	struct netswitch *ns;
+
+	unsigned int n_fibers;
+	struct fiber fibers[CFG_MAX_FIBERS];
+
+	struct lcore_ctx lcores[CFG_MAX_LCORES];
+	uint64_t start_tsc;
+	uint64_t prev_tsc, prev_rx, prev_tx; /**< for the stats' rates */
+};
+
+extern int ionswitchd_logtype;
+#define DLOG(level, ...)                                                       \
+	rte_log(RTE_LOG_##level, ionswitchd_logtype, "ionswitchd: " __VA_ARGS__)
+
+static inline enum run_state
+run_state_get(const struct ionswitchd *d)
+{
+	/* acquire: pairs with run_state_set(); orders the phases */
+	return (enum run_state)__atomic_load_n(&d->run, __ATOMIC_ACQUIRE);
+}
+
+static inline void
+run_state_set(struct ionswitchd *d, enum run_state s)
+{
+	__atomic_store_n(&d->run, s, __ATOMIC_RELEASE);
+}
+
+/* lcore.c */
+int lcore_main(void *arg);
+/* port.c */
+int port_setup(struct ionswitchd *d);
+void port_close(struct ionswitchd *d);
+/* stats.c */
+void stats_print(struct ionswitchd *d, bool totals);
+int stats_telemetry_register(struct ionswitchd *d);
+/* main.c */
+struct ion_ring *ionswitchd_ring(void *d, uint32_t channel);
+
+#endif /* IONSWITCHD_H */

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The one ethdev port: found by the name in its devargs, one queue each way. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include "ionswitchd.h"
+
+#define POOL_CACHE 256
+
+/* The ethdev name is the devargs up to the first comma. */
+static int
+find_port(struct ionswitchd *d)
+{
+	char name[sizeof(d->port_name)];
+	size_t n = strcspn(d->cfg.devargs, ",");
+	uint16_t pid;
+
+	if (rte_eth_dev_count_avail() == 0) {
+		DLOG(ERR, "no ethdev port: check port.devargs (%s)\n",
+			d->cfg.devargs);
+		return -ENODEV;
+	}
+	if (n > 0 && n < sizeof(name)) {
+		memcpy(name, d->cfg.devargs, n);
+		name[n] = '\0';
+		if (rte_eth_dev_get_port_by_name(name, &pid) == 0) {
+			d->port_id = pid;
+			snprintf(d->port_name, sizeof(d->port_name), "%s", name);
+			return 0;
+		}
+	}
+	/* devargs came from the command line: take the first port */
+	RTE_ETH_FOREACH_DEV(pid)
+	{
+		d->port_id = pid;
+		rte_eth_dev_get_name_by_port(pid, d->port_name);
+		return 0;
+	}
+	return -ENODEV;
+}
+
+int
+port_setup(struct ionswitchd *d)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t rxd = d->cfg.rx_desc, txd = d->cfg.tx_desc;
+	int socket, rc;
+
+	rc = find_port(d);
+	if (rc < 0)
+		return rc;
+	socket = rte_eth_dev_socket_id(d->port_id);
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	d->pool = rte_pktmbuf_pool_create("ionswitchd_mbufs", d->cfg.mbufs,
+					  POOL_CACHE, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	if (d->pool == NULL) {
+		DLOG(ERR, "mbuf pool of %u: %s\n", d->cfg.mbufs,
+			rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	rc = rte_eth_dev_info_get(d->port_id, &info);
+	if (rc < 0)
+		return rc;
+	memset(&conf, 0, sizeof(conf));
+	rc = rte_eth_dev_configure(d->port_id, 1, 1, &conf);
+	if (rc == 0)
+		rc = rte_eth_dev_adjust_nb_rx_tx_desc(d->port_id, &rxd, &txd);
+	if (rc == 0)
+		rc = rte_eth_rx_queue_setup(d->port_id, 0, rxd, socket, NULL,
+					    d->pool);
+	if (rc == 0)
+		rc = rte_eth_tx_queue_setup(d->port_id, 0, txd, socket, NULL);
+	if (rc == 0)
+		rc = rte_eth_dev_start(d->port_id);
+	if (rc < 0) {
+		DLOG(ERR, "port %u (%s): setup failed: %s\n",
+			d->port_id, d->port_name, rte_strerror(-rc));
+		return rc;
+	}
+	if (d->cfg.promiscuous && rte_eth_promiscuous_enable(d->port_id) < 0)
+		DLOG(WARNING, "port %u (%s): no promiscuous mode\n",
+			d->port_id, d->port_name);
+	DLOG(INFO, "port %u (%s, driver %s): %u RX / %u TX descriptors\n",
+		d->port_id, d->port_name, info.driver_name, rxd, txd);
+	return 0;
+}
+
+void
+port_close(struct ionswitchd *d)
+{
+	if (d->pool == NULL)
+		return;
+	rte_eth_dev_stop(d->port_id);
+	rte_eth_dev_close(d->port_id);
+	rte_mempool_free(d->pool);
+	d->pool = NULL;
+}

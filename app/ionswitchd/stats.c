@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The figures of the running daemon: a testpmd-style block on stdout every
+ * stats period (and the totals at exit), and the same figures through DPDK
+ * telemetry under /ion/ (dpdk-telemetry.py).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_telemetry.h>
+
+#include "ionswitchd.h"
+
+/* Telemetry callbacks take no argument: the daemon's wiring is here. */
+static struct ionswitchd *tel_daemon;
+
+/* Frames the NetSwitch dropped for a full or too-small ring @p ch. */
+static uint64_t
+ring_drops(const struct netswitch_stats *ns, uint32_t ch)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < ns->n_routes; i++)
+		if (ns->route[i].channel == ch)
+			n += ns->route[i].full + ns->route[i].oversize;
+	return n;
+}
+
+static const char *
+role_str(enum lcore_role r)
+{
+	static const char *const names[] = {"-", "main", "netswitch",
+					    "worker"};
+
+	return names[r];
+}
+
+static unsigned int
+pct(uint64_t part, uint64_t whole)
+{
+	return whole == 0 ? 0 : (unsigned int)(part * 100 / whole);
+}
+
+void
+stats_print(struct ionswitchd *d, bool totals)
+{
+	static const char rule[] = "  ######################################"
+				   "######################################\n";
+	struct rte_eth_stats ps;
+	struct netswitch_stats ns;
+	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+	double dt = (double)(now - d->prev_tsc) / (double)hz;
+	unsigned int i, l;
+
+	memset(&ps, 0, sizeof(ps));
+	rte_eth_stats_get(d->port_id, &ps);
+	netswitch_stats_get(d->ns, &ns);
+
+	printf("\n%s  %s after %.1f s\n", rule,
+	       totals ? "ionswitchd totals" : "ionswitchd statistics",
+	       (double)(now - d->start_tsc) / (double)hz);
+	printf("  Port %u (%s)\n", d->port_id, d->port_name);
+	printf("    RX-packets: %-12" PRIu64 " RX-missed: %-10" PRIu64
+	       " RX-errors: %-8" PRIu64 " RX-nombuf: %" PRIu64 "\n",
+	       ps.ipackets, ps.imissed, ps.ierrors, ps.rx_nombuf);
+	printf("    TX-packets: %-12" PRIu64 " TX-errors: %" PRIu64 "\n",
+	       ps.opackets, ps.oerrors);
+	if (!totals && dt > 0)
+		printf("    RX-pps: %-16.0f TX-pps: %.0f\n",
+		       (double)(ps.ipackets - d->prev_rx) / dt,
+		       (double)(ps.opackets - d->prev_tx) / dt);
+	d->prev_rx = ps.ipackets;
+	d->prev_tx = ps.opackets;
+	d->prev_tsc = now;
+
+	printf("  NetSwitch: rx %" PRIu64 "  runt %" PRIu64 "  unknown %" PRIu64
+	       "  tx %" PRIu64 "  tx-retry %" PRIu64 "  tx-nombuf %" PRIu64
+	       "  tx-pending %u\n",
+	       ns.rx, ns.runt, ns.unknown, ns.tx, ns.tx_retry, ns.tx_nombuf,
+	       ns.tx_pending);
+	printf("    %-9s %-8s %12s %12s %10s %10s\n", "ethertype", "ring", "rx",
+	       "delivered", "full", "oversize");
+	for (i = 0; i < ns.n_routes; i++)
+		printf("    0x%04x    0x%04x   %12" PRIu64 " %12" PRIu64
+		       " %10" PRIu64 " %10" PRIu64 "\n",
+		       ns.route[i].ethertype, ns.route[i].channel,
+		       ns.route[i].rx, ns.route[i].delivered, ns.route[i].full,
+		       ns.route[i].oversize);
+
+	printf("  Rings\n    %-8s %-10s %12s %12s %10s %9s %8s %8s\n", "channel",
+	       "name", "enqueued", "dequeued", "dropped", "used", "full",
+	       "empty");
+	for (i = 0; i < d->n_rings; i++) {
+		struct ion_ring_stats rs;
+		const struct cfg_channel *cc = cfg_channel(&d->cfg, d->ring_ch[i]);
+
+		ion_ring_stats(d->rings[i], &rs);
+		printf("    0x%04x   %-10s %12" PRIu64 " %12" PRIu64 " %10" PRIu64
+		       " %4u/%-4u %8" PRIu64 " %8" PRIu64 "\n",
+		       d->ring_ch[i], cc != NULL ? cc->name : "",
+		       rs.enqueued, rs.dequeued, ring_drops(&ns, d->ring_ch[i]),
+		       rs.used, rs.capacity, rs.full, rs.empty);
+	}
+
+	printf("  Fibers\n    %-12s %-8s %5s %-8s %12s %12s  %s\n", "name", "kind",
+	       "lcore", "state", "frames", "sent", "fault");
+	for (i = 0; i < d->n_fibers; i++) {
+		const struct fiber *f = &d->fibers[i];
+		enum fiber_state s = fiber_state_get(f);
+		struct fiber_stats fs;
+		char fault[64] = "";
+
+		fiber_stats_get(f, &fs);
+		if (s == FIBER_KILLED && f->fault.count != 0)
+			snprintf(fault, sizeof(fault), "0x%04x needs %s",
+				 f->fault.channel, ion_perm_str(f->fault.perm));
+		printf("    %-12s %-8s %5u %-8s %12" PRIu64 " %12" PRIu64
+		       "  %s\n",
+		       f->name, fiber_kind_str(f->kind), f->lcore,
+		       fiber_state_str(s), fs.frames, fs.sent, fault);
+	}
+
+	printf("  Lcores\n    %5s %-10s %6s %6s %10s\n", "lcore", "role", "busy",
+	       "idle", "sleeps");
+	RTE_LCORE_FOREACH(l)
+	{
+		const struct lcore_ctx *lc = &d->lcores[l];
+		uint64_t busy, idle;
+
+		if (lc->role == ROLE_MAIN || lc->role == ROLE_NONE)
+			continue;
+		/* relaxed: statistics only */
+		busy = __atomic_load_n(&lc->st.busy_cycles, __ATOMIC_RELAXED);
+		idle = __atomic_load_n(&lc->st.idle_cycles, __ATOMIC_RELAXED);
+		printf("    %5u %-10s %5u%% %5u%% %10" PRIu64 "\n", l,
+		       role_str(lc->role), pct(busy, busy + idle),
+		       pct(idle, busy + idle),
+		       __atomic_load_n(&lc->st.sleeps, __ATOMIC_RELAXED));
+	}
+	printf("%s", rule);
+	fflush(stdout);
+}
+
+/* ---- telemetry ---- */
+
+static int
+tel_port(const char *cmd, const char *params, struct rte_tel_data *t)
+{
+	struct ionswitchd *d = tel_daemon;
+	struct netswitch_stats ns;
+	struct rte_eth_stats ps;
+
+	(void)cmd;
+	(void)params;
+	memset(&ps, 0, sizeof(ps));
+	rte_eth_stats_get(d->port_id, &ps);
+	netswitch_stats_get(d->ns, &ns);
+	rte_tel_data_start_dict(t);
+	rte_tel_data_add_dict_int(t, "port_id", d->port_id);
+	rte_tel_data_add_dict_string(t, "name", d->port_name);
+	rte_tel_data_add_dict_u64(t, "rx_packets", ps.ipackets);
+	rte_tel_data_add_dict_u64(t, "tx_packets", ps.opackets);
+	rte_tel_data_add_dict_u64(t, "rx_missed", ps.imissed);
+	rte_tel_data_add_dict_u64(t, "rx_nombuf", ps.rx_nombuf);
+	rte_tel_data_add_dict_u64(t, "ns_rx", ns.rx);
+	rte_tel_data_add_dict_u64(t, "ns_runt", ns.runt);
+	rte_tel_data_add_dict_u64(t, "ns_unknown", ns.unknown);
+	rte_tel_data_add_dict_u64(t, "ns_tx", ns.tx);
+	rte_tel_data_add_dict_u64(t, "ns_tx_retry", ns.tx_retry);
+	rte_tel_data_add_dict_u64(t, "ns_tx_pending", ns.tx_pending);
+	return 0;
+}
+
+static int
+tel_routes(const char *cmd, const char *params, struct rte_tel_data *t)
+{
+	struct netswitch_stats ns;
+	unsigned int i;
+
+	(void)cmd;
+	(void)params;
+	netswitch_stats_get(tel_daemon->ns, &ns);
+	rte_tel_data_start_dict(t);
+	for (i = 0; i < ns.n_routes; i++) {
+		struct rte_tel_data *r = rte_tel_data_alloc();
+		char key[16];
+
+		if (r == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(r);
+		rte_tel_data_add_dict_int(r, "channel", (int)ns.route[i].channel);
+		rte_tel_data_add_dict_u64(r, "rx", ns.route[i].rx);
+		rte_tel_data_add_dict_u64(r, "delivered", ns.route[i].delivered);
+		rte_tel_data_add_dict_u64(r, "full", ns.route[i].full);
+		rte_tel_data_add_dict_u64(r, "oversize", ns.route[i].oversize);
+		snprintf(key, sizeof(key), "0x%04x", ns.route[i].ethertype);
+		rte_tel_data_add_dict_container(t, key, r, 0);
+	}
+	return 0;
+}
+
+static int
+tel_rings(const char *cmd, const char *params, struct rte_tel_data *t)
+{
+	struct ionswitchd *d = tel_daemon;
+	struct netswitch_stats ns;
+	unsigned int i;
+
+	(void)cmd;
+	(void)params;
+	netswitch_stats_get(d->ns, &ns);
+	rte_tel_data_start_dict(t);
+	for (i = 0; i < d->n_rings; i++) {
+		struct rte_tel_data *r = rte_tel_data_alloc();
+		struct ion_ring_stats rs;
+		char key[16];
+
+		if (r == NULL)
+			return -ENOMEM;
+		ion_ring_stats(d->rings[i], &rs);
+		rte_tel_data_start_dict(r);
+		rte_tel_data_add_dict_string(r, "name",
+					     cfg_channel(&d->cfg, d->ring_ch[i])->name);
+		rte_tel_data_add_dict_u64(r, "enqueued", rs.enqueued);
+		rte_tel_data_add_dict_u64(r, "dequeued", rs.dequeued);
+		rte_tel_data_add_dict_u64(r, "dropped",
+					  ring_drops(&ns, d->ring_ch[i]));
+		rte_tel_data_add_dict_u64(r, "used", rs.used);
+		rte_tel_data_add_dict_u64(r, "capacity", rs.capacity);
+		rte_tel_data_add_dict_u64(r, "found_full", rs.full);
+		rte_tel_data_add_dict_u64(r, "found_empty", rs.empty);
+		snprintf(key, sizeof(key), "0x%04x", d->ring_ch[i]);
+		rte_tel_data_add_dict_container(t, key, r, 0);
+	}
+	return 0;
+}
+
+static int
+tel_fibers(const char *cmd, const char *params, struct rte_tel_data *t)
+{
+	struct ionswitchd *d = tel_daemon;
+	unsigned int i;
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(t);
+	for (i = 0; i < d->n_fibers; i++) {
+		const struct fiber *f = &d->fibers[i];
+		enum fiber_state s = fiber_state_get(f);
+		struct rte_tel_data *r = rte_tel_data_alloc();
+		struct fiber_stats fs;
+
+		if (r == NULL)
+			return -ENOMEM;
+		fiber_stats_get(f, &fs);
+		rte_tel_data_start_dict(r);
+		rte_tel_data_add_dict_string(r, "kind", fiber_kind_str(f->kind));
+		rte_tel_data_add_dict_int(r, "lcore", (int)f->lcore);
+		rte_tel_data_add_dict_string(r, "state", fiber_state_str(s));
+		rte_tel_data_add_dict_u64(r, "frames", fs.frames);
+		rte_tel_data_add_dict_u64(r, "sent", fs.sent);
+		if (s == FIBER_KILLED && f->fault.count != 0) {
+			rte_tel_data_add_dict_int(r, "fault_channel",
+						  (int)f->fault.channel);
+			rte_tel_data_add_dict_string(r, "fault_needs",
+						     ion_perm_str(f->fault.perm));
+		}
+		rte_tel_data_add_dict_container(t, f->name, r, 0);
+	}
+	return 0;
+}
+
+static int
+tel_lcores(const char *cmd, const char *params, struct rte_tel_data *t)
+{
+	struct ionswitchd *d = tel_daemon;
+	unsigned int l;
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(t);
+	RTE_LCORE_FOREACH(l)
+	{
+		const struct lcore_ctx *lc = &d->lcores[l];
+		struct rte_tel_data *r;
+		char key[16];
+
+		if (lc->role == ROLE_NONE)
+			continue;
+		r = rte_tel_data_alloc();
+		if (r == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(r);
+		rte_tel_data_add_dict_string(r, "role", role_str(lc->role));
+		/* relaxed: statistics only */
+		rte_tel_data_add_dict_u64(r, "busy_cycles",
+			__atomic_load_n(&lc->st.busy_cycles, __ATOMIC_RELAXED));
+		rte_tel_data_add_dict_u64(r, "idle_cycles",
+			__atomic_load_n(&lc->st.idle_cycles, __ATOMIC_RELAXED));
+		rte_tel_data_add_dict_u64(r, "sleeps",
+			__atomic_load_n(&lc->st.sleeps, __ATOMIC_RELAXED));
+		snprintf(key, sizeof(key), "%u", l);
+		rte_tel_data_add_dict_container(t, key, r, 0);
+	}
+	return 0;
+}
+
+int
+stats_telemetry_register(struct ionswitchd *d)
+{
+	tel_daemon = d;
+	if (rte_telemetry_register_cmd("/ion/port", tel_port,
+			"Port and NetSwitch counters. No parameters") < 0 ||
+	    rte_telemetry_register_cmd("/ion/routes", tel_routes,
+			"Per-EtherType counters of the NetSwitch. No parameters") < 0 ||
+	    rte_telemetry_register_cmd("/ion/rings", tel_rings,
+			"Per-ring counters. No parameters") < 0 ||
+	    rte_telemetry_register_cmd("/ion/fibers", tel_fibers,
+			"Fiber states and counters. No parameters") < 0 ||
+	    rte_telemetry_register_cmd("/ion/lcores", tel_lcores,
+			"Busy and idle cycles per lcore. No parameters") < 0)
+		return -EINVAL;
+	return 0;
+}
