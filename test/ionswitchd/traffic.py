@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Send a known mix of Ethernet frames on a Linux interface and count what
+comes back, for the ionswitchd integration tests.
+
+  traffic.py send IFACE KIND=N[,KIND=N...] [--rate PPS] [--seconds S]
+  traffic.py sniff IFACE SECONDS          (prints counts per EtherType, JSON)
+  traffic.py sendsniff IFACE MIX SECONDS  (both; prints {"sent":..,"back":..})
+
+KINDs: ipv4 arp ipv6 utcp lwf unknown vlan_ipv4 qinq_lwf
+"""
+import json
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+ETH_P_ALL = 0x0003
+SRC = bytes.fromhex("020000000a01")
+DST = bytes.fromhex("020000000b02")
+
+KINDS = {
+    # kind: (tags, ethertype, payload length)
+    "ipv4": ([], 0x0800, 46),
+    "arp": ([], 0x0806, 46),
+    "ipv6": ([], 0x86DD, 60),
+    "utcp": ([], 0x88B5, 64),
+    "lwf": ([], 0x4C57, 128),
+    "unknown": ([], 0x1234, 46),
+    "vlan_ipv4": ([0x8100], 0x0800, 46),
+    "qinq_lwf": ([0x88A8, 0x8100], 0x4C57, 128),
+}
+
+
+def frame(kind, seq):
+    tags, etype, plen = KINDS[kind]
+    hdr = DST + SRC
+    for i, tpid in enumerate(tags):
+        hdr += struct.pack("!HH", tpid, 100 + i)
+    payload = struct.pack("!I", seq) + bytes((seq + i) & 0xFF for i in range(plen - 4))
+    return hdr + struct.pack("!H", etype) + payload
+
+
+def parse_mix(text):
+    mix = {}
+    for part in text.split(","):
+        k, _, n = part.partition("=")
+        if k not in KINDS:
+            sys.exit(f"traffic.py: unknown kind {k!r}; known: {' '.join(KINDS)}")
+        mix[k] = int(n)
+    return mix
+
+
+def send(iface, mix, rate=20000):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    # interleave the kinds so every ring sees traffic throughout
+    left, order = dict(mix), []
+    while any(left.values()):
+        for k in left:
+            if left[k]:
+                order.append(k)
+                left[k] -= 1
+    gap = 1.0 / rate if rate else 0
+    t0 = time.monotonic()
+    for i, k in enumerate(order):
+        while True:
+            try:
+                s.send(frame(k, i))
+                break
+            except BlockingIOError:
+                time.sleep(0.001)
+            except OSError as e:  # ENOBUFS from a full TAP queue: retry
+                if e.errno != 105:
+                    raise
+                time.sleep(0.001)
+        if gap:
+            ahead = t0 + (i + 1) * gap - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
+    return {k: n for k, n in mix.items()}
+
+
+def sniff(iface, seconds, counts, ready):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    s.bind((iface, 0))
+    s.settimeout(0.2)
+    ready.set()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            data, addr = s.recvfrom(65535)
+        except socket.timeout:
+            continue
+        if addr[2] == socket.PACKET_OUTGOING or data[:6] != SRC:
+            continue  # only frames reflected back to us
+        off = 12
+        while struct.unpack("!H", data[off:off + 2])[0] in (0x8100, 0x88A8):
+            off += 4
+        et = "0x%04x" % struct.unpack("!H", data[off:off + 2])[0]
+        counts[et] = counts.get(et, 0) + 1
+
+
+def main(argv):
+    if len(argv) < 3:
+        sys.exit(__doc__)
+    cmd, iface = argv[1], argv[2]
+    if cmd == "send":
+        rate = int(os.environ.get("TRAFFIC_RATE", "20000"))
+        print(json.dumps(send(iface, parse_mix(argv[3]), rate)))
+    elif cmd == "sniff":
+        counts, ready = {}, threading.Event()
+        sniff(iface, float(argv[3]), counts, ready)
+        print(json.dumps(counts))
+    elif cmd == "sendsniff":
+        counts, ready = {}, threading.Event()
+        t = threading.Thread(target=sniff, args=(iface, float(argv[4]), counts, ready))
+        t.start()
+        ready.wait()
+        rate = int(os.environ.get("TRAFFIC_RATE", "20000"))
+        sent = send(iface, parse_mix(argv[3]), rate)
+        t.join()
+        print(json.dumps({"sent": sent, "back": counts}))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
