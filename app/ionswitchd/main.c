@@ -332,14 +332,18 @@ write_totals(struct ionswitchd *d, const char *path)
 	for (i = 0; i < d->n_fibers; i++) {
 		struct fiber_stats fs;
 
-		fiber_stats_get(&d->fibers[i], &fs);
+		const struct fiber *fb = &d->fibers[i];
+		bool faulted = fiber_state_get(fb) == FIBER_KILLED &&
+			       fb->fault.count != 0;
+
+		fiber_stats_get(fb, &fs);
 		fprintf(f, "%s\n  {\"name\": \"%s\", \"state\": \"%s\", "
-			   "\"frames\": %lu, \"sent\": %lu, \"fault_channel\": %u}",
-			i ? "," : "", d->fibers[i].name,
-			fiber_state_str(fiber_state_get(&d->fibers[i])),
-			fs.frames, fs.sent,
-			fiber_state_get(&d->fibers[i]) == FIBER_KILLED
-				? d->fibers[i].fault.channel : 0);
+			   "\"frames\": %lu, \"sent\": %lu, "
+			   "\"fault_channel\": %u, \"fault_needs\": \"%s\"}",
+			i ? "," : "", fb->name,
+			fiber_state_str(fiber_state_get(fb)), fs.frames,
+			fs.sent, faulted ? fb->fault.channel : 0,
+			faulted ? ion_perm_str(fb->fault.perm) : "");
 	}
 	fprintf(f, "]}\n");
 	fclose(f);

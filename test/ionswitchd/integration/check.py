@@ -76,7 +76,8 @@ def main(mode, totals_path, traffic_path, base):
     if mode == "kill":
         lwf = fibers["lwf"]
         expect(lwf["state"] == "KILLED", f"lwf fiber not killed: {lwf}")
-        expect(lwf["fault_channel"] == 0x0601, f"lwf fault on {lwf['fault_channel']:#x}, not 0x601")
+        expect(lwf.get("fault_channel") == 0x0602 and lwf.get("fault_needs") == "w",
+               f"lwf fault {lwf.get('fault_channel')} {lwf.get('fault_needs')}, not WRITE on 0x0602")
         expect(lwf["sent"] == 0, f"killed fiber sent {lwf['sent']}")
         for name, ch in (("membrane", 0x0500), ("utcp", 0x0700)):
             expect(fibers[name]["state"] != "KILLED", f"{name} killed too")
