@@ -1,15 +1,57 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# The appliance's main job.  For now: the ION ring benchmark against DPDK's
-# rte_ring (ion-bench ring).  Extra arguments go to ion-bench after "--".
+# The appliance's main job: ionswitchd on its virtio PMD, with a Linux
+# interface (ion0) to reach it.  Sets up what it needs first (packages,
+# hugepages, build); safe to run twice.  Ctrl-C stops everything cleanly.
+#
+#   scripts/run.sh [ionswitchd options, e.g. -c FILE -s 2]
+#
+# Where /dev/vhost-net exists, the virtio PMD uses it (vhost-kernel) and
+# the kernel makes the TAP itself.  Elsewhere a vhost-user peer is started:
+# dpdk-testpmd serving /run/ionswitchd/vhost.sock and forwarding to ion0.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$top/scripts/setup.sh" build
 
-prefix=ion-bench-$$
-cleanup() { rm -f /dev/hugepages/"$prefix"*; rm -rf /var/run/dpdk/"$prefix"; }
-trap cleanup EXIT
+conf=$top/config/ionswitchd.conf
+iface=ion0
+peer_prefix=ionswitchd-peer
+eal=()
+peer=0
 
-"$top/build/app/ion-bench/ion-bench" -l 0-1 --no-pci --file-prefix "$prefix" \
-	-- ring "$@"
+cleanup() {
+	[ "$peer" = 1 ] && "$top/scripts/peer.sh" stop "$peer_prefix"
+	rm -rf /dev/hugepages/ionswitchd* /var/run/dpdk/ionswitchd
+}
+trap cleanup EXIT
+# The daemon gets the Ctrl-C too; the script waits for it to finish.
+trap ':' INT TERM
+
+if [ -c /dev/vhost-net ]; then
+	eal=(--vdev "net_virtio_user0,path=/dev/vhost-net,queues=1,queue_size=1024,iface=$iface")
+else
+	"$top/scripts/peer.sh" stop "$peer_prefix"
+	"$top/scripts/peer.sh" start /run/ionswitchd/vhost.sock "$iface" \
+		"$peer_prefix" /run/ionswitchd-peer.log
+	peer=1
+fi
+
+cat <<EOM
+ionswitchd is starting on its virtio port; Linux reaches it through $iface.
+Try, from another shell:
+  python3 $top/test/ionswitchd/traffic.py sendsniff $iface utcp=100,lwf=100,ipv4=100 2
+      (UTCP and LWF frames come back reflected by their fibers)
+  echo /ion/routes | dpdk-telemetry.py -f ionswitchd
+  dpdk-dumpcap --file-prefix ionswitchd -i 0 -w /tmp/ion.pcapng
+Ctrl-C stops it and prints the totals.
+EOM
+
+set +e
+"$top/build/app/ionswitchd/ionswitchd" "${eal[@]}" -- -c "$conf" "$@" &
+pid=$!
+wait "$pid"
+rc=$?
+# a signal interrupted wait; the daemon is draining: wait for it
+while kill -0 "$pid" 2>/dev/null; do wait "$pid"; rc=$?; done
+exit "$rc"

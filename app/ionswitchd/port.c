@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -14,35 +15,45 @@
 
 #define POOL_CACHE 256
 
-/* The ethdev name is the devargs up to the first comma. */
+/*
+ * A port given on the command line (--vdev, -a) wins; otherwise the
+ * config's port.devargs is probed now.  The ethdev name is the devargs up
+ * to the first comma.
+ */
 static int
 find_port(struct ionswitchd *d)
 {
 	char name[sizeof(d->port_name)];
 	size_t n = strcspn(d->cfg.devargs, ",");
 	uint16_t pid;
+	int rc;
 
 	if (rte_eth_dev_count_avail() == 0) {
-		DLOG(ERR, "no ethdev port: check port.devargs (%s)\n",
-			d->cfg.devargs);
-		return -ENODEV;
-	}
-	if (n > 0 && n < sizeof(name)) {
-		memcpy(name, d->cfg.devargs, n);
-		name[n] = '\0';
-		if (rte_eth_dev_get_port_by_name(name, &pid) == 0) {
-			d->port_id = pid;
-			snprintf(d->port_name, sizeof(d->port_name), "%s", name);
-			return 0;
+		rc = rte_dev_probe(d->cfg.devargs);
+		if (rc < 0) {
+			DLOG(ERR, "%s:%d: port.devargs \"%s\": probe failed: %s\n",
+			     d->cfg.file, d->cfg.port_line, d->cfg.devargs,
+			     strerror(-rc));
+			return rc;
+		}
+		if (n > 0 && n < sizeof(name)) {
+			memcpy(name, d->cfg.devargs, n);
+			name[n] = '\0';
+			if (rte_eth_dev_get_port_by_name(name, &pid) == 0) {
+				d->port_id = pid;
+				snprintf(d->port_name, sizeof(d->port_name),
+					 "%s", name);
+				return 0;
+			}
 		}
 	}
-	/* devargs came from the command line: take the first port */
 	RTE_ETH_FOREACH_DEV(pid)
 	{
 		d->port_id = pid;
 		rte_eth_dev_get_name_by_port(pid, d->port_name);
 		return 0;
 	}
+	DLOG(ERR, "no ethdev port from \"%s\"\n", d->cfg.devargs);
 	return -ENODEV;
 }
 
