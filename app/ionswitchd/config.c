@@ -1,0 +1,1354 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ionswitchd's configuration loader (see config.h).
+ *
+ * cfg_load() walks the libconfig tree once, copies every value out into
+ * struct cfg (so libconfig can be freed before returning) and refuses the
+ * first malformed value with "FILE:LINE: sentence", FILE and LINE being
+ * those of the offending setting, which may sit in an @include'd file.
+ *
+ * Defaults (config/ionswitchd.conf lists every key):
+ *  - eal: no lcores (EAL's own default: every CPU), file_prefix
+ *    "ionswitchd", no args;
+ *  - port: devargs as in ionswitchd.conf, 1024 descriptors each way, 8191
+ *    mbufs, promiscuous;
+ *  - netswitch: lcore 1, burst 32, no routes, no TX rings;
+ *  - stats.period 5, idle.polls 256, idle.sleep_us 200,
+ *    shutdown.drain_ms 2000;
+ *  - a channel's name, slots and slot_size default to the well-known
+ *    channel's (ion_channel_lookup(), UTCP as in config.h), else to a
+ *    network ring's.
+ * `channels` has no default: every ring the daemon creates lands in shared
+ * memory under its id, and a silent default table would create rings no
+ * one asked for, so a file without `channels` is refused.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libconfig.h>
+
+#include "config.h"
+
+#define DEF_FILE_PREFIX "ionswitchd"
+#define DEF_DEVARGS                                                            \
+	"net_virtio_user0,path=/run/ionswitchd/vhost.sock,queues=1,"           \
+	"queue_size=1024"
+#define DEF_DESC	  1024
+#define DEF_MBUFS	  8191
+#define DEF_NS_LCORE	  1
+#define DEF_BURST	  32
+#define DEF_STATS_PERIOD  5
+#define DEF_IDLE_POLLS	  256
+#define DEF_IDLE_SLEEP_US 200
+#define DEF_DRAIN_MS	  2000
+
+/* get_int()'s default of a key that must be given */
+#define REQUIRED LLONG_MIN
+
+/* What one cfg_load() call needs to name a setting's place. */
+struct ld {
+	const char *path;	/* as given: libconfig names it so */
+	char dir[CFG_PATH_LEN]; /* where @include finds its files */
+	char *err;
+	size_t errlen;
+};
+
+/*
+ * The file @p name (as libconfig records it) is, as a path the user can
+ * open: libconfig 1.5 records an @include by the bare name written in the
+ * file, resolved against the include directory.
+ */
+static void
+file_path(const char *top, const char *dir, const char *name, char *out,
+	  size_t len)
+{
+	if (name == NULL || strcmp(name, top) == 0 || name[0] == '/' ||
+	    dir[0] == '\0')
+		snprintf(out, len, "%s", name != NULL ? name : top);
+	else
+		snprintf(out, len, "%s/%s", dir, name);
+}
+
+static void
+dir_of(const char *path, char *out, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(out, len, ".");
+	else if (slash == path)
+		snprintf(out, len, "/");
+	else
+		snprintf(out, len, "%.*s", (int)(slash - path), path);
+}
+
+static int __attribute__((format(printf, 5, 0)))
+vrefuse(char *err, size_t errlen, const char *file, int line, const char *fmt,
+	va_list ap)
+{
+	int n;
+
+	if (err == NULL || errlen == 0)
+		return -EINVAL;
+	n = snprintf(err, errlen, "%s:%d: ", file, line);
+	if (n >= 0 && (size_t)n < errlen)
+		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	return -EINVAL;
+}
+
+/* Refuse at setting @p s: "FILE:LINE: sentence".  @return -EINVAL. */
+static int __attribute__((format(printf, 3, 4)))
+refuse(const struct ld *l, const config_setting_t *s, const char *fmt, ...)
+{
+	char file[CFG_PATH_LEN + CFG_PATH_LEN];
+	va_list ap;
+	int rc;
+
+	file_path(l->path, l->dir, config_setting_source_file(s), file,
+		  sizeof(file));
+	va_start(ap, fmt);
+	rc = vrefuse(l->err, l->errlen, file, config_setting_source_line(s),
+		     fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static const char *
+type_name(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_GROUP:
+		return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a float";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "an array";
+	case CONFIG_TYPE_LIST:
+		return "a list";
+	default:
+		return "nothing";
+	}
+}
+
+/* Refuse @p s for not being @p want, quoting it when it is a scalar. */
+static int
+refuse_type(const struct ld *l, const config_setting_t *s, const char *what,
+	    const char *want)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_STRING:
+		return refuse(l, s, "%s must be %s, not the string \"%s\"",
+			      what, want, config_setting_get_string(s));
+	case CONFIG_TYPE_FLOAT:
+		return refuse(l, s, "%s must be %s, not the float %g", what,
+			      want, config_setting_get_float(s));
+	case CONFIG_TYPE_BOOL:
+		return refuse(l, s, "%s must be %s, not the boolean %s", what,
+			      want,
+			      config_setting_get_bool(s) ? "true" : "false");
+	default:
+		return refuse(l, s, "%s must be %s, not %s", what, want,
+			      type_name(s));
+	}
+}
+
+/* Refuse any member of group @p g not in @p keys (catches typos). */
+static int
+check_keys(const struct ld *l, const config_setting_t *g, const char *gname,
+	   const char *const *keys)
+{
+	int i, n = config_setting_length(g);
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(g, i);
+		const char *name = config_setting_name(m);
+		const char *const *k;
+
+		for (k = keys; *k != NULL; k++)
+			if (strcmp(*k, name) == 0)
+				break;
+		if (*k == NULL) {
+			if (gname == NULL)
+				return refuse(
+					l, m,
+					"unknown key '%s' at the top level",
+					name);
+			return refuse(l, m, "unknown key '%s' in '%s'", name,
+				      gname);
+		}
+	}
+	return 0;
+}
+
+/* Integer value of setting @p s in [min, max]; @p what names it. */
+static int
+int_value(const struct ld *l, const config_setting_t *s, const char *what,
+	  long long min, long long max, bool hex, long long *out)
+{
+	long long v;
+
+	if (config_setting_type(s) == CONFIG_TYPE_INT)
+		v = config_setting_get_int(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_INT64)
+		v = config_setting_get_int64(s);
+	else
+		return refuse_type(l, s, what, "an integer");
+	if (v < min || v > max) {
+		if (hex && v >= 0)
+			return refuse(l, s,
+				      "%s = 0x%04llx is out of range "
+				      "0x%04llx..0x%04llx",
+				      what, (unsigned long long)v,
+				      (unsigned long long)min,
+				      (unsigned long long)max);
+		return refuse(l, s, "%s = %lld is out of range %lld..%lld",
+			      what, v, min, max);
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * Member @p key of group @p g as an integer in [min, max]; missing, it
+ * takes @p def, or is refused when @p def is REQUIRED.
+ */
+static int
+get_int(const struct ld *l, const config_setting_t *g, const char *gname,
+	const char *key, long long min, long long max, long long def, bool hex,
+	long long *out)
+{
+	const config_setting_t *s =
+		g != NULL ? config_setting_get_member(g, key) : NULL;
+	char what[96];
+
+	if (s == NULL) {
+		if (def == REQUIRED)
+			return refuse(l, g, "%s has no '%s'", gname, key);
+		*out = def;
+		return 0;
+	}
+	snprintf(what, sizeof(what), "%s.%s", gname, key);
+	return int_value(l, s, what, min, max, hex, out);
+}
+
+/* Member @p key of @p g as a string of 1 .. len-1 bytes, or @p def. */
+static int
+get_str(const struct ld *l, const config_setting_t *g, const char *gname,
+	const char *key, const char *def, char *out, size_t len)
+{
+	const config_setting_t *s =
+		g != NULL ? config_setting_get_member(g, key) : NULL;
+	const char *v;
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s.%s", gname, key);
+	if (s == NULL) {
+		if (def == NULL)
+			return refuse(l, g, "%s has no '%s'", gname, key);
+		if (def != out)
+			snprintf(out, len, "%s", def);
+		return 0;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return refuse_type(l, s, what, "a string");
+	v = config_setting_get_string(s);
+	if (v[0] == '\0')
+		return refuse(l, s, "%s is empty", what);
+	if (strlen(v) >= len)
+		return refuse(l, s, "%s \"%s\" is too long (at most %zu bytes)",
+			      what, v, len - 1);
+	snprintf(out, len, "%s", v);
+	return 0;
+}
+
+static int
+get_bool(const struct ld *l, const config_setting_t *g, const char *gname,
+	 const char *key, bool def, bool *out)
+{
+	const config_setting_t *s =
+		g != NULL ? config_setting_get_member(g, key) : NULL;
+	char what[96];
+
+	if (s == NULL) {
+		*out = def;
+		return 0;
+	}
+	snprintf(what, sizeof(what), "%s.%s", gname, key);
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return refuse_type(l, s, what, "true or false");
+	*out = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
+/* Required member @p key of @p g: one of the strings @p names, as *idx. */
+static int
+get_enum(const struct ld *l, const config_setting_t *g, const char *gname,
+	 const char *key, const char *const *names, int *idx)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	char what[96], list[64] = "";
+	const char *v;
+	size_t n = 0;
+	int i;
+
+	snprintf(what, sizeof(what), "%s.%s", gname, key);
+	if (s == NULL)
+		return refuse(l, g, "%s has no '%s'", gname, key);
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return refuse_type(l, s, what, "a string");
+	v = config_setting_get_string(s);
+	for (i = 0; names[i] != NULL; i++) {
+		if (strcmp(v, names[i]) == 0) {
+			*idx = i;
+			return 0;
+		}
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s\"%s\"",
+				      i == 0	     ? ""
+				      : names[i + 1] ? ", "
+						     : " or ",
+				      names[i]);
+		if (n >= sizeof(list))
+			break;
+	}
+	return refuse(l, s, "%s \"%s\" is not %s", what, v, list);
+}
+
+/* Top-level group @p name, or NULL if absent. */
+static int
+get_group(const struct ld *l, const config_t *lc, const char *name,
+	  const char *const *keys, config_setting_t **out)
+{
+	config_setting_t *g = config_lookup(lc, name);
+
+	*out = NULL;
+	if (g == NULL)
+		return 0;
+	if (!config_setting_is_group(g))
+		return refuse_type(l, g, name, "a group");
+	*out = g;
+	return check_keys(l, g, name, keys);
+}
+
+/* Member @p key of @p g as a list or array of at most @p max items. */
+static int
+get_seq(const struct ld *l, const config_setting_t *g, const char *gname,
+	const char *key, bool groups, int max, config_setting_t **out)
+{
+	config_setting_t *s =
+		g != NULL ? config_setting_get_member(g, key) : NULL;
+	char what[96];
+	int n;
+
+	*out = NULL;
+	if (s == NULL)
+		return 0;
+	snprintf(what, sizeof(what), "%s%s%s", gname ? gname : "",
+		 gname ? "." : "", key);
+	if (groups ? !config_setting_is_list(s)
+		   : !config_setting_is_list(s) && !config_setting_is_array(s))
+		return refuse_type(l, s, what,
+				   groups ? "a list ( ... ) of groups"
+					  : "an array [ ... ]");
+	n = config_setting_length(s);
+	if (n > max)
+		return refuse(l, config_setting_get_elem(s, (unsigned int)max),
+			      "%s has %d items; at most %d are allowed", what,
+			      n, max);
+	*out = s;
+	return 0;
+}
+
+static int
+load_eal(const struct ld *l, const config_t *lc, struct cfg *c)
+{
+	static const char *const keys[] = {"lcores", "file_prefix", "args",
+					   NULL};
+	config_setting_t *g, *args;
+	char lcores[CFG_PATH_LEN] = "", prefix[CFG_PATH_LEN];
+	bool set[CFG_MAX_LCORES];
+	int i, n, rc;
+
+	rc = get_group(l, lc, "eal", keys, &g);
+	if (rc < 0)
+		return rc;
+	if (g != NULL) {
+		c->eal_line = config_setting_source_line(g);
+		if (config_setting_get_member(g, "lcores") != NULL) {
+			rc = get_str(l, g, "eal", "lcores", NULL, lcores,
+				     sizeof(lcores));
+			if (rc < 0)
+				return rc;
+			if (cfg_parse_lcores(lcores, set) < 0)
+				return refuse(
+					l,
+					config_setting_get_member(g, "lcores"),
+					"eal.lcores \"%s\" is not an lcore "
+					"list "
+					"of ids below %d",
+					lcores, CFG_MAX_LCORES);
+		}
+	}
+	rc = get_str(l, g, "eal", "file_prefix", DEF_FILE_PREFIX, prefix,
+		     sizeof(prefix));
+	if (rc < 0)
+		return rc;
+	/* 4 slots for --lcores and --file-prefix with their values */
+	rc = get_seq(l, g, "eal", "args", false, CFG_MAX_EAL_ARGS - 4, &args);
+	if (rc < 0)
+		return rc;
+
+	if (lcores[0] != '\0') {
+		c->eal_argv[c->eal_argc++] = strdup("--lcores");
+		c->eal_argv[c->eal_argc++] = strdup(lcores);
+	}
+	c->eal_argv[c->eal_argc++] = strdup("--file-prefix");
+	c->eal_argv[c->eal_argc++] = strdup(prefix);
+	n = args != NULL ? config_setting_length(args) : 0;
+	for (i = 0; i < n; i++) {
+		const config_setting_t *a = config_setting_get_elem(args, i);
+		char what[32];
+
+		snprintf(what, sizeof(what), "eal.args[%d]", i);
+		if (config_setting_type(a) != CONFIG_TYPE_STRING)
+			return refuse_type(l, a, what, "a string");
+		c->eal_argv[c->eal_argc++] =
+			strdup(config_setting_get_string(a));
+	}
+	for (i = 0; i < c->eal_argc; i++)
+		if (c->eal_argv[i] == NULL) {
+			snprintf(l->err, l->errlen, "%s: out of memory",
+				 l->path);
+			return -ENOMEM;
+		}
+	return 0;
+}
+
+static int
+load_port(const struct ld *l, const config_t *lc, struct cfg *c)
+{
+	static const char *const keys[] = {"devargs", "rx_desc",     "tx_desc",
+					   "mbufs",   "promiscuous", NULL};
+	config_setting_t *g;
+	long long v;
+	int rc;
+
+	rc = get_group(l, lc, "port", keys, &g);
+	if (rc < 0)
+		return rc;
+	if (g != NULL)
+		c->port_line = config_setting_source_line(g);
+	rc = get_str(l, g, "port", "devargs", DEF_DEVARGS, c->devargs,
+		     sizeof(c->devargs));
+	if (rc == 0)
+		rc = get_int(l, g, "port", "rx_desc", 1, UINT16_MAX, DEF_DESC,
+			     false, &v);
+	if (rc < 0)
+		return rc;
+	c->rx_desc = (uint16_t)v;
+	rc = get_int(l, g, "port", "tx_desc", 1, UINT16_MAX, DEF_DESC, false,
+		     &v);
+	if (rc < 0)
+		return rc;
+	c->tx_desc = (uint16_t)v;
+	rc = get_int(l, g, "port", "mbufs", 1, UINT32_MAX, DEF_MBUFS, false,
+		     &v);
+	if (rc < 0)
+		return rc;
+	c->mbufs = (uint32_t)v;
+	return get_bool(l, g, "port", "promiscuous", true, &c->promiscuous);
+}
+
+/* Defaults of channel @p id: the well-known table, else a network ring. */
+static void
+channel_defaults(uint32_t id, struct cfg_channel *ch)
+{
+	const struct ion_channel_info *wk = ion_channel_lookup(id);
+
+	ch->slots = ION_NET_SLOTS;
+	ch->slot_size = ION_NET_SLOT_SIZE;
+	if (wk != NULL) {
+		snprintf(ch->name, sizeof(ch->name), "%s", wk->name);
+		ch->slots = wk->capacity;
+		ch->slot_size = wk->slot_size;
+	} else if (id == CFG_CH_UTCP_RX) {
+		snprintf(ch->name, sizeof(ch->name), "utcp-rx");
+	} else if (id == CFG_CH_UTCP_TX) {
+		snprintf(ch->name, sizeof(ch->name), "utcp-tx");
+	} else {
+		snprintf(ch->name, sizeof(ch->name), "ch-0x%04x", id);
+	}
+}
+
+static int
+load_channels(const struct ld *l, const config_t *lc, struct cfg *c)
+{
+	static const char *const keys[] = {"id", "name", "slots", "slot_size",
+					   NULL};
+	config_setting_t *list;
+	unsigned int i, j, n;
+	int rc;
+
+	if (config_lookup(lc, "channels") == NULL)
+		return refuse(l, config_root_setting(lc),
+			      "no 'channels': list every ring the daemon "
+			      "creates");
+	rc = get_seq(l, config_root_setting(lc), NULL, "channels", true,
+		     CFG_MAX_CHANNELS, &list);
+	if (rc < 0)
+		return rc;
+	n = (unsigned int)config_setting_length(list);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, i);
+		struct cfg_channel *ch = &c->channels[i];
+		char gname[32];
+		long long v;
+
+		snprintf(gname, sizeof(gname), "channels[%u]", i);
+		if (!config_setting_is_group(e))
+			return refuse_type(l, e, gname, "a group { ... }");
+		rc = check_keys(l, e, gname, keys);
+		if (rc == 0)
+			rc = get_int(l, e, gname, "id", 1, UINT32_MAX, REQUIRED,
+				     true, &v);
+		if (rc < 0)
+			return rc;
+		ch->id = (uint32_t)v;
+		ch->line = config_setting_source_line(e);
+		channel_defaults(ch->id, ch);
+		rc = get_str(l, e, gname, "name", ch->name, ch->name,
+			     sizeof(ch->name));
+		if (rc == 0)
+			rc = get_int(l, e, gname, "slots", 2,
+				     ION_RING_MAX_CAPACITY, ch->slots, false,
+				     &v);
+		if (rc < 0)
+			return rc;
+		if ((v & (v - 1)) != 0)
+			return refuse(l, config_setting_get_member(e, "slots"),
+				      "%s.slots = %lld is not a power of two",
+				      gname, v);
+		ch->slots = (uint32_t)v;
+		rc = get_int(l, e, gname, "slot_size", 1, UINT16_MAX,
+			     ch->slot_size, false, &v);
+		if (rc < 0)
+			return rc;
+		ch->slot_size = (uint32_t)v;
+		for (j = 0; j < i; j++) {
+			if (c->channels[j].id == ch->id)
+				return refuse(l, e,
+					      "duplicate channel id 0x%04x "
+					      "(first at line %d)",
+					      ch->id, c->channels[j].line);
+			if (strcmp(c->channels[j].name, ch->name) == 0)
+				return refuse(l, e,
+					      "duplicate channel name \"%s\" "
+					      "(first at line %d)",
+					      ch->name, c->channels[j].line);
+		}
+		c->n_channels = i + 1;
+	}
+	return 0;
+}
+
+static int
+load_netswitch(const struct ld *l, const config_t *lc, struct cfg *c)
+{
+	static const char *const keys[] = {"lcore", "burst", "dispatch", "tx",
+					   NULL};
+	static const char *const rkeys[] = {"ethertype", "channel", NULL};
+	config_setting_t *g, *list;
+	unsigned int i, j, n;
+	long long v;
+	int rc;
+
+	rc = get_group(l, lc, "netswitch", keys, &g);
+	if (rc < 0)
+		return rc;
+	if (g != NULL)
+		c->ns_line = config_setting_source_line(g);
+	rc = get_int(l, g, "netswitch", "lcore", 0, CFG_MAX_LCORES - 1,
+		     DEF_NS_LCORE, false, &v);
+	if (rc < 0)
+		return rc;
+	c->ns_lcore = (unsigned int)v;
+	rc = get_int(l, g, "netswitch", "burst", 1, NETSWITCH_MAX_BURST,
+		     DEF_BURST, false, &v);
+	if (rc < 0)
+		return rc;
+	c->burst = (uint16_t)v;
+
+	rc = get_seq(l, g, "netswitch", "dispatch", true, NETSWITCH_MAX_ROUTES,
+		     &list);
+	if (rc < 0)
+		return rc;
+	n = list != NULL ? (unsigned int)config_setting_length(list) : 0;
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, i);
+		struct cfg_route *r = &c->routes[i];
+		char gname[40];
+
+		snprintf(gname, sizeof(gname), "netswitch.dispatch[%u]", i);
+		if (!config_setting_is_group(e))
+			return refuse_type(l, e, gname, "a group { ... }");
+		rc = check_keys(l, e, gname, rkeys);
+		/* below 0x0600 the field is an 802.3 length, not a type */
+		if (rc == 0)
+			rc = get_int(l, e, gname, "ethertype", 0x0600, 0xffff,
+				     REQUIRED, true, &v);
+		if (rc < 0)
+			return rc;
+		r->route.ethertype = (uint16_t)v;
+		rc = get_int(l, e, gname, "channel", 1, UINT32_MAX, REQUIRED,
+			     true, &v);
+		if (rc < 0)
+			return rc;
+		r->route.channel = (uint32_t)v;
+		r->line = config_setting_source_line(e);
+		for (j = 0; j < i; j++)
+			if (c->routes[j].route.ethertype == r->route.ethertype)
+				return refuse(
+					l, e,
+					"EtherType 0x%04x is routed twice "
+					"(first at line %d)",
+					r->route.ethertype, c->routes[j].line);
+		c->n_routes = i + 1;
+	}
+
+	rc = get_seq(l, g, "netswitch", "tx", false, NETSWITCH_MAX_TX, &list);
+	if (rc < 0)
+		return rc;
+	n = list != NULL ? (unsigned int)config_setting_length(list) : 0;
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, i);
+		char what[32];
+
+		snprintf(what, sizeof(what), "netswitch.tx[%u]", i);
+		rc = int_value(l, e, what, 1, UINT32_MAX, true, &v);
+		if (rc < 0)
+			return rc;
+		c->tx[i].channel = (uint32_t)v;
+		c->tx[i].line = config_setting_source_line(e);
+		for (j = 0; j < i; j++)
+			if (c->tx[j].channel == c->tx[i].channel)
+				return refuse(
+					l, e,
+					"netswitch.tx lists channel 0x%04x "
+					"twice",
+					c->tx[i].channel);
+		c->n_tx = i + 1;
+	}
+	return 0;
+}
+
+static int
+load_grants(const struct ld *l, const config_setting_t *fg, const char *gname,
+	    struct cfg_fiber *f)
+{
+	static const char *const keys[] = {"channel", "perm", NULL};
+	static const char *const perms[] = {"r", "w", "rw", NULL};
+	config_setting_t *list = config_setting_get_member(fg, "grants");
+	unsigned int i, j, n;
+	char what[64];
+	int rc, k;
+
+	if (list == NULL)
+		return 0;
+	snprintf(what, sizeof(what), "%s.grants", gname);
+	if (!config_setting_is_list(list))
+		return refuse_type(l, list, what, "a list ( ... ) of groups");
+	n = (unsigned int)config_setting_length(list);
+	if (n > ION_CSPACE_SLOTS)
+		return refuse(l,
+			      config_setting_get_elem(list, ION_CSPACE_SLOTS),
+			      "fiber '%s' has %u grants; a CSpace holds at "
+			      "most %u",
+			      f->name, n, ION_CSPACE_SLOTS);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, i);
+		struct cfg_grant *gr = &f->grants[i];
+		char ename[80];
+		long long v;
+
+		snprintf(ename, sizeof(ename), "%s.grants[%u]", gname, i);
+		if (!config_setting_is_group(e))
+			return refuse_type(l, e, ename, "a group { ... }");
+		rc = check_keys(l, e, ename, keys);
+		if (rc == 0)
+			rc = get_int(l, e, ename, "channel", 1, UINT32_MAX,
+				     REQUIRED, true, &v);
+		if (rc < 0)
+			return rc;
+		gr->channel = (uint32_t)v;
+		gr->line = config_setting_source_line(e);
+		rc = get_enum(l, e, ename, "perm", perms, &k);
+		if (rc < 0)
+			return rc;
+		gr->perms = k == 0   ? ION_PERM_READ
+			    : k == 1 ? ION_PERM_WRITE
+				     : ION_PERM_RW;
+		/* one capability a channel: a second would replace the first */
+		for (j = 0; j < i; j++)
+			if (f->grants[j].channel == gr->channel)
+				return refuse(l, e,
+					      "fiber '%s' is granted channel "
+					      "0x%04x twice (first at line %d)",
+					      f->name, gr->channel,
+					      f->grants[j].line);
+		f->n_grants = i + 1;
+	}
+	return 0;
+}
+
+static int
+load_fibers(const struct ld *l, const config_t *lc, struct cfg *c)
+{
+	static const char *const keys[] = {"name", "lcore",  "kind", "rx",
+					   "tx",   "grants", NULL};
+	static const char *const kinds[] = {"rxonly", "reflect", NULL};
+	config_setting_t *list;
+	unsigned int i, j, n;
+	int rc, k;
+
+	rc = get_seq(l, config_root_setting(lc), NULL, "fibers", true,
+		     CFG_MAX_FIBERS, &list);
+	if (rc < 0)
+		return rc;
+	n = list != NULL ? (unsigned int)config_setting_length(list) : 0;
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, i);
+		struct cfg_fiber *f = &c->fibers[i];
+		char gname[32];
+		long long v;
+
+		snprintf(gname, sizeof(gname), "fibers[%u]", i);
+		if (!config_setting_is_group(e))
+			return refuse_type(l, e, gname, "a group { ... }");
+		f->line = config_setting_source_line(e);
+		rc = check_keys(l, e, gname, keys);
+		if (rc == 0)
+			rc = get_str(l, e, gname, "name", NULL, f->name,
+				     sizeof(f->name));
+		if (rc < 0)
+			return rc;
+		for (j = 0; j < i; j++)
+			if (strcmp(c->fibers[j].name, f->name) == 0)
+				return refuse(l, e,
+					      "duplicate fiber name \"%s\" "
+					      "(first at line %d)",
+					      f->name, c->fibers[j].line);
+		rc = get_int(l, e, gname, "lcore", 0, CFG_MAX_LCORES - 1,
+			     REQUIRED, false, &v);
+		if (rc < 0)
+			return rc;
+		f->lcore = (unsigned int)v;
+		rc = get_enum(l, e, gname, "kind", kinds, &k);
+		if (rc < 0)
+			return rc;
+		f->kind = k == 0 ? CFG_FIBER_RXONLY : CFG_FIBER_REFLECT;
+		/* both kinds read rx; only reflect writes tx */
+		rc = get_int(l, e, gname, "rx", 1, UINT32_MAX, REQUIRED, true,
+			     &v);
+		if (rc < 0)
+			return rc;
+		f->rx = (uint32_t)v;
+		if (f->kind == CFG_FIBER_REFLECT &&
+		    config_setting_get_member(e, "tx") == NULL)
+			return refuse(l, e,
+				      "fiber '%s' is of kind \"reflect\" but "
+				      "has no 'tx' to write",
+				      f->name);
+		rc = get_int(l, e, gname, "tx", 1, UINT32_MAX, 0, true, &v);
+		if (rc < 0)
+			return rc;
+		f->tx = (uint32_t)v;
+		rc = load_grants(l, e, gname, f);
+		if (rc < 0)
+			return rc;
+		c->n_fibers = i + 1;
+	}
+	return 0;
+}
+
+static int
+load_runtime(const struct ld *l, const config_t *lc, struct cfg *c)
+{
+	static const char *const skeys[] = {"period", NULL};
+	static const char *const ikeys[] = {"polls", "sleep_us", NULL};
+	static const char *const dkeys[] = {"drain_ms", NULL};
+	config_setting_t *g;
+	long long v;
+	int rc;
+
+	rc = get_group(l, lc, "stats", skeys, &g);
+	if (rc == 0)
+		rc = get_int(l, g, "stats", "period", 0, 86400,
+			     DEF_STATS_PERIOD, false, &v);
+	if (rc < 0)
+		return rc;
+	c->stats_period = (unsigned int)v;
+	rc = get_group(l, lc, "idle", ikeys, &g);
+	if (rc == 0)
+		rc = get_int(l, g, "idle", "polls", 0, UINT32_MAX,
+			     DEF_IDLE_POLLS, false, &v);
+	if (rc < 0)
+		return rc;
+	c->idle_polls = (uint32_t)v;
+	rc = get_int(l, g, "idle", "sleep_us", 0, 1000000, DEF_IDLE_SLEEP_US,
+		     false, &v);
+	if (rc < 0)
+		return rc;
+	c->idle_sleep_us = (uint32_t)v;
+	rc = get_group(l, lc, "shutdown", dkeys, &g);
+	if (rc == 0)
+		rc = get_int(l, g, "shutdown", "drain_ms", 0, 600000,
+			     DEF_DRAIN_MS, false, &v);
+	if (rc < 0)
+		return rc;
+	c->drain_ms = (unsigned int)v;
+	return 0;
+}
+
+int
+cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
+{
+	static const char *const top[] = {"eal",       "port",	   "channels",
+					  "netswitch", "fibers",   "stats",
+					  "idle",      "shutdown", NULL};
+	struct ld l = {.path = path, .err = err, .errlen = errlen};
+	config_t lc;
+	FILE *f;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (strlen(path) >= sizeof(c->file)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -EINVAL;
+	}
+	snprintf(c->file, sizeof(c->file), "%s", path);
+	/* libconfig 1.5 reports an unreadable file without its errno */
+	f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 strerror(errno));
+		return -EINVAL;
+	}
+	fclose(f);
+	dir_of(path, l.dir, sizeof(l.dir));
+
+	config_init(&lc);
+	config_set_include_dir(&lc, l.dir);
+	if (!config_read_file(&lc, path)) {
+		char file[CFG_PATH_LEN + CFG_PATH_LEN];
+
+		file_path(path, l.dir, config_error_file(&lc), file,
+			  sizeof(file));
+		snprintf(err, errlen, "%s:%d: %s", file, config_error_line(&lc),
+			 config_error_text(&lc));
+		config_destroy(&lc);
+		return -EINVAL;
+	}
+	rc = check_keys(&l, config_root_setting(&lc), NULL, top);
+	if (rc == 0)
+		rc = load_eal(&l, &lc, c);
+	if (rc == 0)
+		rc = load_port(&l, &lc, c);
+	if (rc == 0)
+		rc = load_channels(&l, &lc, c);
+	if (rc == 0)
+		rc = load_netswitch(&l, &lc, c);
+	if (rc == 0)
+		rc = load_fibers(&l, &lc, c);
+	if (rc == 0)
+		rc = load_runtime(&l, &lc, c);
+	config_destroy(&lc);
+	if (rc < 0)
+		cfg_free(c);
+	return rc;
+}
+
+void
+cfg_free(struct cfg *c)
+{
+	int i;
+
+	for (i = 0; i < c->eal_argc && i < CFG_MAX_EAL_ARGS; i++) {
+		free(c->eal_argv[i]);
+		c->eal_argv[i] = NULL;
+	}
+	c->eal_argc = 0;
+}
+
+const struct cfg_channel *
+cfg_channel(const struct cfg *c, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n_channels; i++)
+		if (c->channels[i].id == id)
+			return &c->channels[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* cfg_check                                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Where an item sits, as a libconfig path: struct cfg keeps the line of
+ * each item but not its file (config.h has no room for one), so a refusal
+ * reads the file again to learn whether the item came from an @include.
+ */
+struct where {
+	const char *path; /* "fibers", "netswitch.dispatch", ... */
+	int i;		  /* element of path, or -1 */
+	const char *sub;  /* member of that element, or NULL */
+	int j;		  /* element of sub, or -1 */
+	int line;
+};
+
+static void
+where_file(const struct cfg *c, const struct where *w, char *out, size_t len)
+{
+	const config_setting_t *s;
+	char dir[CFG_PATH_LEN];
+	config_t lc;
+
+	snprintf(out, len, "%s", c->file[0] != '\0' ? c->file : "(config)");
+	if (c->file[0] == '\0')
+		return;
+	dir_of(c->file, dir, sizeof(dir));
+	config_init(&lc);
+	config_set_include_dir(&lc, dir);
+	if (config_read_file(&lc, c->file)) {
+		s = config_lookup(&lc, w->path);
+		if (s != NULL && w->i >= 0)
+			s = config_setting_get_elem(s, (unsigned int)w->i);
+		if (s != NULL && w->sub != NULL)
+			s = config_setting_get_member(s, w->sub);
+		if (s != NULL && w->j >= 0)
+			s = config_setting_get_elem(s, (unsigned int)w->j);
+		/* the file changed since cfg_load(): keep the main file */
+		if (s != NULL && (int)config_setting_source_line(s) == w->line)
+			file_path(c->file, dir, config_setting_source_file(s),
+				  out, len);
+	}
+	config_destroy(&lc);
+}
+
+static int __attribute__((format(printf, 5, 6)))
+check_refuse(const struct cfg *c, const struct where *w, char *err,
+	     size_t errlen, const char *fmt, ...)
+{
+	char file[CFG_PATH_LEN + CFG_PATH_LEN];
+	va_list ap;
+	int rc;
+
+	where_file(c, w, file, sizeof(file));
+	va_start(ap, fmt);
+	rc = vrefuse(err, errlen, file, w->line, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+#define WHERE(p, a, s, b, l)                                                   \
+	(&(const struct where){                                                \
+		.path = (p), .i = (a), .sub = (s), .j = (b), .line = (l)})
+
+/* Who holds an end of a ring, while cfg_check() counts them. */
+#define END_NONE      (-1)
+#define END_NETSWITCH (-2)
+
+struct ends {
+	int writer; /* fiber index, END_NETSWITCH or END_NONE */
+	int reader;
+};
+
+static int
+check_lcores(const struct cfg *c, const bool lcores[CFG_MAX_LCORES],
+	     unsigned int main_lcore, char *err, size_t errlen)
+{
+	unsigned int i;
+
+	if (c->ns_lcore >= CFG_MAX_LCORES || !lcores[c->ns_lcore])
+		return check_refuse(
+			c, WHERE("netswitch", -1, NULL, -1, c->ns_line), err,
+			errlen,
+			"the NetSwitch is on lcore %u, which EAL "
+			"does not enable (see -l/--lcores)",
+			c->ns_lcore);
+	if (c->ns_lcore == main_lcore)
+		return check_refuse(
+			c, WHERE("netswitch", -1, NULL, -1, c->ns_line), err,
+			errlen,
+			"the NetSwitch is on lcore %u, the main "
+			"lcore; it needs a worker lcore of its own",
+			c->ns_lcore);
+	for (i = 0; i < c->n_fibers; i++) {
+		const struct cfg_fiber *f = &c->fibers[i];
+		const struct where *w =
+			WHERE("fibers", (int)i, NULL, -1, f->line);
+
+		if (f->lcore >= CFG_MAX_LCORES || !lcores[f->lcore])
+			return check_refuse(c, w, err, errlen,
+					    "fiber '%s' is on lcore %u, which "
+					    "EAL does not enable (see "
+					    "-l/--lcores)",
+					    f->name, f->lcore);
+		if (f->lcore == main_lcore)
+			return check_refuse(c, w, err, errlen,
+					    "fiber '%s' is on lcore %u, the "
+					    "main lcore; fibers run on worker "
+					    "lcores",
+					    f->name, f->lcore);
+		if (f->lcore == c->ns_lcore)
+			return check_refuse(c, w, err, errlen,
+					    "fiber '%s' is on lcore %u, the "
+					    "NetSwitch's lcore, which polls "
+					    "the port without pause",
+					    f->name, f->lcore);
+	}
+	return 0;
+}
+
+static int
+check_known(const struct cfg *c, char *err, size_t errlen)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < c->n_routes; i++) {
+		const struct cfg_route *r = &c->routes[i];
+
+		if (cfg_channel(c, r->route.channel) == NULL)
+			return check_refuse(
+				c,
+				WHERE("netswitch.dispatch", (int)i, NULL, -1,
+				      r->line),
+				err, errlen,
+				"EtherType 0x%04x is routed to channel 0x%04x, "
+				"which is not in 'channels'",
+				r->route.ethertype, r->route.channel);
+	}
+	for (i = 0; i < c->n_tx; i++)
+		if (cfg_channel(c, c->tx[i].channel) == NULL)
+			return check_refuse(
+				c,
+				WHERE("netswitch.tx", (int)i, NULL, -1,
+				      c->tx[i].line),
+				err, errlen,
+				"netswitch.tx names channel 0x%04x, which is "
+				"not in 'channels'",
+				c->tx[i].channel);
+	for (i = 0; i < c->n_fibers; i++) {
+		const struct cfg_fiber *f = &c->fibers[i];
+		const struct where *w =
+			WHERE("fibers", (int)i, NULL, -1, f->line);
+
+		if (f->n_grants > ION_CSPACE_SLOTS)
+			return check_refuse(c, w, err, errlen,
+					    "fiber '%s' has %u grants; a "
+					    "CSpace holds at most %u",
+					    f->name, f->n_grants,
+					    ION_CSPACE_SLOTS);
+		if (f->rx != 0 && cfg_channel(c, f->rx) == NULL)
+			return check_refuse(c, w, err, errlen,
+					    "fiber '%s' reads channel 0x%04x "
+					    "(rx), which is not in 'channels'",
+					    f->name, f->rx);
+		if (f->tx != 0 && cfg_channel(c, f->tx) == NULL)
+			return check_refuse(c, w, err, errlen,
+					    "fiber '%s' writes channel 0x%04x "
+					    "(tx), which is not in 'channels'",
+					    f->name, f->tx);
+		for (j = 0; j < f->n_grants; j++)
+			if (cfg_channel(c, f->grants[j].channel) == NULL)
+				return check_refuse(
+					c,
+					WHERE("fibers", (int)i, "grants",
+					      (int)j, f->grants[j].line),
+					err, errlen,
+					"fiber '%s' is granted channel 0x%04x, "
+					"which is not in 'channels'",
+					f->name, f->grants[j].channel);
+	}
+	return 0;
+}
+
+/* One writer and one reader a ring: the ring is single-producer, -consumer */
+static int
+check_ends(const struct cfg *c, struct ends *ends, char *err, size_t errlen)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < c->n_channels; i++)
+		ends[i].writer = ends[i].reader = END_NONE;
+	for (i = 0; i < c->n_routes; i++)
+		ends[cfg_channel(c, c->routes[i].route.channel) - c->channels]
+			.writer = END_NETSWITCH;
+	for (i = 0; i < c->n_tx; i++)
+		ends[cfg_channel(c, c->tx[i].channel) - c->channels].reader =
+			END_NETSWITCH;
+	for (i = 0; i < c->n_fibers; i++) {
+		const struct cfg_fiber *f = &c->fibers[i];
+
+		for (j = 0; j < f->n_grants; j++) {
+			const struct cfg_grant *g = &f->grants[j];
+			const struct cfg_channel *ch =
+				cfg_channel(c, g->channel);
+			const struct where *w = WHERE(
+				"fibers", (int)i, "grants", (int)j, g->line);
+			struct ends *e = &ends[ch - c->channels];
+
+			if ((g->perms & ION_PERM_WRITE) &&
+			    e->writer == END_NETSWITCH)
+				return check_refuse(
+					c, w, err, errlen,
+					"two writers on channel 0x%04x (%s): "
+					"fiber '%s' is granted \"w\" on a ring "
+					"the NetSwitch writes (it is routed)",
+					ch->id, ch->name, f->name);
+			if ((g->perms & ION_PERM_WRITE) && e->writer >= 0)
+				return check_refuse(
+					c, w, err, errlen,
+					"two writers on channel 0x%04x (%s): "
+					"fibers '%s' and '%s' are both granted "
+					"\"w\"",
+					ch->id, ch->name,
+					c->fibers[e->writer].name, f->name);
+			if ((g->perms & ION_PERM_READ) &&
+			    e->reader == END_NETSWITCH)
+				return check_refuse(
+					c, w, err, errlen,
+					"two readers on channel 0x%04x (%s): "
+					"fiber '%s' is granted \"r\" on a ring "
+					"the NetSwitch reads (it is in "
+					"netswitch.tx)",
+					ch->id, ch->name, f->name);
+			if ((g->perms & ION_PERM_READ) && e->reader >= 0)
+				return check_refuse(
+					c, w, err, errlen,
+					"two readers on channel 0x%04x (%s): "
+					"fibers '%s' and '%s' are both granted "
+					"\"r\"",
+					ch->id, ch->name,
+					c->fibers[e->reader].name, f->name);
+			if (g->perms & ION_PERM_WRITE)
+				e->writer = (int)i;
+			if (g->perms & ION_PERM_READ)
+				e->reader = (int)i;
+		}
+	}
+	return 0;
+}
+
+int
+cfg_check(const struct cfg *c, const bool lcores[CFG_MAX_LCORES],
+	  unsigned int main_lcore, char *err, size_t errlen)
+{
+	struct ends ends[CFG_MAX_CHANNELS];
+	unsigned int i;
+	int rc;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (c->n_channels > CFG_MAX_CHANNELS || c->n_fibers > CFG_MAX_FIBERS ||
+	    c->n_routes > NETSWITCH_MAX_ROUTES || c->n_tx > NETSWITCH_MAX_TX) {
+		snprintf(err, errlen, "%s:0: more items than struct cfg holds",
+			 c->file);
+		return -EINVAL;
+	}
+	rc = check_lcores(c, lcores, main_lcore, err, errlen);
+	if (rc == 0)
+		rc = check_known(c, err, errlen);
+	if (rc == 0)
+		rc = check_ends(c, ends, err, errlen);
+	if (rc < 0)
+		return rc;
+	/* a routed ring nobody reads fills up, then drops everything */
+	for (i = 0; i < c->n_routes; i++) {
+		const struct cfg_route *r = &c->routes[i];
+		const struct cfg_channel *ch = cfg_channel(c, r->route.channel);
+
+		if (ends[ch - c->channels].reader < 0)
+			return check_refuse(
+				c,
+				WHERE("netswitch.dispatch", (int)i, NULL, -1,
+				      r->line),
+				err, errlen,
+				"EtherType 0x%04x is routed to channel 0x%04x "
+				"(%s), which no fiber is granted \"r\" on: no "
+				"reader",
+				r->route.ethertype, ch->id, ch->name);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* EAL arguments                                                      */
+/* ------------------------------------------------------------------ */
+
+static int
+parse_uint(const char **p, unsigned long *out)
+{
+	char *end;
+
+	if (**p < '0' || **p > '9')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(*p, &end, 10);
+	if (errno != 0)
+		return -EINVAL;
+	*p = end;
+	return 0;
+}
+
+/*
+ * One set: "N", "N-M" or "(N,N-M,...)"; ids below @p limit go to @p set
+ * (NULL: a CPU set, checked for syntax only).
+ */
+static int
+parse_set(const char **p, bool *set, unsigned long limit)
+{
+	bool paren = **p == '(';
+
+	if (paren)
+		(*p)++;
+	for (;;) {
+		unsigned long a, b, i;
+
+		if (parse_uint(p, &a) < 0)
+			return -EINVAL;
+		b = a;
+		if (**p == '-') {
+			(*p)++;
+			if (parse_uint(p, &b) < 0 || b < a)
+				return -EINVAL;
+		}
+		if (set != NULL) {
+			if (b >= limit)
+				return -EINVAL;
+			for (i = a; i <= b; i++)
+				set[i] = true;
+		}
+		if (!paren || **p != ',')
+			break;
+		(*p)++;
+	}
+	if (paren) {
+		if (**p != ')')
+			return -EINVAL;
+		(*p)++;
+	}
+	return 0;
+}
+
+int
+cfg_parse_lcores(const char *arg, bool lcores[CFG_MAX_LCORES])
+{
+	bool set[CFG_MAX_LCORES];
+	const char *p = arg;
+
+	if (arg == NULL || *arg == '\0')
+		return -EINVAL;
+	memset(set, 0, sizeof(set));
+	for (;;) {
+		if (parse_set(&p, set, CFG_MAX_LCORES) < 0)
+			return -EINVAL;
+		if (*p == '@') {
+			p++;
+			if (parse_set(&p, NULL, 0) < 0)
+				return -EINVAL;
+		}
+		if (*p == '\0')
+			break;
+		if (*p != ',')
+			return -EINVAL;
+		p++;
+	}
+	memcpy(lcores, set, sizeof(set));
+	return 0;
+}
+
+/*
+ * The option @p s stands for: "-l", "--lcores" and "-c" all choose the
+ * lcores, so any one of them replaces the others; otherwise a short
+ * option is its letter ("-m256" is "-m") and a long one its name before
+ * any "=".  @return false if @p s is not an option.
+ */
+static bool
+opt_key(const char *s, char *key, size_t len)
+{
+	size_t n;
+
+	if (s[0] != '-' || s[1] == '\0')
+		return false;
+	if (s[1] != '-')
+		n = 2;
+	else
+		n = strcspn(s, "=");
+	snprintf(key, len, "%.*s", (int)n, s);
+	if (strcmp(key, "-l") == 0 || strcmp(key, "-c") == 0 ||
+	    strcmp(key, "--lcores") == 0)
+		snprintf(key, len, "lcores");
+	return true;
+}
+
+static bool
+cli_gives(int argc, char **argv, const char *opt)
+{
+	char want[64], key[64];
+	int i;
+
+	if (!opt_key(opt, want, sizeof(want)))
+		return false;
+	for (i = 0; i < argc; i++)
+		if (opt_key(argv[i], key, sizeof(key)) &&
+		    strcmp(key, want) == 0)
+			return true;
+	return false;
+}
+
+int
+cfg_merge_eal(const struct cfg *c, const char *argv0, int cli_argc,
+	      char **cli_argv, char **out, int max)
+{
+	int n = 0, i, j, k;
+
+	if (n >= max)
+		return -E2BIG;
+	out[n++] = (char *)(uintptr_t)argv0;
+	/* an option and the non-option words after it are its values */
+	for (i = 0; i < c->eal_argc; i = j) {
+		bool keep = !cli_gives(cli_argc, cli_argv, c->eal_argv[i]);
+
+		j = i + 1;
+		if (c->eal_argv[i][0] == '-')
+			while (j < c->eal_argc && c->eal_argv[j][0] != '-')
+				j++;
+		if (!keep)
+			continue;
+		for (k = i; k < j; k++) {
+			if (n >= max)
+				return -E2BIG;
+			out[n++] = c->eal_argv[k];
+		}
+	}
+	for (i = 0; i < cli_argc; i++) {
+		if (n >= max)
+			return -E2BIG;
+		out[n++] = cli_argv[i];
+	}
+	return n;
+}
