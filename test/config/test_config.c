@@ -778,6 +778,20 @@ test_unknown_key(void)
 		       AT_LOAD, "unknown key 'tx_dsc' in 'port'");
 }
 
+/* inside a list element too: a typo there would silently drop a grant */
+static void
+test_unknown_key_in_grant(void)
+{
+	expect_refusal(CHANNELS "fibers = (\n"
+				"  { name = \"a\"; lcore = 2; "
+				"kind = \"rxonly\"; rx = 0x0500;\n"
+				"    grants = ( { channel = 0x0500;\n"
+				"                 prem = \"r\"; } ); } " MARK
+				"\n"
+				");\n",
+		       AT_LOAD, "unknown key 'prem' in 'fibers[0].grants[0]'");
+}
+
 static void
 test_unknown_group(void)
 {
@@ -1096,6 +1110,7 @@ main(int argc, char **argv)
 		{"too many routes", test_too_many_routes},
 		{"syntax error", test_syntax_error},
 		{"unknown key", test_unknown_key},
+		{"unknown key in a grant", test_unknown_key_in_grant},
 		{"unknown group", test_unknown_group},
 		{"no channels", test_no_channels},
 		{"missing file", test_missing_file},
