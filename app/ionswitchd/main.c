@@ -9,8 +9,11 @@
  * NetSwitch:   port RX -> rings by EtherType; TX rings -> port
  * workers:     fibers, round-robin, through their capabilities
  */
+#include <dirent.h>
 #include <errno.h>
+#include <mntent.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,6 +389,60 @@ run(struct ionswitchd *d, unsigned int period)
 	shutdown_drain(d);
 }
 
+/* The --file-prefix EAL will use, from the merged EAL arguments. */
+static const char *
+eal_file_prefix(int argc, char **argv)
+{
+	const char *prefix = "rte"; /* EAL's default */
+	int a;
+
+	for (a = 1; a < argc; a++) {
+		if (strcmp(argv[a], "--file-prefix") == 0 && a + 1 < argc)
+			prefix = argv[++a];
+		else if (strncmp(argv[a], "--file-prefix=", 14) == 0)
+			prefix = argv[a] + 14;
+	}
+	return prefix;
+}
+
+/*
+ * EAL keeps its hugepage files after rte_eal_cleanup() (for secondary
+ * processes that might still attach); the daemon is the last user of its
+ * prefix at exit, so it removes "<prefix>map_*" from every hugetlbfs mount.
+ */
+static void
+remove_hugepage_files(const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	struct mntent *me;
+	FILE *mounts = setmntent("/proc/mounts", "r");
+
+	if (mounts == NULL)
+		return;
+	while ((me = getmntent(mounts)) != NULL) {
+		struct dirent *e;
+		DIR *dir;
+
+		if (strcmp(me->mnt_type, "hugetlbfs") != 0)
+			continue;
+		dir = opendir(me->mnt_dir);
+		if (dir == NULL)
+			continue;
+		while ((e = readdir(dir)) != NULL) {
+			char path[PATH_MAX];
+
+			if (strncmp(e->d_name, prefix, plen) != 0 ||
+			    strncmp(e->d_name + plen, "map_", 4) != 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", me->mnt_dir,
+				 e->d_name);
+			unlink(path);
+		}
+		closedir(dir);
+	}
+	endmntent(mounts);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -453,7 +510,8 @@ main(int argc, char **argv)
 	}
 	teardown(&d);
 	rte_pdump_uninit();
-	cfg_free(&d.cfg);
 	rte_eal_cleanup();
+	remove_hugepage_files(eal_file_prefix(eal_argc, eal_argv));
+	cfg_free(&d.cfg);
 	return rc < 0 ? 1 : 0;
 }

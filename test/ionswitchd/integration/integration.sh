@@ -82,7 +82,8 @@ daemon_pid=
 [ "$mode" = sigterm ] && { wait "$sender" || true; }
 [ $rc -eq 0 ] || fail "ionswitchd exited $rc after SIGTERM"
 [ -s "$work/totals.json" ] || fail "no totals written"
-ls /dev/hugepages | grep -q '^ion-it[^-]' && fail "hugepage files left behind"
+left=$(ls /dev/hugepages | grep "^ion-it[^-]" || true)
+[ -z "$left" ] || fail "hugepage files left behind: $left"
 
 python3 "$here/check.py" "$mode" "$work/totals.json" "$work/traffic.json" "$base" \
 	|| fail "counters do not add up"
