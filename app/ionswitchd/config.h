@@ -20,12 +20,12 @@
 #include <netswitch.h>
 
 #define CFG_MAX_CHANNELS 32
-#define CFG_MAX_FIBERS 32
+#define CFG_MAX_FIBERS	 32
 #define CFG_MAX_EAL_ARGS 64
-#define CFG_MAX_LCORES 128 /* RTE_MAX_LCORE of Debian's DPDK */
-#define CFG_NAME_LEN 32
-#define CFG_PATH_LEN 256
-#define CFG_ERR_LEN 512
+#define CFG_MAX_LCORES	 128 /* RTE_MAX_LCORE of Debian's DPDK */
+#define CFG_NAME_LEN	 32
+#define CFG_PATH_LEN	 256
+#define CFG_ERR_LEN	 512
 
 /* Channels the spec leaves open, fixed here (docs/configuration.md). */
 #define CFG_CH_UTCP_RX 0x0700
@@ -34,7 +34,7 @@
 struct cfg_channel {
 	uint32_t id;
 	char name[CFG_NAME_LEN];
-	uint32_t slots;     /**< power of two */
+	uint32_t slots;	    /**< power of two */
 	uint32_t slot_size; /**< bytes */
 	int line;
 };
@@ -46,7 +46,7 @@ struct cfg_grant {
 };
 
 enum cfg_fiber_kind {
-	CFG_FIBER_RXONLY,  /**< reads rx, counts and releases (testpmd rxonly) */
+	CFG_FIBER_RXONLY, /**< reads rx, counts and releases (testpmd rxonly) */
 	CFG_FIBER_REFLECT, /**< reads rx, swaps MACs, writes tx (macswap) */
 };
 
@@ -75,7 +75,8 @@ struct cfg {
 	char file[CFG_PATH_LEN];
 
 	/* eal */
-	char *eal_argv[CFG_MAX_EAL_ARGS]; /**< owned; options only, no argv[0] */
+	char *eal_argv[CFG_MAX_EAL_ARGS]; /**< owned; options only, no argv[0]
+					   */
 	int eal_argc;
 	int eal_line;
 
@@ -103,9 +104,9 @@ struct cfg {
 
 	/* run time */
 	unsigned int stats_period; /**< seconds; 0 = no periodic block */
-	uint32_t idle_polls;       /**< empty polls before backing off */
-	uint32_t idle_sleep_us;    /**< longest back-off sleep */
-	unsigned int drain_ms;     /**< at exit, how long fibers may drain */
+	uint32_t idle_polls;	   /**< empty polls before backing off */
+	uint32_t idle_sleep_us;	   /**< longest back-off sleep */
+	unsigned int drain_ms;	   /**< at exit, how long fibers may drain */
 };
 
 /**

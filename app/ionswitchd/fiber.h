@@ -16,9 +16,9 @@
 #include "config.h"
 
 enum fiber_state {
-	FIBER_READY,   /**< runs when its lcore gets to it */
-	FIBER_KILLED,  /**< capability fault or killed by the operator */
-	FIBER_DONE,    /**< drained at shutdown */
+	FIBER_READY,  /**< runs when its lcore gets to it */
+	FIBER_KILLED, /**< capability fault or killed by the operator */
+	FIBER_DONE,   /**< drained at shutdown */
 };
 
 struct fiber;
@@ -30,8 +30,8 @@ struct fiber;
 typedef int (*fiber_step_fn)(struct fiber *f);
 
 struct fiber_stats {
-	uint64_t frames;  /**< frames read from its rx ring */
-	uint64_t sent;    /**< frames written to its tx ring */
+	uint64_t frames; /**< frames read from its rx ring */
+	uint64_t sent;	 /**< frames written to its tx ring */
 	uint64_t steps;
 };
 
@@ -46,9 +46,9 @@ struct fiber {
 	struct ion_cons rx;
 	struct ion_prod tx;
 	bool rx_open, tx_open;
-	uint32_t state;               /**< enum fiber_state, atomic */
-	struct ion_cap_fault fault;   /**< what it lacked, when KILLED */
-	struct fiber_stats st;        /**< written by its lcore only */
+	uint32_t state;		    /**< enum fiber_state, atomic */
+	struct ion_cap_fault fault; /**< what it lacked, when KILLED */
+	struct fiber_stats st;	    /**< written by its lcore only */
 };
 
 /**
@@ -78,7 +78,8 @@ uint32_t fiber_backlog(const struct fiber *f);
 static inline enum fiber_state
 fiber_state_get(const struct fiber *f)
 {
-	/* acquire: a KILLED state is seen with the fault record written before */
+	/* acquire: a KILLED state is seen with the fault record written before
+	 */
 	return (enum fiber_state)__atomic_load_n(&f->state, __ATOMIC_ACQUIRE);
 }
 

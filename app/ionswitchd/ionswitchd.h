@@ -49,7 +49,7 @@ struct lcore_ctx {
 
 struct ionswitchd {
 	struct cfg cfg;
-	uint32_t run;                 /**< enum run_state, atomic */
+	uint32_t run; /**< enum run_state, atomic */
 
 	uint16_t port_id;
 	char port_name[64];
@@ -59,7 +59,7 @@ struct ionswitchd {
 	struct ion_ring *rings[CFG_MAX_CHANNELS];
 	uint32_t ring_ch[CFG_MAX_CHANNELS];
 
-	struct ion_cspace ns_cs;      /**< the NetSwitch's capabilities */
+	struct ion_cspace ns_cs; /**< the NetSwitch's capabilities */
 	struct netswitch *ns;
 
 	unsigned int n_fibers;

@@ -12,8 +12,8 @@
 #include "ionswitchd.h"
 
 struct idle {
-	uint32_t empty;    /* consecutive polls without work */
-	uint32_t polls;    /* ... before backing off */
+	uint32_t empty;	   /* consecutive polls without work */
+	uint32_t polls;	   /* ... before backing off */
 	uint32_t sleep_us; /* next sleep */
 	uint32_t max_us;
 };

@@ -33,7 +33,7 @@
 RTE_LOG_REGISTER_DEFAULT(ionswitchd_logtype, INFO);
 
 #define DEFAULT_CONFIG "config/ionswitchd.conf"
-#define MAIN_TICK_US 100000
+#define MAIN_TICK_US   100000
 
 struct opts {
 	const char *config;
@@ -57,7 +57,8 @@ usage(const char *prog)
 	fprintf(stderr,
 		"usage: %s [EAL options] -- [-c FILE] [options]\n"
 		"  -c, --config FILE       configuration (default %s)\n"
-		"  -s, --stats-period N    seconds between stats blocks (0: off)\n"
+		"  -s, --stats-period N    seconds between stats blocks (0: "
+		"off)\n"
 		"      --check             check the configuration and exit\n"
 		"      --totals-json FILE  write the totals there at exit\n"
 		"  -h, --help              this text\n",
@@ -90,8 +91,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 			errno = 0;
 			o->stats_period = (int)strtol(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || o->stats_period < 0) {
-				fprintf(stderr, "ionswitchd: --stats-period %s: "
-						"expected seconds >= 0\n", optarg);
+				fprintf(stderr,
+					"ionswitchd: --stats-period %s: "
+					"expected seconds >= 0\n",
+					optarg);
 				return -EINVAL;
 			}
 			break;
@@ -148,8 +151,8 @@ eal_lcores(int argc, char **argv, bool lcores[CFG_MAX_LCORES],
 		for (i = 0; i < (unsigned int)n && i < CFG_MAX_LCORES; i++)
 			lcores[i] = true;
 	} else if (cfg_parse_lcores(set, lcores) < 0) {
-		fprintf(stderr, "ionswitchd: EAL lcore list '%s' is malformed\n",
-			set);
+		fprintf(stderr,
+			"ionswitchd: EAL lcore list '%s' is malformed\n", set);
 		return -EINVAL;
 	}
 	if (main_arg != NULL) {
@@ -190,8 +193,7 @@ create_rings(struct ionswitchd *d)
 			.slot_size = cc->slot_size,
 		};
 
-		rc = ion_memzone_create(&p, (int)rte_socket_id(),
-					&d->rings[i]);
+		rc = ion_memzone_create(&p, (int)rte_socket_id(), &d->rings[i]);
 		if (rc < 0)
 			return rc;
 		d->ring_ch[i] = cc->id;
@@ -312,22 +314,28 @@ write_totals(struct ionswitchd *d, const char *path)
 		return;
 	}
 	netswitch_stats_get(d->ns, &ns);
-	fprintf(f, "{\"netswitch\": {\"rx\": %lu, \"runt\": %lu, \"unknown\": %lu, "
-		   "\"tx\": %lu, \"tx_pending\": %u},\n \"routes\": [",
+	fprintf(f,
+		"{\"netswitch\": {\"rx\": %lu, \"runt\": %lu, \"unknown\": "
+		"%lu, "
+		"\"tx\": %lu, \"tx_pending\": %u},\n \"routes\": [",
 		ns.rx, ns.runt, ns.unknown, ns.tx, ns.tx_pending);
 	for (i = 0; i < ns.n_routes; i++)
-		fprintf(f, "%s\n  {\"ethertype\": %u, \"channel\": %u, \"rx\": %lu, "
-			   "\"delivered\": %lu, \"full\": %lu, \"oversize\": %lu}",
-			i ? "," : "", ns.route[i].ethertype, ns.route[i].channel,
-			ns.route[i].rx, ns.route[i].delivered, ns.route[i].full,
+		fprintf(f,
+			"%s\n  {\"ethertype\": %u, \"channel\": %u, \"rx\": "
+			"%lu, "
+			"\"delivered\": %lu, \"full\": %lu, \"oversize\": %lu}",
+			i ? "," : "", ns.route[i].ethertype,
+			ns.route[i].channel, ns.route[i].rx,
+			ns.route[i].delivered, ns.route[i].full,
 			ns.route[i].oversize);
 	fprintf(f, "],\n \"rings\": [");
 	for (i = 0; i < d->n_rings; i++) {
 		struct ion_ring_stats rs;
 
 		ion_ring_stats(d->rings[i], &rs);
-		fprintf(f, "%s\n  {\"channel\": %u, \"enqueued\": %lu, "
-			   "\"dequeued\": %lu, \"used\": %u}",
+		fprintf(f,
+			"%s\n  {\"channel\": %u, \"enqueued\": %lu, "
+			"\"dequeued\": %lu, \"used\": %u}",
 			i ? "," : "", d->ring_ch[i], rs.enqueued, rs.dequeued,
 			rs.used);
 	}
@@ -340,9 +348,10 @@ write_totals(struct ionswitchd *d, const char *path)
 			       fb->fault.count != 0;
 
 		fiber_stats_get(fb, &fs);
-		fprintf(f, "%s\n  {\"name\": \"%s\", \"state\": \"%s\", "
-			   "\"frames\": %lu, \"sent\": %lu, "
-			   "\"fault_channel\": %u, \"fault_needs\": \"%s\"}",
+		fprintf(f,
+			"%s\n  {\"name\": \"%s\", \"state\": \"%s\", "
+			"\"frames\": %lu, \"sent\": %lu, "
+			"\"fault_channel\": %u, \"fault_needs\": \"%s\"}",
 			i ? "," : "", fb->name,
 			fiber_state_str(fiber_state_get(fb)), fs.frames,
 			fs.sent, faulted ? fb->fault.channel : 0,

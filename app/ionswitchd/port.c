@@ -31,7 +31,8 @@ find_port(struct ionswitchd *d)
 	if (rte_eth_dev_count_avail() == 0) {
 		rc = rte_dev_probe(d->cfg.devargs);
 		if (rc < 0) {
-			DLOG(ERR, "%s:%d: port.devargs \"%s\": probe failed: %s\n",
+			DLOG(ERR,
+			     "%s:%d: port.devargs \"%s\": probe failed: %s\n",
 			     d->cfg.file, d->cfg.port_line, d->cfg.devargs,
 			     strerror(-rc));
 			return rc;
@@ -76,7 +77,7 @@ port_setup(struct ionswitchd *d)
 					  RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (d->pool == NULL) {
 		DLOG(ERR, "mbuf pool of %u: %s\n", d->cfg.mbufs,
-			rte_strerror(rte_errno));
+		     rte_strerror(rte_errno));
 		return -rte_errno;
 	}
 	rc = rte_eth_dev_info_get(d->port_id, &info);
@@ -94,15 +95,15 @@ port_setup(struct ionswitchd *d)
 	if (rc == 0)
 		rc = rte_eth_dev_start(d->port_id);
 	if (rc < 0) {
-		DLOG(ERR, "port %u (%s): setup failed: %s\n",
-			d->port_id, d->port_name, rte_strerror(-rc));
+		DLOG(ERR, "port %u (%s): setup failed: %s\n", d->port_id,
+		     d->port_name, rte_strerror(-rc));
 		return rc;
 	}
 	if (d->cfg.promiscuous && rte_eth_promiscuous_enable(d->port_id) < 0)
-		DLOG(WARNING, "port %u (%s): no promiscuous mode\n",
-			d->port_id, d->port_name);
+		DLOG(WARNING, "port %u (%s): no promiscuous mode\n", d->port_id,
+		     d->port_name);
 	DLOG(INFO, "port %u (%s, driver %s): %u RX / %u TX descriptors\n",
-		d->port_id, d->port_name, info.driver_name, rxd, txd);
+	     d->port_id, d->port_name, info.driver_name, rxd, txd);
 	return 0;
 }
 

@@ -34,8 +34,7 @@ ring_drops(const struct netswitch_stats *ns, uint32_t ch)
 static const char *
 role_str(enum lcore_role r)
 {
-	static const char *const names[] = {"-", "main", "netswitch",
-					    "worker"};
+	static const char *const names[] = {"-", "main", "netswitch", "worker"};
 
 	return names[r];
 }
@@ -92,23 +91,24 @@ stats_print(struct ionswitchd *d, bool totals)
 		       ns.route[i].rx, ns.route[i].delivered, ns.route[i].full,
 		       ns.route[i].oversize);
 
-	printf("  Rings\n    %-8s %-10s %12s %12s %10s %9s %8s %8s\n", "channel",
-	       "name", "enqueued", "dequeued", "dropped", "used", "full",
-	       "empty");
+	printf("  Rings\n    %-8s %-10s %12s %12s %10s %9s %8s %8s\n",
+	       "channel", "name", "enqueued", "dequeued", "dropped", "used",
+	       "full", "empty");
 	for (i = 0; i < d->n_rings; i++) {
 		struct ion_ring_stats rs;
-		const struct cfg_channel *cc = cfg_channel(&d->cfg, d->ring_ch[i]);
+		const struct cfg_channel *cc =
+			cfg_channel(&d->cfg, d->ring_ch[i]);
 
 		ion_ring_stats(d->rings[i], &rs);
-		printf("    0x%04x   %-10s %12" PRIu64 " %12" PRIu64 " %10" PRIu64
-		       " %4u/%-4u %8" PRIu64 " %8" PRIu64 "\n",
-		       d->ring_ch[i], cc != NULL ? cc->name : "",
-		       rs.enqueued, rs.dequeued, ring_drops(&ns, d->ring_ch[i]),
-		       rs.used, rs.capacity, rs.full, rs.empty);
+		printf("    0x%04x   %-10s %12" PRIu64 " %12" PRIu64
+		       " %10" PRIu64 " %4u/%-4u %8" PRIu64 " %8" PRIu64 "\n",
+		       d->ring_ch[i], cc != NULL ? cc->name : "", rs.enqueued,
+		       rs.dequeued, ring_drops(&ns, d->ring_ch[i]), rs.used,
+		       rs.capacity, rs.full, rs.empty);
 	}
 
-	printf("  Fibers\n    %-12s %-8s %5s %-8s %12s %12s  %s\n", "name", "kind",
-	       "lcore", "state", "frames", "sent", "fault");
+	printf("  Fibers\n    %-12s %-8s %5s %-8s %12s %12s  %s\n", "name",
+	       "kind", "lcore", "state", "frames", "sent", "fault");
 	for (i = 0; i < d->n_fibers; i++) {
 		const struct fiber *f = &d->fibers[i];
 		enum fiber_state s = fiber_state_get(f);
@@ -125,8 +125,8 @@ stats_print(struct ionswitchd *d, bool totals)
 		       fiber_state_str(s), fs.frames, fs.sent, fault);
 	}
 
-	printf("  Lcores\n    %5s %-10s %6s %6s %10s\n", "lcore", "role", "busy",
-	       "idle", "sleeps");
+	printf("  Lcores\n    %5s %-10s %6s %6s %10s\n", "lcore", "role",
+	       "busy", "idle", "sleeps");
 	RTE_LCORE_FOREACH(l)
 	{
 		const struct lcore_ctx *lc = &d->lcores[l];
@@ -193,9 +193,11 @@ tel_routes(const char *cmd, const char *params, struct rte_tel_data *t)
 		if (r == NULL)
 			return -ENOMEM;
 		rte_tel_data_start_dict(r);
-		rte_tel_data_add_dict_int(r, "channel", (int)ns.route[i].channel);
+		rte_tel_data_add_dict_int(r, "channel",
+					  (int)ns.route[i].channel);
 		rte_tel_data_add_dict_u64(r, "rx", ns.route[i].rx);
-		rte_tel_data_add_dict_u64(r, "delivered", ns.route[i].delivered);
+		rte_tel_data_add_dict_u64(r, "delivered",
+					  ns.route[i].delivered);
 		rte_tel_data_add_dict_u64(r, "full", ns.route[i].full);
 		rte_tel_data_add_dict_u64(r, "oversize", ns.route[i].oversize);
 		snprintf(key, sizeof(key), "0x%04x", ns.route[i].ethertype);
@@ -224,8 +226,8 @@ tel_rings(const char *cmd, const char *params, struct rte_tel_data *t)
 			return -ENOMEM;
 		ion_ring_stats(d->rings[i], &rs);
 		rte_tel_data_start_dict(r);
-		rte_tel_data_add_dict_string(r, "name",
-					     cfg_channel(&d->cfg, d->ring_ch[i])->name);
+		rte_tel_data_add_dict_string(
+			r, "name", cfg_channel(&d->cfg, d->ring_ch[i])->name);
 		rte_tel_data_add_dict_u64(r, "enqueued", rs.enqueued);
 		rte_tel_data_add_dict_u64(r, "dequeued", rs.dequeued);
 		rte_tel_data_add_dict_u64(r, "dropped",
@@ -259,7 +261,8 @@ tel_fibers(const char *cmd, const char *params, struct rte_tel_data *t)
 			return -ENOMEM;
 		fiber_stats_get(f, &fs);
 		rte_tel_data_start_dict(r);
-		rte_tel_data_add_dict_string(r, "kind", fiber_kind_str(f->kind));
+		rte_tel_data_add_dict_string(r, "kind",
+					     fiber_kind_str(f->kind));
 		rte_tel_data_add_dict_int(r, "lcore", (int)f->lcore);
 		rte_tel_data_add_dict_string(r, "state", fiber_state_str(s));
 		rte_tel_data_add_dict_u64(r, "frames", fs.frames);
@@ -267,8 +270,8 @@ tel_fibers(const char *cmd, const char *params, struct rte_tel_data *t)
 		if (s == FIBER_KILLED && f->fault.count != 0) {
 			rte_tel_data_add_dict_int(r, "fault_channel",
 						  (int)f->fault.channel);
-			rte_tel_data_add_dict_string(r, "fault_needs",
-						     ion_perm_str(f->fault.perm));
+			rte_tel_data_add_dict_string(
+				r, "fault_needs", ion_perm_str(f->fault.perm));
 		}
 		rte_tel_data_add_dict_container(t, f->name, r, 0);
 	}
@@ -298,11 +301,14 @@ tel_lcores(const char *cmd, const char *params, struct rte_tel_data *t)
 		rte_tel_data_start_dict(r);
 		rte_tel_data_add_dict_string(r, "role", role_str(lc->role));
 		/* relaxed: statistics only */
-		rte_tel_data_add_dict_u64(r, "busy_cycles",
+		rte_tel_data_add_dict_u64(
+			r, "busy_cycles",
 			__atomic_load_n(&lc->st.busy_cycles, __ATOMIC_RELAXED));
-		rte_tel_data_add_dict_u64(r, "idle_cycles",
+		rte_tel_data_add_dict_u64(
+			r, "idle_cycles",
 			__atomic_load_n(&lc->st.idle_cycles, __ATOMIC_RELAXED));
-		rte_tel_data_add_dict_u64(r, "sleeps",
+		rte_tel_data_add_dict_u64(
+			r, "sleeps",
 			__atomic_load_n(&lc->st.sleeps, __ATOMIC_RELAXED));
 		snprintf(key, sizeof(key), "%u", l);
 		rte_tel_data_add_dict_container(t, key, r, 0);
@@ -314,16 +320,22 @@ int
 stats_telemetry_register(struct ionswitchd *d)
 {
 	tel_daemon = d;
-	if (rte_telemetry_register_cmd("/ion/port", tel_port,
-			"Port and NetSwitch counters. No parameters") < 0 ||
-	    rte_telemetry_register_cmd("/ion/routes", tel_routes,
-			"Per-EtherType counters of the NetSwitch. No parameters") < 0 ||
+	if (rte_telemetry_register_cmd(
+		    "/ion/port", tel_port,
+		    "Port and NetSwitch counters. No parameters") < 0 ||
+	    rte_telemetry_register_cmd(
+		    "/ion/routes", tel_routes,
+		    "Per-EtherType counters of the NetSwitch. No parameters") <
+		    0 ||
 	    rte_telemetry_register_cmd("/ion/rings", tel_rings,
-			"Per-ring counters. No parameters") < 0 ||
-	    rte_telemetry_register_cmd("/ion/fibers", tel_fibers,
-			"Fiber states and counters. No parameters") < 0 ||
-	    rte_telemetry_register_cmd("/ion/lcores", tel_lcores,
-			"Busy and idle cycles per lcore. No parameters") < 0)
+				       "Per-ring counters. No parameters") <
+		    0 ||
+	    rte_telemetry_register_cmd(
+		    "/ion/fibers", tel_fibers,
+		    "Fiber states and counters. No parameters") < 0 ||
+	    rte_telemetry_register_cmd(
+		    "/ion/lcores", tel_lcores,
+		    "Busy and idle cycles per lcore. No parameters") < 0)
 		return -EINVAL;
 	return 0;
 }

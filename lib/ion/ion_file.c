@@ -25,7 +25,8 @@ file_len(int fd, size_t need)
 	struct statfs sfs;
 	size_t unit = 4096;
 
-	if (fstatfs(fd, &sfs) == 0 && (unsigned long)sfs.f_type == HUGETLBFS_MAGIC)
+	if (fstatfs(fd, &sfs) == 0 &&
+	    (unsigned long)sfs.f_type == HUGETLBFS_MAGIC)
 		unit = (size_t)sfs.f_bsize;
 	return (need + unit - 1) / unit * unit;
 }
@@ -130,8 +131,8 @@ ion_ring_attach_file(struct ion_ring_map *m, const char *path, int fd,
 		rc = -ERANGE;
 		goto fail;
 	}
-	mem = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
-		   MAP_SHARED, fd, 0);
+	mem = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   fd, 0);
 	if (mem == MAP_FAILED) {
 		rc = -errno;
 		goto fail;

@@ -32,8 +32,9 @@ ion_memzone_create(const struct ion_ring_params *p, int socket_id,
 		return -EINVAL;
 	len = ion_ring_memsize(p->capacity, p->slot_size);
 	if (len == 0) {
-		ION_LOG(ERR, "channel 0x%04x: capacity %u (power of two, 2..%u) "
-			     "or slot size %u (1..%u) out of range\n",
+		ION_LOG(ERR,
+			"channel 0x%04x: capacity %u (power of two, 2..%u) "
+			"or slot size %u (1..%u) out of range\n",
 			p->channel, p->capacity, ION_RING_MAX_CAPACITY,
 			p->slot_size, ION_RING_MAX_SLOT_SIZE);
 		return -EINVAL;

@@ -133,8 +133,8 @@ ion_ring_check(const void *mem, size_t len,
 		return -ERANGE;
 	}
 	if (expect->slot_size != 0 && expect->slot_size != h->slot_size) {
-		snprintf(why, whylen, "slot size %u, expected %u",
-			 h->slot_size, expect->slot_size);
+		snprintf(why, whylen, "slot size %u, expected %u", h->slot_size,
+			 expect->slot_size);
 		return -ERANGE;
 	}
 	return 0;
@@ -143,7 +143,8 @@ ion_ring_check(const void *mem, size_t len,
 void
 ion_ring_stats(const struct ion_ring *r, struct ion_ring_stats *st)
 {
-	/* relaxed: counters are monotonic statistics, no data depends on them */
+	/* relaxed: counters are monotonic statistics, no data depends on them
+	 */
 	st->enqueued = __atomic_load_n(&r->prod.ops, __ATOMIC_RELAXED);
 	st->full = __atomic_load_n(&r->prod.stalls, __ATOMIC_RELAXED);
 	st->dequeued = __atomic_load_n(&r->cons.ops, __ATOMIC_RELAXED);

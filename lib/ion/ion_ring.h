@@ -77,18 +77,18 @@ enum ion_channel_id {
 };
 
 /** Default sizing of the spec: network, console, VFS. */
-#define ION_NET_SLOTS 256u
-#define ION_NET_SLOT_SIZE 1514u
-#define ION_CONSOLE_SLOTS 128u
+#define ION_NET_SLOTS	      256u
+#define ION_NET_SLOT_SIZE     1514u
+#define ION_CONSOLE_SLOTS     128u
 #define ION_CONSOLE_SLOT_SIZE 256u
-#define ION_VFS_SLOTS 64u
-#define ION_VFS_SLOT_SIZE 4096u
+#define ION_VFS_SLOTS	      64u
+#define ION_VFS_SLOT_SIZE     4096u
 
 struct ion_channel_info {
 	uint32_t id;
-	const char *name;     /**< short name, e.g. "net-rx" */
-	uint32_t capacity;    /**< default slot count */
-	uint32_t slot_size;   /**< default payload bytes per slot */
+	const char *name;   /**< short name, e.g. "net-rx" */
+	uint32_t capacity;  /**< default slot count */
+	uint32_t slot_size; /**< default payload bytes per slot */
 };
 
 /** The well-known channel @p id, or NULL if it is not one. */
@@ -107,14 +107,14 @@ struct ion_ring_hdr {
 	uint32_t magic;
 	uint32_t version;
 	uint32_t channel;
-	uint32_t capacity;      /**< power of two */
-	uint32_t slot_size;     /**< max payload bytes per slot */
-	uint32_t slot_stride;   /**< bytes between slots, multiple of 64 */
-	uint64_t slots_offset;  /**< from the start of the ring */
-	uint64_t total_size;    /**< bytes the ring occupies */
-	uint32_t prod_owner;    /**< pid holding the producer end, 0 if none */
-	uint32_t cons_owner;    /**< pid holding the consumer end, 0 if none */
-	char name[32];          /**< informational, NUL-terminated */
+	uint32_t capacity;     /**< power of two */
+	uint32_t slot_size;    /**< max payload bytes per slot */
+	uint32_t slot_stride;  /**< bytes between slots, multiple of 64 */
+	uint64_t slots_offset; /**< from the start of the ring */
+	uint64_t total_size;   /**< bytes the ring occupies */
+	uint32_t prod_owner;   /**< pid holding the producer end, 0 if none */
+	uint32_t cons_owner;   /**< pid holding the consumer end, 0 if none */
+	char name[32];	       /**< informational, NUL-terminated */
 } __attribute__((aligned(ION_RING_ALIGN)));
 
 /** One index on a line of its own: the other side polls it. */
@@ -124,45 +124,45 @@ struct ion_ring_idx {
 
 /** Counters of one side, each written only by that side. */
 struct ion_ring_side {
-	uint64_t ops;    /**< messages enqueued (producer) or dequeued */
+	uint64_t ops;	 /**< messages enqueued (producer) or dequeued */
 	uint64_t stalls; /**< times found full (producer) or empty */
 } __attribute__((aligned(ION_RING_ALIGN)));
 
 struct ion_ring {
 	struct ion_ring_hdr hdr;
-	struct ion_ring_idx tail;      /**< producer publishes here */
+	struct ion_ring_idx tail; /**< producer publishes here */
 	struct ion_ring_side prod;
-	struct ion_ring_idx head;      /**< consumer publishes here */
+	struct ion_ring_idx head; /**< consumer publishes here */
 	struct ion_ring_side cons;
 	/* slots follow at hdr.slots_offset */
 };
 
 /** A slot: its used length, then the bytes. */
 struct ion_slot {
-	uint32_t len;   /**< bytes of data[] in use */
-	uint32_t tag;   /**< free for the user (e.g. a message type) */
+	uint32_t len;	/**< bytes of data[] in use */
+	uint32_t tag;	/**< free for the user (e.g. a message type) */
 	uint8_t data[]; /**< hdr.slot_size bytes */
 };
 
 /** Creation parameters. */
 struct ion_ring_params {
 	uint32_t channel;
-	uint32_t capacity;    /**< power of two, 2 .. ION_RING_MAX_CAPACITY */
-	uint32_t slot_size;   /**< 1 .. ION_RING_MAX_SLOT_SIZE */
+	uint32_t capacity;  /**< power of two, 2 .. ION_RING_MAX_CAPACITY */
+	uint32_t slot_size; /**< 1 .. ION_RING_MAX_SLOT_SIZE */
 	/**
 	 * First index; 0 normally.  Indices are free-running, so tests start
 	 * near UINT32_MAX to cross the integer wrap early.
 	 */
 	uint32_t start_index;
-	const char *name;     /**< optional, informational */
+	const char *name; /**< optional, informational */
 };
 
 struct ion_ring_stats {
 	uint64_t enqueued;
 	uint64_t dequeued;
-	uint64_t full;   /**< reserve calls that got fewer slots than asked */
-	uint64_t empty;  /**< peek calls that got fewer slots than asked */
-	uint32_t used;   /**< slots committed and not yet released */
+	uint64_t full;	/**< reserve calls that got fewer slots than asked */
+	uint64_t empty; /**< peek calls that got fewer slots than asked */
+	uint32_t used;	/**< slots committed and not yet released */
 	uint32_t capacity;
 };
 
@@ -212,9 +212,9 @@ struct ion_prod {
 	uint32_t mask;
 	uint32_t stride;
 	uint32_t capacity;
-	uint32_t tail;        /**< next index to commit (local copy) */
-	uint32_t head_cache;  /**< last consumer head seen */
-	uint32_t reserved;    /**< slots handed out by the last reserve */
+	uint32_t tail;	     /**< next index to commit (local copy) */
+	uint32_t head_cache; /**< last consumer head seen */
+	uint32_t reserved;   /**< slots handed out by the last reserve */
 };
 
 /** Consumer end: process-local state, one per ring. */
@@ -223,9 +223,9 @@ struct ion_cons {
 	uint8_t *slots;
 	uint32_t mask;
 	uint32_t stride;
-	uint32_t head;        /**< next index to release (local copy) */
-	uint32_t tail_cache;  /**< last producer tail seen */
-	uint32_t peeked;      /**< slots handed out by the last peek */
+	uint32_t head;	     /**< next index to release (local copy) */
+	uint32_t tail_cache; /**< last producer tail seen */
+	uint32_t peeked;     /**< slots handed out by the last peek */
 };
 
 /**
@@ -261,7 +261,8 @@ ion_prod_reserve(struct ion_prod *p, uint32_t n)
 	uint32_t free_slots = p->capacity - (p->tail - p->head_cache);
 
 	if (__builtin_expect(free_slots < n, 0)) {
-		/* acquire: the consumer is done reading the slots it released */
+		/* acquire: the consumer is done reading the slots it released
+		 */
 		p->head_cache =
 			__atomic_load_n(&p->ring->head.idx, __ATOMIC_ACQUIRE);
 		free_slots = p->capacity - (p->tail - p->head_cache);
@@ -314,7 +315,8 @@ ion_cons_peek(struct ion_cons *c, uint32_t n)
 	uint32_t avail = c->tail_cache - c->head;
 
 	if (__builtin_expect(avail < n, 0)) {
-		/* acquire: slot contents written before this tail are visible */
+		/* acquire: slot contents written before this tail are visible
+		 */
 		c->tail_cache =
 			__atomic_load_n(&c->ring->tail.idx, __ATOMIC_ACQUIRE);
 		avail = c->tail_cache - c->head;
@@ -348,7 +350,8 @@ ion_cons_release(struct ion_cons *c, uint32_t n)
 
 	c->head += n;
 	c->peeked = 0;
-	/* release: our reads of the slots complete before the producer reuses them */
+	/* release: our reads of the slots complete before the producer reuses
+	 * them */
 	__atomic_store_n(&c->ring->head.idx, c->head, __ATOMIC_RELEASE);
 	/* relaxed: own counter, readers need only no tearing */
 	__atomic_store_n(&s->ops, s->ops + n, __ATOMIC_RELAXED);
@@ -515,15 +518,15 @@ enum ion_perm {
 
 struct ion_cap {
 	uint32_t channel;
-	uint32_t perms;         /**< enum ion_perm bits; 0 = free slot */
+	uint32_t perms; /**< enum ion_perm bits; 0 = free slot */
 	struct ion_ring *ring;
 };
 
 /** The capability a fiber lacked, recorded at each capability fault. */
 struct ion_cap_fault {
 	uint32_t channel;
-	uint32_t perm;          /**< the permission asked for */
-	uint64_t count;         /**< faults so far */
+	uint32_t perm;	/**< the permission asked for */
+	uint64_t count; /**< faults so far */
 };
 
 struct ion_cspace {

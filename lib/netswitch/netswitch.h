@@ -32,14 +32,14 @@ struct rte_mbuf;
 struct rte_mempool;
 
 #define NETSWITCH_MAX_ROUTES 16 /**< EtherTypes in the dispatch table */
-#define NETSWITCH_MAX_RINGS 16  /**< distinct RX rings */
-#define NETSWITCH_MAX_TX 8      /**< TX rings drained */
-#define NETSWITCH_MAX_BURST 64
-#define NETSWITCH_MAX_TAGS 2    /**< VLAN tags skipped (QinQ) */
+#define NETSWITCH_MAX_RINGS  16 /**< distinct RX rings */
+#define NETSWITCH_MAX_TX     8	/**< TX rings drained */
+#define NETSWITCH_MAX_BURST  64
+#define NETSWITCH_MAX_TAGS   2 /**< VLAN tags skipped (QinQ) */
 
 /** Verdicts of netswitch_classify() other than a route index. */
 enum netswitch_verdict {
-	NETSWITCH_RUNT = -1,    /**< shorter than its Ethernet (and tag) headers */
+	NETSWITCH_RUNT = -1, /**< shorter than its Ethernet (and tag) headers */
 	NETSWITCH_UNKNOWN = -2, /**< EtherType not in the dispatch table */
 };
 
@@ -52,8 +52,8 @@ struct netswitch_route {
 struct netswitch_conf {
 	uint16_t port_id;
 	uint16_t queue_id;
-	uint16_t burst;                /**< 1 .. NETSWITCH_MAX_BURST */
-	struct rte_mempool *tx_pool;   /**< mbufs for TX */
+	uint16_t burst;		     /**< 1 .. NETSWITCH_MAX_BURST */
+	struct rte_mempool *tx_pool; /**< mbufs for TX */
 	struct netswitch_route routes[NETSWITCH_MAX_ROUTES];
 	unsigned int n_routes;
 	uint32_t tx_channels[NETSWITCH_MAX_TX];
@@ -70,9 +70,9 @@ struct netswitch_table {
 struct netswitch_route_stats {
 	uint16_t ethertype;
 	uint32_t channel;
-	uint64_t rx;        /**< frames of this EtherType received */
+	uint64_t rx;	    /**< frames of this EtherType received */
 	uint64_t delivered; /**< copied into the ring */
-	uint64_t full;      /**< dropped: ring full */
+	uint64_t full;	    /**< dropped: ring full */
 	uint64_t oversize;  /**< dropped: longer than the ring's slot */
 };
 
@@ -82,15 +82,15 @@ struct netswitch_tx_stats {
 };
 
 struct netswitch_stats {
-	uint64_t rx;        /**< frames received from the port */
+	uint64_t rx; /**< frames received from the port */
 	uint64_t rx_bytes;
-	uint64_t runt;      /**< dropped: too short to classify */
-	uint64_t unknown;   /**< dropped: EtherType not routed */
-	uint64_t tx;        /**< frames the port accepted */
+	uint64_t runt;	  /**< dropped: too short to classify */
+	uint64_t unknown; /**< dropped: EtherType not routed */
+	uint64_t tx;	  /**< frames the port accepted */
 	uint64_t tx_bytes;
-	uint64_t tx_retry;  /**< passes where the port took fewer than offered */
-	uint64_t tx_nombuf; /**< passes that found the TX pool empty */
-	uint32_t tx_pending;/**< frames waiting for the port now */
+	uint64_t tx_retry; /**< passes where the port took fewer than offered */
+	uint64_t tx_nombuf;  /**< passes that found the TX pool empty */
+	uint32_t tx_pending; /**< frames waiting for the port now */
 	unsigned int n_routes;
 	struct netswitch_route_stats route[NETSWITCH_MAX_ROUTES];
 	unsigned int n_tx;
@@ -135,7 +135,8 @@ void netswitch_free(struct netswitch *ns);
  */
 uint32_t netswitch_demux(struct netswitch *ns, struct rte_mbuf **pkts,
 			 uint32_t n);
-/** One RX burst from the port through netswitch_demux(). @return frames received. */
+/** One RX burst from the port through netswitch_demux(). @return frames
+ * received. */
 uint32_t netswitch_rx(struct netswitch *ns);
 /** One TX pass over the TX rings. @return frames the port accepted. */
 uint32_t netswitch_tx(struct netswitch *ns);
