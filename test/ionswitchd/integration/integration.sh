@@ -57,6 +57,16 @@ base=$(ns_rx)
 mix=ipv4=300,arp=100,ipv6=100,utcp=400,lwf=400,unknown=100,vlan_ipv4=50,qinq_lwf=50
 case $mode in
 mix | kill)
+	# dpdk-dumpcap attaches as a secondary process and captures the port
+	if [ "$mode" = mix ]; then
+		dpdk-dumpcap --file-prefix ion-it -i net_virtio_user0 \
+			-w "$work/cap.pcapng" >"$work/dumpcap.log" 2>&1 &
+		dumpcap=$!
+		for _ in $(seq 50); do
+			grep -q "Capturing on" "$work/dumpcap.log" && break
+			sleep 0.1
+		done
+	fi
 	TRAFFIC_RATE=5000 python3 "$here/../traffic.py" sendsniff "$iface" "$mix" 3 \
 		>"$work/traffic.json"
 	total=1500
@@ -65,6 +75,16 @@ mix | kill)
 		sleep 0.1
 	done
 	telemetry /ion/fibers >"$work/fibers.json"
+	if [ "$mode" = mix ]; then
+		kill -INT "$dumpcap"
+		wait "$dumpcap" || true
+		captured=$(sed -n "s/.*received\/dropped on interface '[^']*': \([0-9]*\)\/.*/\1/p" \
+			"$work/dumpcap.log")
+		# both directions: 1500 frames in, 850 reflected out
+		[ "${captured:-0}" -ge 2350 ] ||
+			fail "dpdk-dumpcap captured ${captured:-nothing}, expected >= 2350"
+		echo "dumpcap: $captured packets captured"
+	fi
 	;;
 sigterm)
 	TRAFFIC_RATE=0 python3 "$here/../traffic.py" send "$iface" \
