@@ -98,9 +98,10 @@ ion_producer(struct run *r)
 		}
 		for (i = 0; i < n; i++, seq++) {
 			struct ion_slot *s = ion_prod_slot(&p, i);
+			uint8_t *sd = ion_prod_data(&p, i);
 
-			rte_memcpy(s->data, r->src, r->size);
-			put_seq(s->data, seq);
+			rte_memcpy(sd, r->src, r->size);
+			put_seq(sd, seq);
 			s->len = r->size;
 		}
 		ion_prod_commit(&p, n);
@@ -127,8 +128,9 @@ ion_consumer(struct run *r)
 		}
 		for (i = 0; i < n; i++, seq++) {
 			const struct ion_slot *s = ion_cons_slot(&c, i);
+			const uint8_t *sd = ion_cons_data(&c, i);
 
-			rte_memcpy(r->dst, s->data, s->len);
+			rte_memcpy(r->dst, sd, s->len);
 			if (unlikely(get_seq(r->dst) != seq ||
 				     s->len != r->size))
 				r->errors++;

@@ -81,12 +81,13 @@ step_reflect(struct fiber *f)
 	for (i = 0; i < n; i++) {
 		const struct ion_slot *in = ion_cons_slot(rx, i);
 		struct ion_slot *out = ion_prod_slot(tx, i);
-		struct rte_ether_hdr *eh = (struct rte_ether_hdr *)out->data;
+		uint8_t *od = ion_prod_data(tx, i);
+		struct rte_ether_hdr *eh = (struct rte_ether_hdr *)od;
 		uint32_t len = in->len;
 
 		if (len > ion_ring_slot_size(tx->ring))
 			len = ion_ring_slot_size(tx->ring);
-		memcpy(out->data, in->data, len);
+		memcpy(od, ion_cons_data(rx, i), len);
 		out->len = len;
 		out->tag = in->tag;
 		if (len >= sizeof(*eh)) {

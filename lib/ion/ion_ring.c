@@ -14,7 +14,9 @@ _Static_assert(sizeof(struct ion_ring) == 5 * ION_RING_ALIGN,
 	       "header, two indices and two counter blocks, 128 bytes each");
 _Static_assert(offsetof(struct ion_ring, tail) == ION_RING_ALIGN,
 	       "producer index on its own 128-byte block");
-_Static_assert(sizeof(struct ion_slot) == 8, "slot header is 8 bytes");
+_Static_assert(sizeof(struct ion_slot) == 8, "slot descriptor is 8 bytes");
+_Static_assert(sizeof(struct ion_ring_hdr) == ION_RING_ALIGN,
+	       "the header fits its 128-byte block");
 
 static int
 params_ok(uint32_t capacity, uint32_t slot_size)
@@ -29,7 +31,7 @@ ion_ring_memsize(uint32_t capacity, uint32_t slot_size)
 {
 	if (!params_ok(capacity, slot_size))
 		return 0;
-	return sizeof(struct ion_ring) +
+	return sizeof(struct ion_ring) + ion_desc_bytes(capacity) +
 	       (size_t)capacity * ion_slot_stride(slot_size);
 }
 
@@ -54,7 +56,8 @@ ion_ring_init(void *mem, size_t len, const struct ion_ring_params *p)
 	r->hdr.capacity = p->capacity;
 	r->hdr.slot_size = p->slot_size;
 	r->hdr.slot_stride = ion_slot_stride(p->slot_size);
-	r->hdr.slots_offset = sizeof(*r);
+	r->hdr.desc_offset = sizeof(*r);
+	r->hdr.slots_offset = sizeof(*r) + ion_desc_bytes(p->capacity);
 	r->hdr.total_size = need;
 	if (p->name != NULL)
 		snprintf(r->hdr.name, sizeof(r->hdr.name), "%s", p->name);
@@ -104,7 +107,8 @@ ion_ring_check(const void *mem, size_t len,
 	}
 	if (!params_ok(h->capacity, h->slot_size) ||
 	    h->slot_stride != ion_slot_stride(h->slot_size) ||
-	    h->slots_offset != sizeof(*r) ||
+	    h->desc_offset != sizeof(*r) ||
+	    h->slots_offset != sizeof(*r) + ion_desc_bytes(h->capacity) ||
 	    h->total_size != ion_ring_memsize(h->capacity, h->slot_size)) {
 		snprintf(why, whylen,
 			 "corrupt header: capacity %u, slot size %u, stride "
@@ -204,6 +208,7 @@ ion_prod_open(struct ion_prod *p, struct ion_ring *r)
 	if (rc < 0)
 		return rc;
 	p->ring = r;
+	p->desc = (struct ion_slot *)((uint8_t *)r + r->hdr.desc_offset);
 	p->slots = (uint8_t *)r + r->hdr.slots_offset;
 	p->capacity = r->hdr.capacity;
 	p->mask = r->hdr.capacity - 1;
@@ -236,6 +241,7 @@ ion_cons_open(struct ion_cons *c, struct ion_ring *r)
 	if (rc < 0)
 		return rc;
 	c->ring = r;
+	c->desc = (const struct ion_slot *)((uint8_t *)r + r->hdr.desc_offset);
 	c->slots = (uint8_t *)r + r->hdr.slots_offset;
 	c->mask = r->hdr.capacity - 1;
 	c->stride = r->hdr.slot_stride;

@@ -18,8 +18,14 @@
  *   +---------------------+ 512
  *   | consumer, own       |  counters, written only by the consumer
  *   +---------------------+ 640
- *   | slot 0 | slot 1 ... |  capacity x stride; stride = 64 * k
+ *   | descriptors         |  capacity x {len, tag}, 8 bytes each
+ *   +---------------------+ 640 + roundup(8 * capacity, 128)
+ *   | data 0 | data 1 ... |  capacity x stride; stride = 64 * k
  *   +---------------------+
+ *
+ * A slot is its descriptor and its data.  Keeping the 8-byte descriptors
+ * apart from the data keeps a 64-byte message on one cache line instead
+ * of two, which is what a message costs to move between cores.
  *
  * The data path uses acquire loads and release stores only: no locks, no
  * compare-and-swap, no other read-modify-write atomics.  Each endpoint
@@ -46,7 +52,7 @@ extern "C" {
 /** "IONR" read as a big-endian word. */
 #define ION_RING_MAGIC 0x494f4e52u
 /** Bumped on any change of the shared layout. */
-#define ION_RING_VERSION 1u
+#define ION_RING_VERSION 2u
 /** Destructive interference size, doubled against adjacent-line prefetch. */
 #define ION_RING_ALIGN 128u
 /** Slot strides are multiples of this. */
@@ -109,8 +115,9 @@ struct ion_ring_hdr {
 	uint32_t channel;
 	uint32_t capacity;     /**< power of two */
 	uint32_t slot_size;    /**< max payload bytes per slot */
-	uint32_t slot_stride;  /**< bytes between slots, multiple of 64 */
-	uint64_t slots_offset; /**< from the start of the ring */
+	uint32_t slot_stride;  /**< bytes between slots' data, multiple of 64 */
+	uint64_t desc_offset;  /**< descriptors, from the start of the ring */
+	uint64_t slots_offset; /**< slot data, from the start of the ring */
 	uint64_t total_size;   /**< bytes the ring occupies */
 	uint32_t prod_owner;   /**< pid holding the producer end, 0 if none */
 	uint32_t cons_owner;   /**< pid holding the consumer end, 0 if none */
@@ -134,14 +141,13 @@ struct ion_ring {
 	struct ion_ring_side prod;
 	struct ion_ring_idx head; /**< consumer publishes here */
 	struct ion_ring_side cons;
-	/* slots follow at hdr.slots_offset */
+	/* descriptors at hdr.desc_offset, slot data at hdr.slots_offset */
 };
 
-/** A slot: its used length, then the bytes. */
+/** A slot's descriptor; its bytes are at ion_prod_data() / ion_cons_data(). */
 struct ion_slot {
-	uint32_t len;	/**< bytes of data[] in use */
-	uint32_t tag;	/**< free for the user (e.g. a message type) */
-	uint8_t data[]; /**< hdr.slot_size bytes */
+	uint32_t len; /**< bytes of the slot's data in use */
+	uint32_t tag; /**< free for the user (e.g. a message type) */
 };
 
 /** Creation parameters. */
@@ -160,19 +166,26 @@ struct ion_ring_params {
 struct ion_ring_stats {
 	uint64_t enqueued;
 	uint64_t dequeued;
-	uint64_t full;	/**< reserve calls that got fewer slots than asked */
-	uint64_t empty; /**< peek calls that got fewer slots than asked */
+	uint64_t full;	/**< reserve calls that found no free slot */
+	uint64_t empty; /**< peek calls that found no committed slot */
 	uint32_t used;	/**< slots committed and not yet released */
 	uint32_t capacity;
 };
 
-/** Slot stride for @p slot_size: header plus payload, rounded to 64. */
+/** Slot data stride for @p slot_size: rounded up to whole cache lines. */
 static inline uint32_t
 ion_slot_stride(uint32_t slot_size)
 {
-	uint32_t b = (uint32_t)sizeof(struct ion_slot) + slot_size;
+	return (slot_size + ION_SLOT_ALIGN - 1) & ~(ION_SLOT_ALIGN - 1);
+}
 
-	return (b + ION_SLOT_ALIGN - 1) & ~(ION_SLOT_ALIGN - 1);
+/** Bytes of the descriptor array of @p capacity slots. */
+static inline size_t
+ion_desc_bytes(uint32_t capacity)
+{
+	return ((size_t)capacity * sizeof(struct ion_slot) + ION_RING_ALIGN -
+		1) &
+	       ~(size_t)(ION_RING_ALIGN - 1);
 }
 
 /**
@@ -208,6 +221,7 @@ void ion_ring_stats(const struct ion_ring *r, struct ion_ring_stats *st);
 /** Producer end: process-local state, one per ring. */
 struct ion_prod {
 	struct ion_ring *ring;
+	struct ion_slot *desc;
 	uint8_t *slots;
 	uint32_t mask;
 	uint32_t stride;
@@ -220,7 +234,8 @@ struct ion_prod {
 /** Consumer end: process-local state, one per ring. */
 struct ion_cons {
 	struct ion_ring *ring;
-	uint8_t *slots;
+	const struct ion_slot *desc;
+	const uint8_t *slots;
 	uint32_t mask;
 	uint32_t stride;
 	uint32_t head;	     /**< next index to release (local copy) */
@@ -250,6 +265,25 @@ void ion_cons_close(struct ion_cons *c);
  * stats reader on another core sees a torn-free value.
  */
 
+/* Out of line of the fast paths: a side that finds nothing counts it. */
+static inline void
+ion_prod_found_full(struct ion_prod *p)
+{
+	struct ion_ring_side *s = &p->ring->prod;
+
+	/* relaxed: own counter, readers need only no tearing */
+	__atomic_store_n(&s->stalls, s->stalls + 1, __ATOMIC_RELAXED);
+}
+
+static inline void
+ion_cons_found_empty(struct ion_cons *c)
+{
+	struct ion_ring_side *s = &c->ring->cons;
+
+	/* relaxed: own counter, readers need only no tearing */
+	__atomic_store_n(&s->stalls, s->stalls + 1, __ATOMIC_RELAXED);
+}
+
 /**
  * Reserve up to @p n slots for writing.  Never blocks.
  * @return slots reserved, 0 .. n.  Slot i of the reservation is
@@ -267,25 +301,27 @@ ion_prod_reserve(struct ion_prod *p, uint32_t n)
 			__atomic_load_n(&p->ring->head.idx, __ATOMIC_ACQUIRE);
 		free_slots = p->capacity - (p->tail - p->head_cache);
 		if (free_slots < n) {
-			struct ion_ring_side *s = &p->ring->prod;
-
-			/* relaxed: own counter, readers need only no tearing */
-			__atomic_store_n(&s->stalls, s->stalls + 1,
-					 __ATOMIC_RELAXED);
 			n = free_slots;
+			if (n == 0)
+				ion_prod_found_full(p);
 		}
 	}
 	p->reserved = n;
 	return n;
 }
 
-/** Slot @p i (0 .. reserved-1) of the current reservation. */
+/** Descriptor of slot @p i (0 .. reserved-1) of the current reservation. */
 static inline struct ion_slot *
 ion_prod_slot(const struct ion_prod *p, uint32_t i)
 {
-	return (struct ion_slot *)(p->slots +
-				   (size_t)((p->tail + i) & p->mask) *
-					   p->stride);
+	return &p->desc[(p->tail + i) & p->mask];
+}
+
+/** Data of slot @p i of the current reservation: slot_size bytes. */
+static inline uint8_t *
+ion_prod_data(const struct ion_prod *p, uint32_t i)
+{
+	return p->slots + (size_t)((p->tail + i) & p->mask) * p->stride;
 }
 
 /**
@@ -321,25 +357,27 @@ ion_cons_peek(struct ion_cons *c, uint32_t n)
 			__atomic_load_n(&c->ring->tail.idx, __ATOMIC_ACQUIRE);
 		avail = c->tail_cache - c->head;
 		if (avail < n) {
-			struct ion_ring_side *s = &c->ring->cons;
-
-			/* relaxed: own counter, readers need only no tearing */
-			__atomic_store_n(&s->stalls, s->stalls + 1,
-					 __ATOMIC_RELAXED);
 			n = avail;
+			if (n == 0)
+				ion_cons_found_empty(c);
 		}
 	}
 	c->peeked = n;
 	return n;
 }
 
-/** Slot @p i (0 .. peeked-1) of the current peek. */
+/** Descriptor of slot @p i (0 .. peeked-1) of the current peek. */
 static inline const struct ion_slot *
 ion_cons_slot(const struct ion_cons *c, uint32_t i)
 {
-	return (const struct ion_slot *)(c->slots +
-					 (size_t)((c->head + i) & c->mask) *
-						 c->stride);
+	return &c->desc[(c->head + i) & c->mask];
+}
+
+/** Data of slot @p i of the current peek: ion_cons_slot(c, i)->len bytes. */
+static inline const uint8_t *
+ion_cons_data(const struct ion_cons *c, uint32_t i)
+{
+	return c->slots + (size_t)((c->head + i) & c->mask) * c->stride;
 }
 
 /** Hand the first @p n peeked slots (n <= peeked) back to the producer. */
@@ -387,7 +425,7 @@ ion_enqueue_burst(struct ion_prod *p, const void *const *bufs,
 			break;
 		s->len = lens[i];
 		s->tag = 0;
-		memcpy(s->data, bufs[i], lens[i]);
+		memcpy(ion_prod_data(p, i), bufs[i], lens[i]);
 	}
 	ion_prod_commit(p, i);
 	return i;
@@ -417,7 +455,7 @@ ion_dequeue_burst(struct ion_cons *c, void *const *bufs, uint32_t *lens,
 		const struct ion_slot *s = ion_cons_slot(c, i);
 
 		lens[i] = s->len;
-		memcpy(bufs[i], s->data, s->len);
+		memcpy(bufs[i], ion_cons_data(c, i), s->len);
 	}
 	ion_cons_release(c, got);
 	return got;
@@ -440,7 +478,7 @@ ion_dequeue(struct ion_cons *c, void *buf, uint32_t cap)
 	len = s->len;
 	if (len > cap)
 		return -EMSGSIZE;
-	memcpy(buf, s->data, len);
+	memcpy(buf, ion_cons_data(c, 0), len);
 	ion_cons_release(c, 1);
 	return (int)len;
 }

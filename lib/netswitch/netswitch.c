@@ -225,15 +225,15 @@ netswitch_free(struct netswitch *ns)
 
 /* Copy @p m, of @p len bytes, into slot @p s: once, whatever its segments. */
 static inline void
-copy_in(struct ion_slot *s, const struct rte_mbuf *m, uint32_t len,
+copy_in(struct ion_slot *s, uint8_t *sd, const struct rte_mbuf *m, uint32_t len,
 	uint16_t ethertype)
 {
 	s->len = len;
 	s->tag = ethertype;
 	if (likely(m->nb_segs == 1))
-		rte_memcpy(s->data, rte_pktmbuf_mtod(m, const void *), len);
+		rte_memcpy(sd, rte_pktmbuf_mtod(m, const void *), len);
 	else
-		rte_pktmbuf_read(m, 0, len, s->data);
+		rte_pktmbuf_read(m, 0, len, sd);
 }
 
 uint32_t
@@ -296,7 +296,8 @@ netswitch_demux(struct netswitch *ns, struct rte_mbuf **pkts, uint32_t n)
 				CNT_ADD(rs->full, 1);
 				continue;
 			}
-			copy_in(ion_prod_slot(&rr->prod, used), m, m->pkt_len,
+			copy_in(ion_prod_slot(&rr->prod, used),
+				ion_prod_data(&rr->prod, used), m, m->pkt_len,
 				etype[idx[j][k]]);
 			used++;
 			CNT_ADD(rs->delivered, 1);
@@ -341,6 +342,7 @@ tx_fill(struct netswitch *ns, struct ns_tx_ring *t, uint32_t room)
 	}
 	for (i = 0; i < n; i++) {
 		const struct ion_slot *s = ion_cons_slot(&t->cons, i);
+		const uint8_t *sd = ion_cons_data(&t->cons, i);
 		/* a slot holds at most slot_size bytes; an mbuf of the pool
 		 * holds the largest ring's slot (the daemon sizes it so) */
 		char *d = rte_pktmbuf_append(out[i], (uint16_t)s->len);
@@ -352,7 +354,7 @@ tx_fill(struct netswitch *ns, struct ns_tx_ring *t, uint32_t room)
 			CNT_ADD(ns->st.tx_nombuf, 1);
 			return 0;
 		}
-		rte_memcpy(d, s->data, s->len);
+		rte_memcpy(d, sd, s->len);
 	}
 	ion_cons_release(&t->cons, n);
 	CNT_ADD(t->frames, n);

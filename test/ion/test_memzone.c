@@ -80,9 +80,10 @@ secondary(void)
 
 		for (i = 0; i < got; i++, seq++) {
 			const struct ion_slot *s = ion_cons_slot(&c, i);
+			const uint8_t *sd = ion_cons_data(&c, i);
 			uint64_t v;
 
-			memcpy(&v, s->data, 8);
+			memcpy(&v, sd, 8);
 			if (v != seq || s->len != 8 + seq % 1000)
 				bad++;
 		}
@@ -152,9 +153,10 @@ test_primary_secondary(void)
 			got = (int)(MESSAGES - seq);
 		for (i = 0; i < got; i++, seq++) {
 			struct ion_slot *s = ion_prod_slot(&p, (uint32_t)i);
+			uint8_t *sd = ion_prod_data(&p, (uint32_t)i);
 
 			s->len = 8 + (uint32_t)(seq % 1000);
-			memcpy(s->data, &seq, 8);
+			memcpy(sd, &seq, 8);
 		}
 		ion_prod_commit(&p, (uint32_t)got);
 	}

@@ -72,8 +72,12 @@ test_params(void)
 	/* a network slot holds a whole frame; strides are whole lines */
 	CU_ASSERT(ion_slot_stride(1514) == 1536);
 	CU_ASSERT(ion_slot_stride(56) == 64);
-	CU_ASSERT(ion_slot_stride(57) == 128);
-	CU_ASSERT(ion_ring_memsize(256, 1514) == 640 + 256 * 1536);
+	CU_ASSERT(ion_slot_stride(57) == 64);
+	CU_ASSERT(ion_slot_stride(64) == 64);
+	CU_ASSERT(ion_slot_stride(65) == 128);
+	/* descriptors: 8 bytes a slot, in whole 128-byte blocks */
+	CU_ASSERT(ion_ring_memsize(256, 1514) == 640 + 2048 + 256 * 1536);
+	CU_ASSERT(ion_ring_memsize(4, 64) == 640 + 128 + 4 * 64);
 
 	mem = aligned_alloc(ION_RING_ALIGN, 4096);
 	CU_ASSERT_FATAL(mem != NULL);
@@ -96,10 +100,15 @@ test_layout(void)
 	CU_ASSERT((char *)&x.r->prod - (char *)x.r == 256);
 	CU_ASSERT((char *)&x.r->head - (char *)x.r == 384);
 	CU_ASSERT((char *)&x.r->cons - (char *)x.r == 512);
-	CU_ASSERT(x.r->hdr.slots_offset == 640);
+	CU_ASSERT(x.r->hdr.desc_offset == 640);
+	CU_ASSERT(x.r->hdr.slots_offset == 640 + 128);
 	CU_ASSERT_FATAL(ion_prod_reserve(&x.p, 16) == 16);
-	for (i = 0; i < 16; i++)
-		CU_ASSERT(((uintptr_t)ion_prod_slot(&x.p, i) & 63) == 0);
+	/* every slot's data starts a cache line; descriptors are packed */
+	for (i = 0; i < 16; i++) {
+		CU_ASSERT(((uintptr_t)ion_prod_data(&x.p, i) & 63) == 0);
+		CU_ASSERT((char *)ion_prod_slot(&x.p, i) ==
+			  (char *)x.r + 640 + 8 * i);
+	}
 	pair_close(&x);
 }
 
@@ -131,7 +140,7 @@ test_full_exact_capacity(void)
 	CU_ASSERT_FATAL(ion_prod_reserve(&x.p, 8) == 8);
 	for (i = 0; i < 8; i++) {
 		ion_prod_slot(&x.p, i)->len = 4;
-		memcpy(ion_prod_slot(&x.p, i)->data, &i, 4);
+		memcpy(ion_prod_data(&x.p, i), &i, 4);
 	}
 	ion_prod_commit(&x.p, 8);
 	CU_ASSERT(ion_prod_reserve(&x.p, 1) == 0);
@@ -142,7 +151,7 @@ test_full_exact_capacity(void)
 	/* asking for more than there is gets what there is */
 	CU_ASSERT_FATAL(ion_cons_peek(&x.c, 100) == 8);
 	for (i = 0; i < 8; i++)
-		CU_ASSERT(memcmp(ion_cons_slot(&x.c, i)->data, &i, 4) == 0);
+		CU_ASSERT(memcmp(ion_cons_data(&x.c, i), &i, 4) == 0);
 	ion_cons_release(&x.c, 3);
 	/* the producer gets exactly the released slots back */
 	CU_ASSERT(ion_prod_reserve(&x.p, 8) == 3);
@@ -192,9 +201,10 @@ run_bursts(uint32_t capacity, uint32_t start, uint32_t rounds)
 		got = ion_prod_reserve(&x.p, n);
 		for (i = 0; i < got; i++) {
 			struct ion_slot *s = ion_prod_slot(&x.p, i);
+			uint8_t *sd = ion_prod_data(&x.p, i);
 
 			s->len = sizeof(seq_in);
-			memcpy(s->data, &seq_in, sizeof(seq_in));
+			memcpy(sd, &seq_in, sizeof(seq_in));
 			seq_in++;
 		}
 		ion_prod_commit(&x.p, got);
@@ -202,7 +212,7 @@ run_bursts(uint32_t capacity, uint32_t start, uint32_t rounds)
 		for (i = 0; i < got; i++) {
 			uint32_t v;
 
-			memcpy(&v, ion_cons_slot(&x.c, i)->data, sizeof(v));
+			memcpy(&v, ion_cons_data(&x.c, i), sizeof(v));
 			if (v != seq_out)
 				CU_FAIL_FATAL(
 					"sequence broken across the wrap");
@@ -215,7 +225,7 @@ run_bursts(uint32_t capacity, uint32_t start, uint32_t rounds)
 		for (i = 0; i < got; i++) {
 			uint32_t v;
 
-			memcpy(&v, ion_cons_slot(&x.c, i)->data, sizeof(v));
+			memcpy(&v, ion_cons_data(&x.c, i), sizeof(v));
 			CU_ASSERT_FATAL(v == seq_out);
 			seq_out++;
 		}
@@ -379,7 +389,7 @@ test_one_producer_one_consumer(void)
 	ion_cons_close(&x.c);
 	CU_ASSERT_FATAL(ion_cons_open(&c2, x.r) == 0);
 	CU_ASSERT(ion_cons_peek(&c2, 8) == 2);
-	CU_ASSERT(memcmp(ion_cons_slot(&c2, 1)->data, "def", 3) == 0);
+	CU_ASSERT(memcmp(ion_cons_data(&c2, 1), "def", 3) == 0);
 	ion_prod_close(&p2);
 	ion_cons_close(&c2);
 	free(x.r);

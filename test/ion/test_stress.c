@@ -75,11 +75,12 @@ producer(void *arg)
 			break;
 		for (i = 0; i < (uint32_t)got; i++, seq++) {
 			struct ion_slot *s = ion_prod_slot(&p, i);
+			uint8_t *sd = ion_prod_data(&p, i);
 			uint32_t len = msg_len(seq), b;
 
-			memcpy(s->data, &seq, 8);
+			memcpy(sd, &seq, 8);
 			for (b = 8; b < len; b++)
-				s->data[b] = msg_byte(seq, b);
+				sd[b] = msg_byte(seq, b);
 			s->len = len;
 			s->tag = (uint32_t)seq;
 		}
@@ -107,15 +108,16 @@ consumer(void *arg)
 			break;
 		for (i = 0; i < (uint32_t)got; i++, seq++) {
 			const struct ion_slot *s = ion_cons_slot(&c, i);
+			const uint8_t *sd = ion_cons_data(&c, i);
 			uint32_t len = msg_len(seq), b;
 			uint64_t v;
 			int ok;
 
-			memcpy(&v, s->data, 8);
+			memcpy(&v, sd, 8);
 			ok = v == seq && s->len == len &&
 			     s->tag == (uint32_t)seq;
 			for (b = 8; ok && b < len; b++)
-				ok = s->data[b] == msg_byte(seq, b);
+				ok = sd[b] == msg_byte(seq, b);
 			if (!ok && st->bad++ < 5)
 				fprintf(stderr,
 					"message %llu: got seq %llu len %u\n",

@@ -59,11 +59,12 @@ consume(const char *path, uint64_t n)
 
 		for (i = 0; i < got; i++, seq++) {
 			const struct ion_slot *s = ion_cons_slot(&c, i);
+			const uint8_t *sd = ion_cons_data(&c, i);
 			uint64_t v;
 
-			memcpy(&v, s->data, 8);
+			memcpy(&v, sd, 8);
 			if (v != seq || s->len != 9 + seq % 1500 ||
-			    s->data[s->len - 1] != (uint8_t)seq)
+			    sd[s->len - 1] != (uint8_t)seq)
 				bad++;
 		}
 		ion_cons_release(&c, (uint32_t)got);
@@ -158,10 +159,11 @@ produce_to_child(struct ion_ring_map *m, const char *path)
 			got = (int)(MESSAGES - seq);
 		for (i = 0; i < got; i++, seq++) {
 			struct ion_slot *s = ion_prod_slot(&p, (uint32_t)i);
+			uint8_t *sd = ion_prod_data(&p, (uint32_t)i);
 
 			s->len = 9 + (uint32_t)(seq % 1500);
-			memcpy(s->data, &seq, 8);
-			s->data[s->len - 1] = (uint8_t)seq;
+			memcpy(sd, &seq, 8);
+			sd[s->len - 1] = (uint8_t)seq;
 		}
 		ion_prod_commit(&p, (uint32_t)got);
 	}
