@@ -2,15 +2,19 @@
 /*
  * ion-bench ring: one producer lcore, one consumer lcore, N messages of a
  * fixed size in bursts, through
- *   ion        the ION ring, zero-copy: built in the slot, read in place;
+ *   ion        the ION ring, zero-copy: built in the slot, read in place
+ *              (the consumer loads every cache line of the payload);
+ *   ion_copy   the ION ring through its copy helpers, used exactly like
+ *              rte_ring below: built in a local buffer, copied in, copied
+ *              out (ion_enqueue_burst / ion_dequeue_burst);
  *   rte_ring   rte_ring SP/SC with elements of the message size
  *              (rte_ring_create_elem, RING_F_SP_ENQ | RING_F_SC_DEQ);
  *   mbuf_ring  the usual DPDK hand-off: payload copied into mbufs from a
  *              mempool, an SP/SC rte_ring of mbuf pointers;
  *   memcpy     a plain memcpy of the same bytes on one lcore (reference).
- * Every mode moves the same bytes: the producer writes the payload once,
- * the consumer copies it out once and checks its sequence number, so a
- * lost, duplicated or reordered message fails the run.
+ * Every mode moves the same payload from one core to the other, and the
+ * consumer checks each message's sequence number, so a lost, duplicated
+ * or reordered message fails the run.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -35,9 +39,9 @@
 #define MAX_BURST  64
 #define MAX_SIZE   2048 /* the mbuf pool's data room bounds the sizes */
 
-enum mode { M_ION, M_RTE_RING, M_MBUF_RING, M_MEMCPY, M_N };
-static const char *const mode_names[M_N] = {"ion", "rte_ring", "mbuf_ring",
-					    "memcpy"};
+enum mode { M_ION, M_ION_COPY, M_RTE_RING, M_MBUF_RING, M_MEMCPY, M_N };
+static const char *const mode_names[M_N] = {"ion", "ion_copy", "rte_ring",
+					    "mbuf_ring", "memcpy"};
 
 /* One measured run, shared by its two lcores. */
 struct run {
@@ -51,6 +55,7 @@ struct run {
 	uint32_t go;	    /* atomic: both sides ready */
 	uint64_t t_start, t_end;
 	uint64_t errors;
+	uint64_t sink; /* keeps the consumer's loads */
 };
 
 static inline void
@@ -129,13 +134,85 @@ ion_consumer(struct run *r)
 		for (i = 0; i < n; i++, seq++) {
 			const struct ion_slot *s = ion_cons_slot(&c, i);
 			const uint8_t *sd = ion_cons_data(&c, i);
+			uint64_t sink = 0;
+			uint32_t b;
 
-			rte_memcpy(r->dst, sd, s->len);
-			if (unlikely(get_seq(r->dst) != seq ||
-				     s->len != r->size))
+			/* in place: one load from every line of the payload */
+			for (b = 8; b < s->len; b += 64)
+				sink ^= sd[b];
+			r->sink += sink;
+			if (unlikely(get_seq(sd) != seq || s->len != r->size))
 				r->errors++;
 		}
 		ion_cons_release(&c, n);
+	}
+	r->t_end = rte_rdtsc();
+	ion_cons_close(&c);
+	return 0;
+}
+
+/* ---- ION through its copy helpers ---------------------------------- */
+
+static int
+ion_copy_producer(struct run *r)
+{
+	uint8_t *buf = r->src + MAX_SIZE;
+	const void *bufs[MAX_BURST];
+	uint32_t lens[MAX_BURST], i;
+	struct ion_prod p;
+	uint64_t seq = 0;
+
+	if (ion_prod_open(&p, r->ion) != 0)
+		return -1;
+	for (i = 0; i < MAX_BURST; i++) {
+		bufs[i] = buf + i * r->size;
+		lens[i] = r->size;
+	}
+	wait_go(r);
+	r->t_start = rte_rdtsc();
+	while (seq < r->count) {
+		uint32_t n = RTE_MIN((uint64_t)r->burst, r->count - seq);
+		uint32_t done = 0;
+
+		for (i = 0; i < n; i++) {
+			rte_memcpy(buf + i * r->size, r->src, r->size);
+			put_seq(buf + i * r->size, seq + i);
+		}
+		while (done < n) {
+			done += ion_enqueue_burst(&p, bufs + done, lens + done,
+						  n - done);
+			if (done < n)
+				rte_pause();
+		}
+		seq += n;
+	}
+	ion_prod_close(&p);
+	return 0;
+}
+
+static int
+ion_copy_consumer(struct run *r)
+{
+	uint32_t lens[MAX_BURST], i;
+	void *bufs[MAX_BURST];
+	struct ion_cons c;
+	uint64_t seq = 0;
+
+	if (ion_cons_open(&c, r->ion) != 0)
+		return -1;
+	for (i = 0; i < MAX_BURST; i++)
+		bufs[i] = r->dst + i * r->size;
+	wait_go(r);
+	while (seq < r->count) {
+		uint32_t n = ion_dequeue_burst(&c, bufs, lens, r->burst);
+
+		if (n == 0) {
+			rte_pause();
+			continue;
+		}
+		for (i = 0; i < n; i++, seq++)
+			if (unlikely(get_seq(bufs[i]) != seq))
+				r->errors++;
 	}
 	r->t_end = rte_rdtsc();
 	ion_cons_close(&c);
@@ -295,6 +372,8 @@ lcore_producer(void *arg)
 	switch (r->mode) {
 	case M_ION:
 		return ion_producer(r);
+	case M_ION_COPY:
+		return ion_copy_producer(r);
 	case M_RTE_RING:
 		return ring_producer(r);
 	case M_MBUF_RING:
@@ -312,6 +391,8 @@ lcore_consumer(void *arg)
 	switch (r->mode) {
 	case M_ION:
 		return ion_consumer(r);
+	case M_ION_COPY:
+		return ion_copy_consumer(r);
 	case M_RTE_RING:
 		return ring_consumer(r);
 	default:
@@ -630,12 +711,15 @@ print_table(const struct opts *o, const struct result *res, unsigned int n,
 			       "-", "memcpy", mmsgs(res[i].ns[M_MEMCPY]),
 			       res[i].ns[M_MEMCPY]);
 	}
-	printf("\n%6s %5s %14s %15s %16s\n", "size", "burst", "ION/rte_ring",
-	       "ION/mbuf_ring", "ION cost/memcpy");
+	printf("\nthroughput ratios (higher is better for ION), and ION's "
+	       "cost in memcpys of the same bytes\n");
+	printf("%6s %5s %13s %18s %14s %16s\n", "size", "burst", "ION/rte_ring",
+	       "ION copy/rte_ring", "ION/mbuf_ring", "ION cost/memcpy");
 	for (i = 0; i < n; i++)
-		printf("%6u %5u %13.2fx %14.2fx %15.2fx\n", res[i].size,
+		printf("%6u %5u %12.2fx %17.2fx %13.2fx %15.2fx\n", res[i].size,
 		       res[i].burst,
 		       ratio(res[i].ns[M_RTE_RING], res[i].ns[M_ION]),
+		       ratio(res[i].ns[M_RTE_RING], res[i].ns[M_ION_COPY]),
 		       ratio(res[i].ns[M_MBUF_RING], res[i].ns[M_ION]),
 		       ratio(res[i].ns[M_ION], res[i].ns[M_MEMCPY]));
 	if (lat_ion > 0 || lat_ring > 0)
@@ -662,9 +746,11 @@ print_json(const struct opts *o, const struct result *res, unsigned int n,
 				       "\"ns\": %.3f}",
 				       mode_names[m], mmsgs(res[i].ns[m]),
 				       res[i].ns[m]);
-		printf(", \"ion_vs_rte_ring\": %.3f, \"ion_vs_mbuf_ring\": "
-		       "%.3f, \"ion_cost_vs_memcpy\": %.3f}",
+		printf(", \"ion_vs_rte_ring\": %.3f, \"ion_copy_vs_rte_ring\": "
+		       "%.3f, \"ion_vs_mbuf_ring\": %.3f, "
+		       "\"ion_cost_vs_memcpy\": %.3f}",
 		       ratio(res[i].ns[M_RTE_RING], res[i].ns[M_ION]),
+		       ratio(res[i].ns[M_RTE_RING], res[i].ns[M_ION_COPY]),
 		       ratio(res[i].ns[M_MBUF_RING], res[i].ns[M_ION]),
 		       ratio(res[i].ns[M_ION], res[i].ns[M_MEMCPY]));
 	}
@@ -798,7 +884,7 @@ bench_ring(int argc, char **argv)
 		.n_sizes = 2,
 		.bursts = {1, 8, 32},
 		.n_bursts = 3,
-		.modes = {true, true, true, true},
+		.modes = {true, true, true, true, true},
 		.runs = 5,
 		.pingpongs = 100000,
 	};
