@@ -246,6 +246,12 @@ netswitch_demux(struct netswitch *ns, struct rte_mbuf **pkts, uint32_t n)
 	uint32_t cnt[NETSWITCH_MAX_RINGS] = {0};
 	uint32_t i, j, delivered = 0, runt = 0, unknown = 0, bytes = 0;
 
+	/* the per-ring index arrays below hold one burst */
+	if (unlikely(n > NETSWITCH_MAX_BURST))
+		return netswitch_demux(ns, pkts, NETSWITCH_MAX_BURST) +
+		       netswitch_demux(ns, pkts + NETSWITCH_MAX_BURST,
+				       n - NETSWITCH_MAX_BURST);
+
 	for (i = 0; i < n; i++) {
 		const struct rte_mbuf *m = pkts[i];
 		uint8_t hdr[2 * RTE_ETHER_ADDR_LEN + 4 * NETSWITCH_MAX_TAGS +
