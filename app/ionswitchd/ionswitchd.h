@@ -50,6 +50,8 @@ struct lcore_ctx {
 struct ionswitchd {
 	struct cfg cfg;
 	uint32_t run; /**< enum run_state, atomic */
+	uint32_t
+		rx_stopped; /**< atomic: the NetSwitch made its last RX burst */
 
 	uint16_t port_id;
 	char port_name[64];

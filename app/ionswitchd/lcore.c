@@ -72,6 +72,7 @@ netswitch_loop(struct ionswitchd *d, struct lcore_ctx *lc)
 {
 	struct idle id;
 	enum run_state st;
+	bool rx_off = false;
 
 	idle_init(&id, &d->cfg);
 	while ((st = run_state_get(d)) < RUN_STOPPED) {
@@ -80,6 +81,12 @@ netswitch_loop(struct ionswitchd *d, struct lcore_ctx *lc)
 
 		if (st <= RUN_RUNNING)
 			work += netswitch_rx(d->ns);
+		else if (!rx_off) {
+			rx_off = true;
+			/* release: every RX commit precedes the fibers' final
+			 * look at their rings */
+			__atomic_store_n(&d->rx_stopped, 1, __ATOMIC_RELEASE);
+		}
 		work += netswitch_tx(d->ns);
 		if (st == RUN_STOPPING && work == 0 &&
 		    netswitch_tx_pending(d->ns) == 0)
@@ -117,8 +124,11 @@ worker_loop(struct ionswitchd *d, struct lcore_ctx *lc)
 
 		for (i = 0; i < lc->n_fibers; i++)
 			work += (uint32_t)fiber_run(lc->fibers[i]);
-		/* RX has stopped: once the rings are empty they stay empty */
-		if (st == RUN_DRAINING && work == 0 && drained(lc))
+		/* once the NetSwitch says RX is off, empty rings stay empty;
+		 * acquire: pairs with its release of rx_stopped */
+		if (st == RUN_DRAINING && work == 0 &&
+		    __atomic_load_n(&d->rx_stopped, __ATOMIC_ACQUIRE) &&
+		    drained(lc))
 			break;
 		idle_after(&id, lc, work, t0);
 	}

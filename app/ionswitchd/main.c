@@ -500,6 +500,8 @@ main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* a telemetry or capture client that goes away must not kill us */
+	signal(SIGPIPE, SIG_IGN);
 	rte_pdump_init(); /* lets dpdk-dumpcap capture the port */
 
 	rc = create_rings(&d);
