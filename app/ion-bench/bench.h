@@ -21,6 +21,7 @@ struct bench_cmd {
 };
 
 int bench_ring(int argc, char **argv);
+int bench_switch(int argc, char **argv);
 
 /** Parse "64,1514" into @p out (at most BENCH_MAX_LIST). @return count or -1.
  */

@@ -21,6 +21,8 @@
 static const struct bench_cmd cmds[] = {
 	{"ring", bench_ring,
 	 "ION ring vs rte_ring SP/SC vs an mbuf ring vs memcpy"},
+	{"switch", bench_switch,
+	 "NetSwitch demux vs dpdk-testpmd io forwarding on one port type"},
 };
 
 static void

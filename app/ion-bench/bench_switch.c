@@ -1,0 +1,622 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ion-bench switch: NetSwitch demux throughput on one port, next to
+ * dpdk-testpmd --forward-mode=io on the same port type, in the same run.
+ *
+ *   null    net_null: RX makes 64-byte frames as fast as it is polled.  The
+ *           NetSwitch demuxes them (an EtherType mix: every mbuf of the RX
+ *           pool is pre-filled with one frame of the mix) into the rings,
+ *           fibers consume; testpmd forwards them to the null TX.
+ *   ring    net_ring: a port whose TX feeds its own RX; 32 frames of the
+ *           routed mix circulate port -> NetSwitch -> rings -> reflecting
+ *           fibers -> TX rings -> port; testpmd io with --tx-first.
+ *   virtio  net_virtio_user on a vhost-user socket served by a dpdk-testpmd
+ *           peer that sends everything back; 32 frames circulate as above.
+ * The figure is frames received per second by the NetSwitch (or testpmd),
+ * median of --runs samples of --seconds each.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+
+#include <ion_ring.h>
+#include <netswitch.h>
+
+#include "bench.h"
+
+#define N_RX	    3
+#define BURST	    32
+#define SEED	    32 /* frames circulating in the loop modes, as --tx-first */
+#define MAX_SAMPLES 64
+
+static const struct netswitch_route routes[] = {
+	{0x0800, 0x0500}, {0x0806, 0x0500}, {0x86DD, 0x0500},
+	{0x88B5, 0x0700}, {0x4C57, 0x0600},
+};
+static const uint32_t rx_ch[N_RX] = {0x0500, 0x0700, 0x0600};
+static const uint32_t tx_ch[N_RX] = {0x0501, 0x0701, 0x0601};
+
+/* The mix: per 10 frames, 3 IPv4, ARP, IPv6, 2 UTCP, 2 LWF, 1 unknown. */
+static const uint16_t mix[10] = {0x0800, 0x0806, 0x0800, 0x86DD, 0x88B5,
+				 0x0800, 0x4C57, 0x88B5, 0x4C57, 0x1234};
+
+enum port_kind { P_NULL, P_RING, P_VIRTIO, P_N };
+static const char *const port_names[P_N] = {"null", "ring", "virtio"};
+
+struct sw {
+	enum port_kind kind;
+	uint16_t port;
+	struct rte_mempool *rx_pool, *tx_pool;
+	struct ion_ring *rings[2 * N_RX];
+	struct ion_cspace ns_cs, fib_cs;
+	struct netswitch *ns;
+	uint32_t stop;
+	char sock[108];
+};
+
+static void
+frame_fill(uint8_t *p, uint32_t len, uint16_t type)
+{
+	memset(p, 0, len);
+	memset(p, 0x02, 6);	/* dst */
+	memset(p + 6, 0x04, 6); /* src */
+	p[12] = (uint8_t)(type >> 8);
+	p[13] = (uint8_t)type;
+}
+
+/* net_null hands out pool mbufs untouched: give each one a frame. */
+static void
+prefill(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
+{
+	struct rte_mbuf *m = obj;
+
+	(void)mp;
+	(void)arg;
+	frame_fill((uint8_t *)m->buf_addr + RTE_PKTMBUF_HEADROOM, 64,
+		   mix[idx % 10]);
+}
+
+static int
+lcore_netswitch(void *arg)
+{
+	struct sw *s = arg;
+
+	/* acquire: pairs with the main lcore's stop store */
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		netswitch_rx(s->ns);
+		netswitch_tx(s->ns);
+	}
+	return 0;
+}
+
+/* The fibers of the benchmark: consume (null) or reflect (loops). */
+static int
+lcore_fibers(void *arg)
+{
+	struct sw *s = arg;
+	struct ion_cons rx[N_RX];
+	struct ion_prod tx[N_RX];
+	bool reflect = s->kind != P_NULL;
+	unsigned int k;
+
+	for (k = 0; k < N_RX; k++) {
+		if (ion_cspace_open_cons(&s->fib_cs, rx_ch[k], &rx[k]) < 0)
+			return -1;
+		if (reflect &&
+		    ion_cspace_open_prod(&s->fib_cs, tx_ch[k], &tx[k]) < 0)
+			return -1;
+	}
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		for (k = 0; k < N_RX; k++) {
+			uint32_t n = ion_cons_peek(&rx[k], BURST), i;
+
+			if (n == 0)
+				continue;
+			if (reflect) {
+				n = ion_prod_reserve(&tx[k], n);
+				for (i = 0; i < n; i++) {
+					*ion_prod_slot(&tx[k], i) =
+						*ion_cons_slot(&rx[k], i);
+					memcpy(ion_prod_data(&tx[k], i),
+					       ion_cons_data(&rx[k], i),
+					       ion_cons_slot(&rx[k], i)->len);
+				}
+				ion_prod_commit(&tx[k], n);
+			}
+			ion_cons_release(&rx[k], n);
+		}
+	}
+	for (k = 0; k < N_RX; k++) {
+		ion_cons_close(&rx[k]);
+		if (reflect)
+			ion_prod_close(&tx[k]);
+	}
+	return 0;
+}
+
+/* ---- the peer and testpmd ------------------------------------------ */
+
+static pid_t
+spawn(char *const argv[], int *out_fd)
+{
+	int pfd[2];
+	pid_t pid;
+
+	if (pipe(pfd) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], STDOUT_FILENO);
+		dup2(pfd[1], STDERR_FILENO);
+		close(pfd[0]);
+		setsid(); /* our Ctrl-C is not theirs: we stop them */
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		close(pfd[0]);
+		return -1;
+	}
+	*out_fd = pfd[0];
+	return pid;
+}
+
+static void
+stop_child(pid_t pid, int fd, const char *prefix)
+{
+	char cmd[256];
+	int i;
+
+	kill(pid, SIGINT);
+	for (i = 0; i < 50 && waitpid(pid, NULL, WNOHANG) == 0; i++)
+		rte_delay_us_sleep(100000);
+	if (i == 50) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	close(fd);
+	/* its hugepage files and runtime directory */
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf /dev/hugepages/%smap_* /var/run/dpdk/%s", prefix,
+		 prefix);
+	if (system(cmd) != 0)
+		fprintf(stderr, "ion-bench switch: cleanup of %s failed\n",
+			prefix);
+}
+
+/* Start the vhost-user peer on @p sock; its pid, or -1. */
+static pid_t
+peer_start(const char *sock, int *fd)
+{
+	char vdev[160];
+	char *argv[] = {"dpdk-testpmd",
+			"--lcores",
+			"0@0,1@0",
+			"--no-pci",
+			"--file-prefix",
+			"ionb-peer",
+			"-m",
+			"512",
+			"--vdev",
+			vdev,
+			"--",
+			"--forward-mode=io",
+			"--auto-start",
+			"--stats-period",
+			"3600",
+			"--burst",
+			"32",
+			NULL};
+	pid_t pid;
+	int i;
+
+	unlink(sock);
+	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1", sock);
+	pid = spawn(argv, fd);
+	for (i = 0; pid > 0 && i < 100 && access(sock, F_OK) != 0; i++)
+		rte_delay_us_sleep(100000);
+	if (pid > 0 && access(sock, F_OK) != 0) {
+		fprintf(stderr, "ion-bench switch: the vhost-user peer did "
+				"not come up\n");
+		stop_child(pid, *fd, "ionb-peer");
+		return -1;
+	}
+	return pid;
+}
+
+/*
+ * dpdk-testpmd --forward-mode=io on a port of @p kind: the median of its
+ * per-second RX rates, skipping the first two.
+ */
+static double
+testpmd_mpps(enum port_kind kind, const char *sock, unsigned int seconds,
+	     unsigned int runs)
+{
+	char vdev[160], line[512];
+	char *argv[32];
+	double v[MAX_SAMPLES];
+	unsigned int n = 0, skip = 2, want = seconds * runs;
+	int argc = 0, fd;
+	pid_t pid;
+	FILE *f;
+
+	if (want > MAX_SAMPLES)
+		want = MAX_SAMPLES;
+	argv[argc++] = "dpdk-testpmd";
+	argv[argc++] = "--lcores";
+	argv[argc++] = "0@0,1@1";
+	argv[argc++] = "--no-pci";
+	argv[argc++] = "--file-prefix";
+	argv[argc++] = "ionb-testpmd";
+	argv[argc++] = "-m";
+	argv[argc++] = "512";
+	argv[argc++] = "--vdev";
+	if (kind == P_NULL)
+		snprintf(vdev, sizeof(vdev), "net_null0");
+	else if (kind == P_RING)
+		snprintf(vdev, sizeof(vdev), "net_ring0");
+	else
+		snprintf(vdev, sizeof(vdev),
+			 "net_virtio_user0,path=%s,queues=1,queue_size=1024",
+			 sock);
+	argv[argc++] = vdev;
+	if (kind == P_VIRTIO)
+		argv[argc++] = "--single-file-segments";
+	argv[argc++] = "--";
+	argv[argc++] = "--forward-mode=io";
+	argv[argc++] = "--auto-start";
+	argv[argc++] = "--stats-period";
+	argv[argc++] = "1";
+	argv[argc++] = "--burst";
+	argv[argc++] = "32";
+	if (kind != P_NULL)
+		argv[argc++] = "--tx-first";
+	argv[argc] = NULL;
+
+	pid = spawn(argv, &fd);
+	if (pid < 0)
+		return -1;
+	f = fdopen(fd, "r");
+	while (n < want && f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		const char *p = strstr(line, "Rx-pps:");
+
+		if (p == NULL)
+			continue;
+		if (skip > 0) {
+			skip--;
+			continue;
+		}
+		v[n++] = strtod(p + 7, NULL) / 1e6;
+	}
+	stop_child(pid, dup(fd), "ionb-testpmd");
+	if (f != NULL)
+		fclose(f);
+	if (n == 0) {
+		fprintf(stderr, "ion-bench switch: no rates from "
+				"dpdk-testpmd (is it installed?)\n");
+		return -1;
+	}
+	return bench_median(v, n);
+}
+
+/* ---- the NetSwitch side --------------------------------------------- */
+
+static int
+port_up(struct sw *s, const char *devargs)
+{
+	struct rte_eth_conf conf = {0};
+	char name[64];
+	size_t n = strcspn(devargs, ",");
+	int rc;
+
+	rc = rte_dev_probe(devargs);
+	if (rc < 0) {
+		fprintf(stderr, "ion-bench switch: probe %s: %s\n", devargs,
+			strerror(-rc));
+		return rc;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)n, devargs);
+	if (rte_eth_dev_get_port_by_name(name, &s->port) != 0)
+		return -ENODEV;
+	if ((rc = rte_eth_dev_configure(s->port, 1, 1, &conf)) < 0 ||
+	    (rc = rte_eth_rx_queue_setup(s->port, 0, 1024, SOCKET_ID_ANY, NULL,
+					 s->rx_pool)) < 0 ||
+	    (rc = rte_eth_tx_queue_setup(s->port, 0, 1024, SOCKET_ID_ANY,
+					 NULL)) < 0 ||
+	    (rc = rte_eth_dev_start(s->port)) < 0) {
+		fprintf(stderr, "ion-bench switch: port %s: %s\n", name,
+			strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static void
+port_down(struct sw *s, const char *devargs)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(devargs, ","),
+		 devargs);
+	rte_eth_dev_stop(s->port);
+	rte_eth_dev_close(s->port);
+	rte_eal_hotplug_remove("vdev", name);
+}
+
+static int
+rings_up(struct sw *s)
+{
+	unsigned int k;
+
+	ion_cspace_init(&s->ns_cs);
+	ion_cspace_init(&s->fib_cs);
+	for (k = 0; k < 2 * N_RX; k++) {
+		struct ion_ring_params p = {
+			.channel = k < N_RX ? rx_ch[k] : tx_ch[k - N_RX],
+			.capacity = ION_NET_SLOTS,
+			.slot_size = ION_NET_SLOT_SIZE};
+		size_t len = ion_ring_memsize(p.capacity, p.slot_size);
+
+		s->rings[k] = rte_zmalloc("ionb", len, ION_RING_ALIGN);
+		if (s->rings[k] == NULL ||
+		    ion_ring_init(s->rings[k], len, &p) < 0)
+			return -ENOMEM;
+		/* NetSwitch writes RX rings and reads TX rings; fibers the
+		 * other way round */
+		ion_cspace_grant(&s->ns_cs, s->rings[k],
+				 k < N_RX ? ION_PERM_WRITE : ION_PERM_READ);
+		ion_cspace_grant(&s->fib_cs, s->rings[k],
+				 k < N_RX ? ION_PERM_READ : ION_PERM_WRITE);
+	}
+	return 0;
+}
+
+/* Send SEED frames of the routed mix into a loop port. */
+static int
+seed(struct sw *s)
+{
+	struct rte_mbuf *m[SEED];
+	uint16_t sent = 0;
+	unsigned int i;
+
+	if (rte_pktmbuf_alloc_bulk(s->tx_pool, m, SEED) != 0)
+		return -ENOMEM;
+	for (i = 0; i < SEED; i++) {
+		uint8_t *d = (uint8_t *)rte_pktmbuf_append(m[i], 64);
+
+		if (d == NULL) {
+			rte_pktmbuf_free_bulk(m, SEED);
+			return -ENOMEM;
+		}
+		frame_fill(d, 64, mix[i % 9]); /* skip the unknown type */
+	}
+	for (i = 0; i < 100 && sent < SEED; i++)
+		sent += rte_eth_tx_burst(s->port, 0, m + sent, SEED - sent);
+	rte_pktmbuf_free_bulk(m + sent, SEED - sent);
+	return sent == SEED ? 0 : -EIO;
+}
+
+static double
+netswitch_mpps(enum port_kind kind, const char *sock, unsigned int seconds,
+	       unsigned int runs, const unsigned int *lc)
+{
+	struct netswitch_conf nc = {.burst = BURST,
+				    .n_routes = RTE_DIM(routes)};
+	struct sw s = {.kind = kind};
+	char devargs[160];
+	double v[MAX_SAMPLES];
+	unsigned int k;
+	int rc;
+
+	if (kind == P_NULL)
+		snprintf(devargs, sizeof(devargs), "net_null0,size=64");
+	else if (kind == P_RING)
+		snprintf(devargs, sizeof(devargs), "net_ring0");
+	else
+		snprintf(devargs, sizeof(devargs),
+			 "net_virtio_user0,path=%s,queues=1,queue_size=1024",
+			 sock);
+	s.rx_pool = rte_pktmbuf_pool_create("ionb_rx", 8191, 256, 0,
+					    RTE_MBUF_DEFAULT_BUF_SIZE,
+					    rte_socket_id());
+	s.tx_pool = rte_pktmbuf_pool_create("ionb_tx", 4095, 256, 0,
+					    RTE_MBUF_DEFAULT_BUF_SIZE,
+					    rte_socket_id());
+	if (s.rx_pool == NULL || s.tx_pool == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (kind == P_NULL)
+		rte_mempool_obj_iter(s.rx_pool, prefill, NULL);
+	rc = rings_up(&s);
+	if (rc == 0)
+		rc = port_up(&s, devargs);
+	if (rc < 0)
+		goto out;
+	nc.port_id = s.port;
+	nc.tx_pool = s.tx_pool;
+	memcpy(nc.routes, routes, sizeof(routes));
+	if (kind != P_NULL) {
+		for (k = 0; k < N_RX; k++)
+			nc.tx_channels[k] = tx_ch[k];
+		nc.n_tx = N_RX;
+	}
+	rc = netswitch_create(&nc, &s.ns_cs, &s.ns);
+	if (rc == 0 && kind != P_NULL)
+		rc = seed(&s);
+	if (rc == 0) {
+		rte_eal_remote_launch(lcore_fibers, &s, lc[1]);
+		rte_eal_remote_launch(lcore_netswitch, &s, lc[0]);
+		rte_delay_us_sleep(2000000); /* warm up, as testpmd's skips */
+		for (k = 0; k < runs && k < MAX_SAMPLES; k++) {
+			struct netswitch_stats a, b;
+			uint64_t t0, t1;
+
+			netswitch_stats_get(s.ns, &a);
+			t0 = rte_get_timer_cycles();
+			rte_delay_us_sleep(seconds * 1000000u);
+			netswitch_stats_get(s.ns, &b);
+			t1 = rte_get_timer_cycles();
+			v[k] = (double)(b.rx - a.rx) * rte_get_timer_hz() /
+			       (double)(t1 - t0) / 1e6;
+		}
+		/* release: pairs with the lcores' acquire of stop */
+		__atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
+		rc = bench_wait_lcore(lc[0]) | bench_wait_lcore(lc[1]);
+	}
+	netswitch_free(s.ns);
+	port_down(&s, devargs);
+out:
+	for (k = 0; k < 2 * N_RX; k++)
+		rte_free(s.rings[k]);
+	rte_mempool_free(s.rx_pool);
+	rte_mempool_free(s.tx_pool);
+	if (rc < 0)
+		return -1;
+	return bench_median(v, runs < MAX_SAMPLES ? runs : MAX_SAMPLES);
+}
+
+/* ---- options and report --------------------------------------------- */
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+		"usage: ion-bench [EAL options] -- switch [options]\n"
+		"  --ports LIST    null,ring,virtio (default all)\n"
+		"  --seconds N     length of one sample (default 2)\n"
+		"  --runs N        samples, the median is reported (default "
+		"5)\n"
+		"  --json          JSON instead of a table\n"
+		"Needs two worker lcores (NetSwitch, fibers) and, for virtio,\n"
+		"--single-file-segments; on two CPUs:\n"
+		"  ion-bench --lcores '0@0,1@1,2@0' --no-pci "
+		"--single-file-segments -- switch\n"
+		"dpdk-testpmd runs with --lcores '0@0,1@1': its forwarding "
+		"lcore on the NetSwitch's CPU.\n");
+}
+
+int
+bench_switch(int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{"ports", required_argument, NULL, 'p'},
+		{"seconds", required_argument, NULL, 's'},
+		{"runs", required_argument, NULL, 'r'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	bool want[P_N] = {true, true, true}, json = false;
+	double ion[P_N] = {0}, tpmd[P_N] = {0};
+	unsigned int seconds = 2, runs = 5, lc[2];
+	char sock[108];
+	int ch, li = 0, k, peer_fd = -1;
+	uint32_t v[BENCH_MAX_LIST];
+	pid_t peer = -1;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", longs, &li)) != -1) {
+		switch (ch) {
+		case 'p': {
+			char buf[64], *tok, *save;
+
+			snprintf(buf, sizeof(buf), "%s", optarg);
+			memset(want, 0, sizeof(want));
+			for (tok = strtok_r(buf, ",", &save); tok != NULL;
+			     tok = strtok_r(NULL, ",", &save)) {
+				for (k = 0; k < P_N; k++)
+					if (strcmp(tok, port_names[k]) == 0)
+						want[k] = true;
+				for (k = 0; k < P_N; k++)
+					if (strcmp(tok, port_names[k]) == 0)
+						break;
+				if (k == P_N)
+					goto bad;
+			}
+			break;
+		}
+		case 's':
+			if (bench_parse_list(optarg, v, 1, 60) != 1)
+				goto bad;
+			seconds = v[0];
+			break;
+		case 'r':
+			if (bench_parse_list(optarg, v, 1, MAX_SAMPLES) != 1)
+				goto bad;
+			runs = v[0];
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			usage();
+			return 2;
+		}
+	}
+	if (bench_workers(lc, 2) < 0) {
+		fprintf(stderr, "ion-bench switch: needs two worker lcores, "
+				"e.g. --lcores '0@0,1@1,2@0'\n");
+		return 2;
+	}
+	snprintf(sock, sizeof(sock), "/tmp/ionb-vhost-%d.sock", (int)getpid());
+	for (k = 0; k < P_N; k++) {
+		if (!want[k])
+			continue;
+		if (k == P_VIRTIO && (peer = peer_start(sock, &peer_fd)) < 0)
+			return 1;
+		ion[k] = netswitch_mpps((enum port_kind)k, sock, seconds, runs,
+					lc);
+		tpmd[k] = testpmd_mpps((enum port_kind)k, sock, seconds, runs);
+		if (k == P_VIRTIO) {
+			stop_child(peer, peer_fd, "ionb-peer");
+			unlink(sock);
+		}
+		if (ion[k] < 0 || tpmd[k] < 0)
+			return 1;
+	}
+	if (json) {
+		printf("{\"switch\": {\"seconds\": %u, \"runs\": %u, "
+		       "\"ports\": {",
+		       seconds, runs);
+		for (k = 0, ch = 0; k < P_N; k++)
+			if (want[k])
+				printf("%s\"%s\": {\"netswitch_mpps\": %.3f, "
+				       "\"testpmd_io_mpps\": %.3f, \"ratio\": "
+				       "%.3f}",
+				       ch++ ? ", " : "", port_names[k], ion[k],
+				       tpmd[k], ion[k] / tpmd[k]);
+		printf("}}}\n");
+		return 0;
+	}
+	printf("\nion-bench switch: median of %u samples of %u s\n\n", runs,
+	       seconds);
+	printf("%-8s %16s %18s %8s\n", "port", "NetSwitch Mpps",
+	       "testpmd io Mpps", "ratio");
+	for (k = 0; k < P_N; k++)
+		if (want[k])
+			printf("%-8s %16.3f %18.3f %7.2fx\n", port_names[k],
+			       ion[k], tpmd[k], ion[k] / tpmd[k]);
+	return 0;
+bad:
+	fprintf(stderr, "ion-bench switch: bad value '%s' for --%s\n", optarg,
+		longs[li].name);
+	return 2;
+}
