@@ -6,8 +6,10 @@
  *   ion-bench [EAL options] -- SUBCOMMAND [options]
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <libgen.h>
 #include <string.h>
 #include <time.h>
 
@@ -15,6 +17,8 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+
+#include <ion_memzone.h>
 
 #include "bench.h"
 
@@ -104,6 +108,7 @@ bench_ns_per_cycle(void)
 int
 main(int argc, char **argv)
 {
+	char prefix[PATH_MAX];
 	const char *name;
 	unsigned int i;
 	int n, rc;
@@ -133,6 +138,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	rc = cmds[i].run(argc - 1, argv + 1);
+	snprintf(prefix, sizeof(prefix), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	ion_remove_hugepage_files(basename(prefix));
 	return rc;
 }

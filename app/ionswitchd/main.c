@@ -9,9 +9,7 @@
  * NetSwitch:   port RX -> rings by EtherType; TX rings -> port
  * workers:     fibers, round-robin, through their capabilities
  */
-#include <dirent.h>
 #include <errno.h>
-#include <mntent.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -414,44 +412,6 @@ eal_file_prefix(int argc, char **argv)
 	return prefix;
 }
 
-/*
- * EAL keeps its hugepage files after rte_eal_cleanup() (for secondary
- * processes that might still attach); the daemon is the last user of its
- * prefix at exit, so it removes "<prefix>map_*" from every hugetlbfs mount.
- */
-static void
-remove_hugepage_files(const char *prefix)
-{
-	size_t plen = strlen(prefix);
-	struct mntent *me;
-	FILE *mounts = setmntent("/proc/mounts", "r");
-
-	if (mounts == NULL)
-		return;
-	while ((me = getmntent(mounts)) != NULL) {
-		struct dirent *e;
-		DIR *dir;
-
-		if (strcmp(me->mnt_type, "hugetlbfs") != 0)
-			continue;
-		dir = opendir(me->mnt_dir);
-		if (dir == NULL)
-			continue;
-		while ((e = readdir(dir)) != NULL) {
-			char path[PATH_MAX];
-
-			if (strncmp(e->d_name, prefix, plen) != 0 ||
-			    strncmp(e->d_name + plen, "map_", 4) != 0)
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", me->mnt_dir,
-				 e->d_name);
-			unlink(path);
-		}
-		closedir(dir);
-	}
-	endmntent(mounts);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -522,7 +482,8 @@ main(int argc, char **argv)
 	teardown(&d);
 	rte_pdump_uninit();
 	rte_eal_cleanup();
-	remove_hugepage_files(eal_file_prefix(eal_argc, eal_argv));
+	/* the daemon is the last user of its prefix at exit */
+	ion_remove_hugepage_files(eal_file_prefix(eal_argc, eal_argv));
 	cfg_free(&d.cfg);
 	return rc < 0 ? 1 : 0;
 }

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <mntent.h>
+#include <unistd.h>
 #include <stdio.h>
 
 #include <rte_errno.h>
@@ -97,4 +101,42 @@ ion_memzone_free(struct ion_ring *r)
 	if (mz == NULL || mz->addr != (void *)r)
 		return -ENOENT;
 	return rte_memzone_free(mz);
+}
+
+/*
+ * EAL keeps its hugepage files after rte_eal_cleanup(), for secondary
+ * processes that might still attach: remove "<prefix>map_*" from every
+ * hugetlbfs mount.
+ */
+void
+ion_remove_hugepage_files(const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	struct mntent *me;
+	FILE *mounts = setmntent("/proc/mounts", "r");
+
+	if (mounts == NULL)
+		return;
+	while ((me = getmntent(mounts)) != NULL) {
+		struct dirent *e;
+		DIR *dir;
+
+		if (strcmp(me->mnt_type, "hugetlbfs") != 0)
+			continue;
+		dir = opendir(me->mnt_dir);
+		if (dir == NULL)
+			continue;
+		while ((e = readdir(dir)) != NULL) {
+			char path[PATH_MAX];
+
+			if (strncmp(e->d_name, prefix, plen) != 0 ||
+			    strncmp(e->d_name + plen, "map_", 4) != 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", me->mnt_dir,
+				 e->d_name);
+			unlink(path);
+		}
+		closedir(dir);
+	}
+	endmntent(mounts);
 }

@@ -40,6 +40,13 @@ int ion_memzone_lookup(const char *name, const struct ion_ring_params *expect,
 /** Free the memzone holding @p r (primary process). @return 0 or -ENOENT. */
 int ion_memzone_free(struct ion_ring *r);
 
+/**
+ * Remove the hugepage files of EAL file prefix @p prefix; call after
+ * rte_eal_cleanup() when no other process of that prefix is left (EAL keeps
+ * them for secondary processes).
+ */
+void ion_remove_hugepage_files(const char *prefix);
+
 #ifdef __cplusplus
 }
 #endif
