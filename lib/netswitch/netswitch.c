@@ -87,9 +87,9 @@ is_tag(uint16_t tpid)
 	       tpid == RTE_ETHER_TYPE_QINQ1;
 }
 
-int
-netswitch_classify(const struct netswitch_table *t, const void *frame,
-		   uint32_t len, uint16_t *ethertype)
+static inline int
+classify(const struct netswitch_table *t, const void *frame, uint32_t len,
+	 uint16_t *ethertype)
 {
 	const uint8_t *p = frame;
 	uint32_t off = 2 * RTE_ETHER_ADDR_LEN;
@@ -109,6 +109,13 @@ netswitch_classify(const struct netswitch_table *t, const void *frame,
 	}
 	return t->route_of[type] != 0 ? t->route_of[type] - 1
 				      : NETSWITCH_UNKNOWN;
+}
+
+int
+netswitch_classify(const struct netswitch_table *t, const void *frame,
+		   uint32_t len, uint16_t *ethertype)
+{
+	return classify(t, frame, len, ethertype);
 }
 
 static void
@@ -244,6 +251,9 @@ netswitch_demux(struct netswitch *ns, struct rte_mbuf **pkts, uint32_t n)
 	uint8_t route_of[NETSWITCH_MAX_BURST];
 	uint16_t etype[NETSWITCH_MAX_BURST];
 	uint32_t cnt[NETSWITCH_MAX_RINGS] = {0};
+	uint32_t rx_of[NETSWITCH_MAX_ROUTES] = {0};
+	uint32_t full_of[NETSWITCH_MAX_ROUTES] = {0};
+	uint32_t oversize_of[NETSWITCH_MAX_ROUTES] = {0};
 	uint32_t i, j, delivered = 0, runt = 0, unknown = 0, bytes = 0;
 
 	/* the per-ring index arrays below hold one burst */
@@ -252,22 +262,22 @@ netswitch_demux(struct netswitch *ns, struct rte_mbuf **pkts, uint32_t n)
 		       netswitch_demux(ns, pkts + NETSWITCH_MAX_BURST,
 				       n - NETSWITCH_MAX_BURST);
 
+	/* the headers are cache misses: ask for all of them up front */
+	for (i = 0; i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (i = 0; i < n; i++) {
 		const struct rte_mbuf *m = pkts[i];
 		uint8_t hdr[2 * RTE_ETHER_ADDR_LEN + 4 * NETSWITCH_MAX_TAGS +
 			    2];
-		const void *h;
+		uint32_t hlen = RTE_MIN(m->pkt_len, sizeof(hdr));
+		const void *h = rte_pktmbuf_mtod(m, const void *);
 		int r;
 
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		bytes += m->pkt_len;
 		/* the headers of a chained frame may span segments */
-		h = rte_pktmbuf_read(m, 0, RTE_MIN(m->pkt_len, sizeof(hdr)),
-				     hdr);
-		r = netswitch_classify(&ns->table, h,
-				       RTE_MIN(m->pkt_len, sizeof(hdr)),
-				       &etype[i]);
+		if (unlikely(m->data_len < hlen))
+			h = rte_pktmbuf_read(m, 0, hlen, hdr);
+		r = classify(&ns->table, h, hlen, &etype[i]);
 		if (r == NETSWITCH_RUNT) {
 			runt++;
 			continue;
@@ -290,28 +300,39 @@ netswitch_demux(struct netswitch *ns, struct rte_mbuf **pkts, uint32_t n)
 		got = ion_prod_reserve(&rr->prod, cnt[j]);
 		for (k = 0; k < cnt[j]; k++) {
 			const struct rte_mbuf *m = pkts[idx[j][k]];
-			struct netswitch_route_stats *rs =
-				&ns->route[route_of[idx[j][k]]];
+			uint8_t r = route_of[idx[j][k]];
 
-			CNT_ADD(rs->rx, 1);
+			rx_of[r]++;
 			if (unlikely(m->pkt_len > rr->slot_size)) {
-				CNT_ADD(rs->oversize, 1);
+				oversize_of[r]++;
 				continue;
 			}
 			if (unlikely(used == got)) {
-				CNT_ADD(rs->full, 1);
+				full_of[r]++;
 				continue;
 			}
 			copy_in(ion_prod_slot(&rr->prod, used),
 				ion_prod_data(&rr->prod, used), m, m->pkt_len,
 				etype[idx[j][k]]);
 			used++;
-			CNT_ADD(rs->delivered, 1);
 		}
 		ion_prod_commit(&rr->prod, used);
 		delivered += used;
 	}
 
+	/* one store per counter and burst, not per frame */
+	for (j = 0; j < ns->n_routes; j++) {
+		struct netswitch_route_stats *rs = &ns->route[j];
+
+		if (rx_of[j] == 0)
+			continue;
+		CNT_ADD(rs->rx, rx_of[j]);
+		CNT_ADD(rs->delivered, rx_of[j] - oversize_of[j] - full_of[j]);
+		if (unlikely(oversize_of[j] != 0))
+			CNT_ADD(rs->oversize, oversize_of[j]);
+		if (unlikely(full_of[j] != 0))
+			CNT_ADD(rs->full, full_of[j]);
+	}
 	rte_pktmbuf_free_bulk(pkts, n);
 	CNT_ADD(ns->st.rx, n);
 	CNT_ADD(ns->st.rx_bytes, bytes);
