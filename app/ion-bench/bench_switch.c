@@ -100,7 +100,7 @@ idle_or_not(uint32_t *idle, uint32_t work)
 {
 	if (work != 0)
 		*idle = 0;
-	else if (++*idle > 64)
+	else if (++*idle > 4)
 		sched_yield();
 }
 
