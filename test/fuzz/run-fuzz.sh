@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Build one libFuzzer harness with clang (ASan + UBSan) and run it for a
+# bounded time on a copy of its seed corpus.  Fails on any crash, leak or
+# sanitizer report.
+#
+#   run-fuzz.sh BUILD_DIR NAME SECONDS      NAME: lwf utcp classify config
+set -euo pipefail
+
+build=$(cd "${1:?build dir}" && pwd)
+name=${2:?harness}
+secs=${3:-60}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+out=$build/fuzz
+mkdir -p "$out"
+
+cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+	-D_GNU_SOURCE -I"$top/lib/ion" -I"$top/lib/netswitch" -I"$top/lib/wire"
+	-I"$top/app/ionswitchd")
+dpdk_c=$(pkg-config --cflags libdpdk)
+dpdk_l=$(pkg-config --libs libdpdk)
+case $name in
+lwf | utcp)
+	srcs=("$top/lib/wire/lwf.c" "$top/lib/wire/utcp.c")
+	libs=($dpdk_l) ;;
+classify)
+	srcs=("$top/lib/netswitch/netswitch.c" "$top/lib/ion/ion_ring.c"
+		"$top/lib/ion/ion_cspace.c" "$top/lib/ion/ion_channel.c")
+	libs=($dpdk_l) ;;
+config)
+	srcs=("$top/app/ionswitchd/config.c" "$top/lib/ion/ion_channel.c")
+	libs=($(pkg-config --libs libconfig) $dpdk_l) ;;
+*)
+	echo "run-fuzz: unknown harness '$name'" >&2
+	exit 2 ;;
+esac
+
+# shellcheck disable=SC2086
+clang "${cflags[@]}" $dpdk_c -o "$out/fuzz_$name" "$here/fuzz_$name.c" \
+	"${srcs[@]}" "${libs[@]}"
+
+work=$(mktemp -d /tmp/ion-fuzz-$name.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cp -r "$here/corpus/$name/." "$work/"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+[ "$name" = config ] && export LSAN_OPTIONS=suppressions=$here/lsan-libconfig.supp
+cd "$work"
+set +e
+"$out/fuzz_$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	-print_final_stats=1 -artifact_prefix="$out/$name-" "$work" >"$work/log" 2>&1
+rc=$?
+set -e
+grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$work/log" || true
+if [ $rc -ne 0 ]; then
+	tail -60 "$work/log"
+	echo "FAIL: fuzz_$name exited $rc"
+	exit 1
+fi
+echo "PASS: fuzz_$name ran $secs s without a report"
