@@ -78,7 +78,7 @@ wire_l2_payload(const uint8_t *frame, uint32_t len, uint16_t *ethertype,
 }
 
 uint32_t
-lwf_class_max(uint8_t frame_class)
+lwf_frame_class_max(uint8_t frame_class)
 {
 	switch (frame_class) {
 	case LWF_CLASS_MICRO:
@@ -108,6 +108,7 @@ crc32(const uint8_t *buf, uint32_t len)
 int
 lwf_parse(const uint8_t *buf, uint32_t len, struct lwf_frame *f)
 {
+	struct lwf_hdr_view *h = &f->hdr;
 	uint32_t total;
 
 	if (len < LWF_HDR_LEN + LWF_TRAILER_LEN)
@@ -116,28 +117,31 @@ lwf_parse(const uint8_t *buf, uint32_t len, struct lwf_frame *f)
 		return -LWF_BAD_MAGIC;
 	if (buf[OFF_VERSION] != LWF_VERSION)
 		return -LWF_BAD_VERSION;
-	f->payload_len = be16(buf + OFF_PLEN);
-	total = LWF_HDR_LEN + f->payload_len + LWF_TRAILER_LEN;
+	/* 16-bit payload_len: total fits 32 bits, no overflow possible */
+	h->payload_len = be16(buf + OFF_PLEN);
+	total = LWF_HDR_LEN + h->payload_len + LWF_TRAILER_LEN;
 	if (total > len)
 		return -LWF_BAD_LENGTH;
-	f->frame_class = buf[OFF_CLASS];
-	if (total > lwf_class_max(f->frame_class))
+	h->frame_class = buf[OFF_CLASS];
+	if (total > lwf_frame_class_max(h->frame_class))
 		return -LWF_TOO_BIG;
-	f->checksum = be32(buf + LWF_HDR_LEN + f->payload_len + TRL_CHECKSUM);
-	if (crc32(buf, LWF_HDR_LEN + f->payload_len) != f->checksum)
+	/* the CRC last: the most expensive check, on bytes now known to be
+	 * inside the buffer */
+	f->checksum = be32(buf + LWF_HDR_LEN + h->payload_len + TRL_CHECKSUM);
+	if (crc32(buf, LWF_HDR_LEN + h->payload_len) != f->checksum)
 		return -LWF_BAD_CHECKSUM;
-	f->dest_hint = buf + OFF_DEST;
-	f->source_hint = buf + OFF_SOURCE;
-	f->session_id = buf + OFF_SESSION;
-	f->sequence = be32(buf + OFF_SEQUENCE);
-	f->service_type = be16(buf + OFF_SERVICE);
-	f->version = buf[OFF_VERSION];
-	f->flags = buf[OFF_FLAGS];
-	f->entropy_difficulty = buf[OFF_ENTROPY];
-	f->timestamp = (uint64_t)be32(buf + OFF_TIMESTAMP) << 32 |
+	h->dest_hint = buf + OFF_DEST;
+	h->source_hint = buf + OFF_SOURCE;
+	h->session_id = buf + OFF_SESSION;
+	h->sequence = be32(buf + OFF_SEQUENCE);
+	h->service_type = be16(buf + OFF_SERVICE);
+	h->version = buf[OFF_VERSION];
+	h->flags = buf[OFF_FLAGS];
+	h->entropy_difficulty = buf[OFF_ENTROPY];
+	h->timestamp = (uint64_t)be32(buf + OFF_TIMESTAMP) << 32 |
 		       be32(buf + OFF_TIMESTAMP + 4);
 	f->payload = buf + LWF_HDR_LEN;
-	f->signature = buf + LWF_HDR_LEN + f->payload_len + TRL_SIGNATURE;
+	f->signature = buf + LWF_HDR_LEN + h->payload_len + TRL_SIGNATURE;
 	f->frame_len = total;
 	return 0;
 }
@@ -149,7 +153,7 @@ lwf_build(uint8_t *buf, uint32_t cap, const struct lwf_params *p,
 	uint32_t total = LWF_HDR_LEN + payload_len + LWF_TRAILER_LEN;
 	uint8_t *trl;
 
-	if (total > lwf_class_max(p->frame_class))
+	if (total > lwf_frame_class_max(p->frame_class))
 		return -EMSGSIZE;
 	if (total > cap)
 		return -ENOSPC;

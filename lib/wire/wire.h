@@ -54,32 +54,61 @@ enum lwf_reason {
 	LWF_N_REASONS,
 };
 
-/** A parsed frame; pointers into the caller's buffer. */
-struct lwf_frame {
-	const uint8_t *dest_hint;   /**< 24 bytes */
-	const uint8_t *source_hint; /**< 24 bytes */
-	const uint8_t *session_id;  /**< 16 bytes */
-	uint32_t sequence;
-	uint16_t service_type;
-	uint16_t payload_len;
-	uint8_t frame_class;
-	uint8_t version;
-	uint8_t flags;
-	uint8_t entropy_difficulty;
+/*
+ * The header fields, parsed: integers in host order, the hashes and the
+ * session id pointing into the caller's buffer.  One list for the two
+ * views below, so they cannot drift apart.
+ */
+#define LWF_HDR_VIEW_FIELDS                                                    \
+	const uint8_t *dest_hint;   /**< 24 bytes */                           \
+	const uint8_t *source_hint; /**< 24 bytes */                           \
+	const uint8_t *session_id;  /**< 16 bytes */                           \
+	uint32_t sequence;                                                     \
+	uint16_t service_type;                                                 \
+	uint16_t payload_len;                                                  \
+	uint8_t frame_class;                                                   \
+	uint8_t version;                                                       \
+	uint8_t flags;                                                         \
+	uint8_t entropy_difficulty;                                            \
 	uint64_t timestamp;
-	const uint8_t *payload;
+
+/** The 88-byte header, parsed. */
+struct lwf_hdr_view {
+	LWF_HDR_VIEW_FIELDS
+};
+
+/**
+ * A parsed frame; pointers into the caller's buffer.  The header is both
+ * f.hdr (a struct lwf_hdr_view to pass around) and, through an anonymous
+ * member of the same layout, f.sequence, f.session_id, ...
+ */
+struct lwf_frame {
+	union {
+		struct lwf_hdr_view hdr;
+		struct {
+			LWF_HDR_VIEW_FIELDS
+		};
+	};
+	const uint8_t *payload;	  /**< payload_len bytes */
 	const uint8_t *signature; /**< 32 bytes */
 	uint32_t checksum;
 	uint32_t frame_len; /**< header + payload + trailer */
 };
 
-/** Total size bound of @p frame_class; 0 for an unknown class. */
-uint32_t lwf_class_max(uint8_t frame_class);
+/**
+ * Total size bound (header + payload + trailer) of @p frame_class;
+ * UINT32_MAX for the variable class (bounded by the bytes received only),
+ * 0 for an unknown class.
+ */
+uint32_t lwf_frame_class_max(uint8_t frame_class);
 
 /**
  * Parse and check the LWF frame in @p buf[0..len) (bytes after the frame,
- * such as Ethernet padding, are ignored).
- * @return 0, or -LWF_TOO_SHORT ... -LWF_BAD_CHECKSUM.
+ * such as Ethernet padding, are ignored).  The checks run in the order of
+ * enum lwf_reason; the replay window is the caller's (lwf_replay_check()),
+ * as only the fiber knows whether it verifies signatures first.
+ * @return 0 with @p f filled, or -LWF_TOO_SHORT ... -LWF_BAD_CHECKSUM
+ *         (@p f then holds nothing useful).
  */
 int lwf_parse(const uint8_t *buf, uint32_t len, struct lwf_frame *f);
 

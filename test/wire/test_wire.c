@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_net_crc.h>
+
 #include <wire.h>
 
 #include "../ion/cunit_main.h"
@@ -62,14 +64,19 @@ test_lwf_valid_classes(void)
 		len = lwf_build(buf, sizeof(buf), &p, payload, t[i].plen);
 		CU_ASSERT_FATAL(len == (int)(88 + t[i].plen + 36));
 		CU_ASSERT(lwf_parse(buf, (uint32_t)len, &f) == 0);
-		CU_ASSERT(f.payload_len == t[i].plen);
-		CU_ASSERT(f.sequence == 1000 + i);
-		CU_ASSERT(f.service_type == 1);
-		CU_ASSERT(f.frame_class == t[i].cls && f.version == 2);
-		CU_ASSERT(f.timestamp == 0x0102030405060708ull);
-		CU_ASSERT(f.session_id[15] == 15 && f.dest_hint[0] == 0xd0);
+		CU_ASSERT(f.hdr.payload_len == t[i].plen);
+		CU_ASSERT(f.hdr.sequence == 1000 + i);
+		CU_ASSERT(f.hdr.service_type == 1);
+		CU_ASSERT(f.hdr.frame_class == t[i].cls && f.hdr.version == 2);
+		CU_ASSERT(f.hdr.timestamp == 0x0102030405060708ull);
+		CU_ASSERT(f.hdr.session_id[15] == 15 &&
+			  f.hdr.dest_hint[0] == 0xd0);
 		CU_ASSERT(memcmp(f.payload, payload, t[i].plen) == 0);
 		CU_ASSERT(f.frame_len == (uint32_t)len);
+		/* the flat names are the same fields as f.hdr's */
+		CU_ASSERT(&f.sequence == &f.hdr.sequence &&
+			  &f.timestamp == &f.hdr.timestamp &&
+			  f.session_id == f.hdr.session_id);
 		/* Ethernet padding after the frame is not an error */
 		CU_ASSERT(lwf_parse(buf, (uint32_t)len + 20, &f) == 0);
 	}
@@ -77,7 +84,53 @@ test_lwf_valid_classes(void)
 	params_default(&p, LWF_CLASS_MICRO, 1);
 	CU_ASSERT(lwf_build(buf, sizeof(buf), &p, payload, 5) == -EMSGSIZE);
 	CU_ASSERT(lwf_build(buf, 100, &p, payload, 4) == -ENOSPC);
-	CU_ASSERT(lwf_class_max(0x05) == 0);
+	CU_ASSERT(lwf_frame_class_max(0x05) == 0);
+}
+
+/* The CRC routine is the standard CRC-32 without EAL: its check value. */
+static void
+test_crc32_check_value(void)
+{
+	static const uint8_t check[] = "123456789";
+
+	CU_ASSERT(rte_net_crc_calc(check, 9, RTE_NET_CRC32_ETH) == 0xCBF43926u);
+}
+
+static void
+test_lwf_class_bounds(void)
+{
+	static const uint32_t max[] = {128, 512, 1350, 4096, 9000};
+	static const uint8_t payload[16] = "12345";
+	struct lwf_params p;
+	struct lwf_frame f;
+	uint8_t buf[256];
+	unsigned int c;
+	int len;
+
+	for (c = 0; c < N_TESTS(max); c++)
+		CU_ASSERT(lwf_frame_class_max((uint8_t)c) == max[c]);
+	CU_ASSERT(lwf_frame_class_max(LWF_CLASS_VARIABLE) == UINT32_MAX);
+	for (c = 5; c < 0xff; c++)
+		CU_ASSERT(lwf_frame_class_max((uint8_t)c) == 0);
+
+	/* a micro frame carrying 5 payload bytes: 129 bytes in a 128 class.
+	 * Built as variable, then relabelled: the class is checked before
+	 * the checksum, so the stale CRC does not matter. */
+	params_default(&p, LWF_CLASS_VARIABLE, 1);
+	len = lwf_build(buf, sizeof(buf), &p, payload, 5);
+	CU_ASSERT_FATAL(len == 129);
+	CU_ASSERT(lwf_parse(buf, (uint32_t)len, &f) == 0);
+	buf[76] = LWF_CLASS_MICRO;
+	CU_ASSERT(lwf_parse(buf, (uint32_t)len, &f) == -LWF_TOO_BIG);
+	/* 4 bytes fit exactly */
+	params_default(&p, LWF_CLASS_MICRO, 1);
+	len = lwf_build(buf, sizeof(buf), &p, payload, 4);
+	CU_ASSERT(len == 128 && lwf_parse(buf, 128, &f) == 0);
+	/* variable: only the bytes received bound it */
+	params_default(&p, LWF_CLASS_VARIABLE, 1);
+	len = lwf_build(buf, sizeof(buf), &p, payload, 16);
+	CU_ASSERT(lwf_parse(buf, (uint32_t)len, &f) == 0);
+	CU_ASSERT(lwf_parse(buf, (uint32_t)len - 1, &f) == -LWF_BAD_LENGTH);
 }
 
 /* A valid standard frame to break, one field at a time. */
@@ -226,6 +279,8 @@ test_utcp(void)
 	/* Ethernet pads short frames: bytes past length are not an error */
 	memset(buf + len, 0, 31);
 	CU_ASSERT(utcp_parse(buf, 46, &p) == 0 && p.payload_len == 5);
+	memset(buf + len, 0xa5, 31); /* padding need not be zero */
+	CU_ASSERT(utcp_parse(buf, 46, &p) == 0 && p.payload_len == 5);
 	/* even-length payloads too */
 	len = utcp_build(buf, sizeof(buf), 0, 1, 2, "abcd", 4);
 	CU_ASSERT(utcp_parse(buf, (uint32_t)len, &p) == 0);
@@ -247,6 +302,16 @@ test_utcp(void)
 	CU_ASSERT(utcp_parse(buf, (uint32_t)len, &p) == -UTCP_BAD_CHECKSUM);
 	buf[12] ^= 0x04;
 	CU_ASSERT(utcp_parse(buf, (uint32_t)len, &p) == 0);
+	buf[5] ^= 0x01; /* the header is covered too */
+	CU_ASSERT(utcp_parse(buf, (uint32_t)len, &p) == -UTCP_BAD_CHECKSUM);
+	buf[5] ^= 0x01;
+	buf[14] ^= 0x01; /* the odd last byte */
+	CU_ASSERT(utcp_parse(buf, (uint32_t)len, &p) == -UTCP_BAD_CHECKSUM);
+	buf[14] ^= 0x01;
+	/* the order: a short length is found before a bad checksum */
+	buf[12] ^= 0x04;
+	CU_ASSERT(utcp_parse(buf, (uint32_t)len - 1, &p) == -UTCP_BAD_LENGTH);
+	CU_ASSERT(utcp_parse(buf, 9, &p) == -UTCP_TOO_SHORT);
 	CU_ASSERT(strcmp(utcp_reason_str(-UTCP_BAD_LENGTH), "bad-length") == 0);
 }
 
@@ -271,6 +336,30 @@ test_l2_payload(void)
 		  off == 22);
 	CU_ASSERT(wire_l2_payload(f, 21, &et, &off) == -1);
 	CU_ASSERT(wire_l2_payload(f, 13, &et, &off) == -1);
+	CU_ASSERT(wire_l2_payload(f, 22, &et, &off) == 0 && off == 22);
+	/* one 0x9100 tag */
+	f[12] = 0x91;
+	f[13] = 0x00;
+	f[16] = 0x4c;
+	f[17] = 0x57;
+	CU_ASSERT(wire_l2_payload(f, 60, &et, &off) == 0 && et == 0x4c57 &&
+		  off == 18);
+	CU_ASSERT(wire_l2_payload(f, 17, &et, &off) == -1);
+	/* a third tag is not skipped: its TPID is the EtherType */
+	f[12] = 0x81;
+	f[13] = 0x00;
+	f[16] = 0x81;
+	f[17] = 0x00;
+	f[20] = 0x81;
+	f[21] = 0x00;
+	CU_ASSERT(wire_l2_payload(f, 60, &et, &off) == 0 && et == 0x8100 &&
+		  off == 22);
+	/* the bare minimum: 14 bytes, an empty payload */
+	f[12] = 0x88;
+	f[13] = 0xb5;
+	CU_ASSERT(wire_l2_payload(f, 14, &et, &off) == 0 && et == 0x88b5 &&
+		  off == 14);
+	CU_ASSERT(wire_l2_payload(f, 0, &et, &off) == -1);
 }
 
 /* ---- the document's examples ---------------------------------------- */
@@ -371,8 +460,12 @@ test_doc_examples(void)
 	CU_ASSERT_FATAL(wire_l2_payload(doc, (uint32_t)n, &et, &off) == 0 &&
 			et == LWF_ETHERTYPE);
 	CU_ASSERT_FATAL(lwf_parse(doc + off, (uint32_t)n - off, &f) == 0);
-	CU_ASSERT(f.payload_len == 4 && memcmp(f.payload, "ping", 4) == 0);
-	CU_ASSERT(f.sequence == 1 && f.frame_class == LWF_CLASS_MICRO);
+	CU_ASSERT(f.hdr.payload_len == 4 && memcmp(f.payload, "ping", 4) == 0);
+	CU_ASSERT(f.hdr.sequence == 1 && f.hdr.frame_class == LWF_CLASS_MICRO);
+	/* the fields the document states */
+	CU_ASSERT(f.hdr.service_type == 0x0001 && f.hdr.session_id[0] == 0 &&
+		  f.hdr.session_id[15] == 0x0f && f.checksum == 0x2d2dccc0u);
+	CU_ASSERT(n == 142 && f.frame_len == 128);
 
 	n = doc_hex("<!-- utcp-example -->", doc, sizeof(doc));
 	m = example_utcp(mine);
@@ -382,13 +475,16 @@ test_doc_examples(void)
 			et == UTCP_ETHERTYPE);
 	CU_ASSERT_FATAL(utcp_parse(doc + off, (uint32_t)n - off, &u) == 0);
 	CU_ASSERT(u.src_port == 1000 && u.dst_port == 7 && u.payload_len == 5);
+	CU_ASSERT(u.checksum == 0xb72f && memcmp(u.payload, "hello", 5) == 0);
+	CU_ASSERT(n == 29);
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct test_case t[] = {
-		TEST(test_lwf_valid_classes), TEST(test_lwf_reasons),
+		TEST(test_crc32_check_value), TEST(test_lwf_valid_classes),
+		TEST(test_lwf_class_bounds),  TEST(test_lwf_reasons),
 		TEST(test_replay_window),     TEST(test_replay_wrap),
 		TEST(test_replay_eviction),   TEST(test_utcp),
 		TEST(test_l2_payload),	      TEST(test_doc_examples),
