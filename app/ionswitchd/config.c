@@ -713,9 +713,12 @@ load_grants(const struct ld *l, const config_setting_t *fg, const char *gname,
 static int
 load_fibers(const struct ld *l, const config_t *lc, struct cfg *c)
 {
-	static const char *const keys[] = {"name", "lcore",  "kind", "rx",
-					   "tx",   "grants", NULL};
-	static const char *const kinds[] = {"rxonly", "reflect", NULL};
+	static const char *const keys[] = {"name", "lcore",   "kind",
+					   "rx",   "tx",      "grants",
+					   "app",  "reflect", NULL};
+	static const char *const kinds[] = {"rxonly", "reflect", "lwf", NULL};
+	static const enum cfg_fiber_kind kind_of[] = {
+		CFG_FIBER_RXONLY, CFG_FIBER_REFLECT, CFG_FIBER_LWF};
 	config_setting_t *list;
 	unsigned int i, j, n;
 	int rc, k;
@@ -755,19 +758,34 @@ load_fibers(const struct ld *l, const config_t *lc, struct cfg *c)
 		rc = get_enum(l, e, gname, "kind", kinds, &k);
 		if (rc < 0)
 			return rc;
-		f->kind = k == 0 ? CFG_FIBER_RXONLY : CFG_FIBER_REFLECT;
-		/* both kinds read rx; only reflect writes tx */
+		f->kind = kind_of[k];
+		/* every kind reads rx; reflect, and lwf with reflect, write tx
+		 */
 		rc = get_int(l, e, gname, "rx", 1, UINT32_MAX, REQUIRED, true,
 			     &v);
 		if (rc < 0)
 			return rc;
 		f->rx = (uint32_t)v;
-		if (f->kind == CFG_FIBER_REFLECT &&
+		rc = get_bool(l, e, gname, "reflect", false, &f->reflect);
+		if (rc < 0)
+			return rc;
+		if (f->kind != CFG_FIBER_LWF &&
+		    (config_setting_get_member(e, "reflect") != NULL ||
+		     config_setting_get_member(e, "app") != NULL))
+			return refuse(l, e,
+				      "fiber '%s': 'app' and 'reflect' are "
+				      "keys of kind \"lwf\" only",
+				      f->name);
+		if ((f->kind == CFG_FIBER_REFLECT || f->reflect) &&
 		    config_setting_get_member(e, "tx") == NULL)
 			return refuse(l, e,
-				      "fiber '%s' is of kind \"reflect\" but "
-				      "has no 'tx' to write",
+				      "fiber '%s' reflects frames but has no "
+				      "'tx' to write",
 				      f->name);
+		rc = get_int(l, e, gname, "app", 1, UINT32_MAX, 0, true, &v);
+		if (rc < 0)
+			return rc;
+		f->app = (uint32_t)v;
 		rc = get_int(l, e, gname, "tx", 1, UINT32_MAX, 0, true, &v);
 		if (rc < 0)
 			return rc;
@@ -1072,6 +1090,11 @@ check_known(const struct cfg *c, char *err, size_t errlen)
 					    "fiber '%s' writes channel 0x%04x "
 					    "(tx), which is not in 'channels'",
 					    f->name, f->tx);
+		if (f->app != 0 && cfg_channel(c, f->app) == NULL)
+			return check_refuse(c, w, err, errlen,
+					    "fiber '%s' writes channel 0x%04x "
+					    "(app), which is not in 'channels'",
+					    f->name, f->app);
 		for (j = 0; j < f->n_grants; j++)
 			if (cfg_channel(c, f->grants[j].channel) == NULL)
 				return check_refuse(

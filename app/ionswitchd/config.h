@@ -48,14 +48,18 @@ struct cfg_grant {
 enum cfg_fiber_kind {
 	CFG_FIBER_RXONLY, /**< reads rx, counts and releases (testpmd rxonly) */
 	CFG_FIBER_REFLECT, /**< reads rx, swaps MACs, writes tx (macswap) */
+	CFG_FIBER_LWF,	   /**< validates LWF v2 frames (docs/wire-formats.md):
+			    *   accepted ones to app and/or back out on tx */
 };
 
 struct cfg_fiber {
 	char name[CFG_NAME_LEN];
 	enum cfg_fiber_kind kind;
 	unsigned int lcore;
-	uint32_t rx; /**< channel the fiber reads (0: none) */
-	uint32_t tx; /**< channel the fiber writes (0: none) */
+	uint32_t rx;  /**< channel the fiber reads (0: none) */
+	uint32_t tx;  /**< channel the fiber writes (0: none) */
+	uint32_t app; /**< lwf: ring of accepted frames (0: none) */
+	bool reflect; /**< lwf: send accepted frames back out on tx */
 	struct cfg_grant grants[ION_CSPACE_SLOTS];
 	unsigned int n_grants;
 	int line;

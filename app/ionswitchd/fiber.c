@@ -24,8 +24,8 @@ RTE_LOG_REGISTER_SUFFIX(fiber_logtype, fiber, INFO);
 	__atomic_store_n(&(f)->st.field, (f)->st.field + (n), __ATOMIC_RELAXED)
 
 /* The fiber's consumer end of its rx ring, opened on first touch. */
-static struct ion_cons *
-rx_end(struct fiber *f)
+struct ion_cons *
+fiber_rx_end(struct fiber *f)
 {
 	if (!f->rx_open) {
 		if (ion_cspace_open_cons(&f->cs, f->rx_ch, &f->rx) < 0)
@@ -35,8 +35,8 @@ rx_end(struct fiber *f)
 	return &f->rx;
 }
 
-static struct ion_prod *
-tx_end(struct fiber *f)
+struct ion_prod *
+fiber_tx_end(struct fiber *f)
 {
 	if (!f->tx_open) {
 		if (ion_cspace_open_prod(&f->cs, f->tx_ch, &f->tx) < 0)
@@ -49,7 +49,7 @@ tx_end(struct fiber *f)
 static int
 step_rxonly(struct fiber *f)
 {
-	struct ion_cons *rx = rx_end(f);
+	struct ion_cons *rx = fiber_rx_end(f);
 	uint32_t n;
 
 	if (rx == NULL)
@@ -65,7 +65,7 @@ step_rxonly(struct fiber *f)
 static int
 step_reflect(struct fiber *f)
 {
-	struct ion_cons *rx = rx_end(f);
+	struct ion_cons *rx = fiber_rx_end(f);
 	struct ion_prod *tx;
 	uint32_t i, n;
 
@@ -74,7 +74,7 @@ step_reflect(struct fiber *f)
 	n = ion_cons_peek(rx, f->burst);
 	if (n == 0)
 		return 0;
-	tx = tx_end(f);
+	tx = fiber_tx_end(f);
 	if (tx == NULL)
 		return -EACCES;
 	n = ion_prod_reserve(tx, n);
@@ -119,7 +119,21 @@ fiber_init(struct fiber *f, const struct cfg_fiber *fc,
 	f->rx_ch = fc->rx;
 	f->tx_ch = fc->tx;
 	f->burst = burst;
-	f->step = fc->kind == CFG_FIBER_REFLECT ? step_reflect : step_rxonly;
+	f->app_ch = fc->app;
+	f->reflect = fc->reflect;
+	switch (fc->kind) {
+	case CFG_FIBER_REFLECT:
+		f->step = step_reflect;
+		break;
+	case CFG_FIBER_LWF:
+		f->step = fiber_lwf_step;
+		rc = fiber_lwf_init(f);
+		if (rc < 0)
+			return rc;
+		break;
+	default:
+		f->step = step_rxonly;
+	}
 	ion_cspace_init(&f->cs);
 	for (i = 0; i < fc->n_grants; i++) {
 		struct ion_ring *r = ring_of(arg, fc->grants[i].channel);
@@ -179,6 +193,7 @@ fiber_fini(struct fiber *f)
 	if (f->tx_open)
 		ion_prod_close(&f->tx);
 	f->rx_open = f->tx_open = false;
+	fiber_lwf_fini(f);
 }
 
 uint32_t
@@ -210,14 +225,27 @@ fiber_state_str(enum fiber_state s)
 const char *
 fiber_kind_str(enum cfg_fiber_kind k)
 {
-	return k == CFG_FIBER_REFLECT ? "reflect" : "rxonly";
+	switch (k) {
+	case CFG_FIBER_REFLECT:
+		return "reflect";
+	case CFG_FIBER_LWF:
+		return "lwf";
+	default:
+		return "rxonly";
+	}
 }
 
 void
 fiber_stats_get(const struct fiber *f, struct fiber_stats *st)
 {
+	unsigned int i;
+
 	/* relaxed: statistics only */
 	st->frames = __atomic_load_n(&f->st.frames, __ATOMIC_RELAXED);
 	st->sent = __atomic_load_n(&f->st.sent, __ATOMIC_RELAXED);
 	st->steps = __atomic_load_n(&f->st.steps, __ATOMIC_RELAXED);
+	for (i = 0; i <= LWF_N_REASONS; i++)
+		st->lwf[i] = __atomic_load_n(&f->st.lwf[i], __ATOMIC_RELAXED);
+	st->app = __atomic_load_n(&f->st.app, __ATOMIC_RELAXED);
+	st->app_full = __atomic_load_n(&f->st.app_full, __ATOMIC_RELAXED);
 }

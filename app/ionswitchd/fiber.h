@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <ion_ring.h>
+#include <wire.h>
 
 #include "config.h"
 
@@ -33,6 +34,11 @@ struct fiber_stats {
 	uint64_t frames; /**< frames read from its rx ring */
 	uint64_t sent;	 /**< frames written to its tx ring */
 	uint64_t steps;
+	/* lwf: every frame read is accepted (lwf[LWF_OK]) or refused for one
+	 * reason (lwf[1 .. LWF_N_REASONS - 1], lwf[LWF_N_REASONS]: not LWF) */
+	uint64_t lwf[LWF_N_REASONS + 1];
+	uint64_t app;	   /**< accepted frames written to the app ring */
+	uint64_t app_full; /**< accepted frames the app ring had no room for */
 };
 
 struct fiber {
@@ -46,6 +52,11 @@ struct fiber {
 	struct ion_cons rx;
 	struct ion_prod tx;
 	bool rx_open, tx_open;
+	uint32_t app_ch; /**< lwf: ring of accepted frames, or 0 */
+	bool reflect;	 /**< lwf: accepted frames back out on tx */
+	struct ion_prod app;
+	bool app_open;
+	struct lwf_replay *replay;  /**< lwf: per-session windows */
 	uint32_t state;		    /**< enum fiber_state, atomic */
 	struct ion_cap_fault fault; /**< what it lacked, when KILLED */
 	struct fiber_stats st;	    /**< written by its lcore only */
@@ -68,6 +79,15 @@ int fiber_run(struct fiber *f);
  * the fiber's lcore sees the state before its next step.
  */
 void fiber_kill(struct fiber *f);
+
+/* fiber_lwf.c: the lwf kind's step, set-up and tear-down */
+int fiber_lwf_step(struct fiber *f);
+int fiber_lwf_init(struct fiber *f);
+void fiber_lwf_fini(struct fiber *f);
+
+/* Ends opened on first touch; NULL on a capability fault (fiber.c). */
+struct ion_cons *fiber_rx_end(struct fiber *f);
+struct ion_prod *fiber_tx_end(struct fiber *f);
 
 /** Release the endpoints a fiber holds (its lcore must be stopped). */
 void fiber_fini(struct fiber *f);

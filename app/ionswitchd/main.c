@@ -349,11 +349,24 @@ write_totals(struct ionswitchd *d, const char *path)
 		fprintf(f,
 			"%s\n  {\"name\": \"%s\", \"state\": \"%s\", "
 			"\"frames\": %lu, \"sent\": %lu, "
-			"\"fault_channel\": %u, \"fault_needs\": \"%s\"}",
+			"\"fault_channel\": %u, \"fault_needs\": \"%s\"",
 			i ? "," : "", fb->name,
 			fiber_state_str(fiber_state_get(fb)), fs.frames,
 			fs.sent, faulted ? fb->fault.channel : 0,
 			faulted ? ion_perm_str(fb->fault.perm) : "");
+		if (fb->kind == CFG_FIBER_LWF) {
+			unsigned int k;
+
+			fprintf(f, ", \"lwf\": {");
+			for (k = 0; k < LWF_N_REASONS; k++)
+				fprintf(f, "\"%s\": %lu, ",
+					lwf_reason_str((int)k), fs.lwf[k]);
+			fprintf(f,
+				"\"not-lwf\": %lu}, \"app\": %lu, "
+				"\"app_full\": %lu",
+				fs.lwf[LWF_N_REASONS], fs.app, fs.app_full);
+		}
+		fprintf(f, "}");
 	}
 	fprintf(f, "]}\n");
 	fclose(f);

@@ -123,6 +123,17 @@ stats_print(struct ionswitchd *d, bool totals)
 		       "  %s\n",
 		       f->name, fiber_kind_str(f->kind), f->lcore,
 		       fiber_state_str(s), fs.frames, fs.sent, fault);
+		if (f->kind == CFG_FIBER_LWF) {
+			unsigned int r;
+
+			printf("      lwf:");
+			for (r = 0; r < LWF_N_REASONS; r++)
+				printf(" %s %" PRIu64, lwf_reason_str((int)r),
+				       fs.lwf[r]);
+			printf(" not-lwf %" PRIu64 " app %" PRIu64
+			       " app-full %" PRIu64 "\n",
+			       fs.lwf[LWF_N_REASONS], fs.app, fs.app_full);
+		}
 	}
 
 	printf("  Lcores\n    %5s %-10s %6s %6s %10s\n", "lcore", "role",
@@ -267,6 +278,17 @@ tel_fibers(const char *cmd, const char *params, struct rte_tel_data *t)
 		rte_tel_data_add_dict_string(r, "state", fiber_state_str(s));
 		rte_tel_data_add_dict_u64(r, "frames", fs.frames);
 		rte_tel_data_add_dict_u64(r, "sent", fs.sent);
+		if (f->kind == CFG_FIBER_LWF) {
+			unsigned int k;
+
+			for (k = 0; k < LWF_N_REASONS; k++)
+				rte_tel_data_add_dict_u64(
+					r, lwf_reason_str((int)k), fs.lwf[k]);
+			rte_tel_data_add_dict_u64(r, "not-lwf",
+						  fs.lwf[LWF_N_REASONS]);
+			rte_tel_data_add_dict_u64(r, "app", fs.app);
+			rte_tel_data_add_dict_u64(r, "app-full", fs.app_full);
+		}
 		if (s == FIBER_KILLED && f->fault.count != 0) {
 			rte_tel_data_add_dict_int(r, "fault_channel",
 						  (int)f->fault.channel);

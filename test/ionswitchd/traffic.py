@@ -7,7 +7,10 @@ comes back, for the ionswitchd integration tests.
   traffic.py sniff IFACE SECONDS          (prints counts per EtherType, JSON)
   traffic.py sendsniff IFACE MIX SECONDS  (both; prints {"sent":..,"back":..})
 
-KINDs: ipv4 arp ipv6 utcp lwf unknown vlan_ipv4 qinq_lwf
+KINDs: ipv4 arp ipv6 utcp lwf unknown vlan_ipv4 qinq_lwf, and LWF v2 frames
+(docs/wire-formats.md) for the lwf fiber: lwf_ok (valid, a new sequence
+each), lwf_replay (a copy of the first lwf_ok: list lwf_ok first),
+lwf_badcrc, lwf_badmagic, lwf_badversion, lwf_short, lwf_badlen, lwf_toobig
 """
 import json
 import os
@@ -16,6 +19,7 @@ import struct
 import sys
 import threading
 import time
+import zlib
 
 ETH_P_ALL = 0x0003
 SRC = bytes.fromhex("020000000a01")
@@ -34,7 +38,45 @@ KINDS = {
 }
 
 
+LWF_KINDS = ("lwf_ok", "lwf_replay", "lwf_badcrc", "lwf_badmagic",
+             "lwf_badversion", "lwf_short", "lwf_badlen", "lwf_toobig")
+
+
+def lwf(session, seq, payload, cls=0x02, magic=b"LWF\0", version=2, plen=None):
+    """An LWF v2 frame: header, payload, trailer with the CRC-32."""
+    hdr = (magic + bytes(range(0xd0, 0xe8)) + bytes(range(0x50, 0x68))
+           + bytes([session]) * 16 + struct.pack("!IHHBBBBQ", seq, 1,
+           len(payload) if plen is None else plen, cls, version, 0, 0, 0))
+    body = hdr + payload
+    return body + bytes(32) + struct.pack("!I", zlib.crc32(body))
+
+
+def lwf_payload(kind, i):
+    p = bytes(range(64))
+    if kind == "lwf_ok":
+        return lwf(i % 3, i, p)
+    if kind == "lwf_replay":
+        return lwf(0, 0, p)
+    if kind == "lwf_badcrc":
+        f = bytearray(lwf(i % 3, i, p))
+        f[100] ^= 1
+        return bytes(f)
+    if kind == "lwf_badmagic":
+        return lwf(i % 3, i, p, magic=b"LWX\0")
+    if kind == "lwf_badversion":
+        return lwf(i % 3, i, p, version=1)
+    if kind == "lwf_short":
+        return lwf(i % 3, i, p)[:100]
+    if kind == "lwf_badlen":
+        return lwf(i % 3, i, p, plen=400)
+    if kind == "lwf_toobig":
+        return lwf(i % 3, i, p, cls=0x00)  # 188 bytes in a 128-byte class
+    raise ValueError(kind)
+
+
 def frame(kind, seq):
+    if kind in LWF_KINDS:
+        return DST + SRC + struct.pack("!H", 0x4C57) + lwf_payload(kind, seq)
     tags, etype, plen = KINDS[kind]
     hdr = DST + SRC
     for i, tpid in enumerate(tags):
@@ -47,8 +89,8 @@ def parse_mix(text):
     mix = {}
     for part in text.split(","):
         k, _, n = part.partition("=")
-        if k not in KINDS:
-            sys.exit(f"traffic.py: unknown kind {k!r}; known: {' '.join(KINDS)}")
+        if k not in KINDS and k not in LWF_KINDS:
+            sys.exit(f"traffic.py: unknown kind {k!r}; known: {' '.join(KINDS)} {' '.join(LWF_KINDS)}")
         mix[k] = int(n)
     return mix
 

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Check ionswitchd's totals against the traffic sent (integration.sh)."""
 import json
+import os
 import sys
 
 ET = {"ipv4": 0x0800, "arp": 0x0806, "ipv6": 0x86DD, "utcp": 0x88B5,
@@ -85,6 +86,31 @@ def main(mode, totals_path, traffic_path, base):
                    f"fiber {name} saw {fibers[name]['frames']} of {rings[ch]['enqueued']}")
         expect(back.get("0x88b5", 0) == sent["utcp"],
                f"UTCP reflected {back.get('0x88b5', 0)} of {sent['utcp']} while LWF was dead")
+
+    if mode == "lwf":
+        lwf = fibers["lwf"]
+        want = {"ok": sent["lwf_ok"], "replay": sent["lwf_replay"],
+                "bad-checksum": sent["lwf_badcrc"], "bad-magic": sent["lwf_badmagic"],
+                "bad-version": sent["lwf_badversion"], "too-short": sent["lwf_short"],
+                "bad-length": sent["lwf_badlen"], "too-big": sent["lwf_toobig"],
+                "not-lwf": 0}
+        for reason, n in want.items():
+            expect(lwf["lwf"][reason] == n,
+                   f"lwf {reason}: counted {lwf['lwf'][reason]}, sent {n}")
+        expect(lwf["frames"] == sum(lwf["lwf"].values()),
+               f"lwf frames {lwf['frames']} != sum of verdicts {lwf['lwf']}")
+        expect(lwf["frames"] == rings[0x0600]["enqueued"],
+               f"lwf read {lwf['frames']} of {rings[0x0600]['enqueued']}")
+        expect(lwf["app"] == sent["lwf_ok"] and lwf["app_full"] == 0,
+               f"app ring got {lwf['app']} (full {lwf['app_full']}), accepted {sent['lwf_ok']}")
+        expect(lwf["sent"] == sent["lwf_ok"], f"reflected {lwf['sent']} of {sent['lwf_ok']}")
+        expect(back.get("0x4c57", 0) == sent["lwf_ok"],
+               f"{back.get('0x4c57', 0)} LWF frames came back, {sent['lwf_ok']} accepted")
+        sink = json.load(open(os.environ["SINK_JSON"]))
+        expect(sink["frames"] == sent["lwf_ok"] and sink["valid"] == sink["frames"],
+               f"ion-lwf-sink got {sink}, accepted {sent['lwf_ok']}")
+        expect(rings[0x0602]["dequeued"] == sent["lwf_ok"],
+               f"app ring dequeued {rings[0x0602]['dequeued']}")
 
     if mode == "sigterm":
         expect(ns["rx"] > 0, "no traffic reached the daemon before SIGTERM")

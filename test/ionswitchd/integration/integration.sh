@@ -3,13 +3,16 @@
 # ionswitchd end to end: the daemon on net_virtio_user, dpdk-testpmd as the
 # vhost-user peer bridging to a TAP, Linux sending a known frame mix.
 #
-#   integration.sh BUILD_DIR mix|kill|sigterm
+#   integration.sh BUILD_DIR mix|kill|sigterm|lwf
 #
 # mix:     every counter adds up per EtherType; fibers saw exactly what was
 #          delivered; reflected frames all came back.
 # kill:    a fiber without the WRITE capability it uses is KILLED at its
 #          first frame while the other fibers keep receiving.
 # sigterm: SIGTERM under load loses no frame accepted into a ring.
+# lwf:     the lwf fiber counts every LWF frame by reason, reflects the
+#          accepted ones, and ion-lwf-sink (a secondary process) gets them
+#          from the application ring.
 set -euo pipefail
 
 build=$(cd "${1:?build dir}" && pwd)
@@ -86,6 +89,21 @@ mix | kill)
 		echo "dumpcap: $captured packets captured"
 	fi
 	;;
+lwf)
+	lmix=lwf_ok=120,lwf_replay=20,lwf_badcrc=10,lwf_badmagic=10,lwf_badversion=10
+	lmix=$lmix,lwf_short=10,lwf_badlen=10,lwf_toobig=10,utcp=50
+	TRAFFIC_RATE=5000 python3 "$here/../traffic.py" sendsniff "$iface" "$lmix" 3 \
+		>"$work/traffic.json"
+	for _ in $(seq 50); do
+		[ $(( $(ns_rx) - base )) -ge 250 ] && break
+		sleep 0.1
+	done
+	"$build/app/ion-lwf-sink/ion-lwf-sink" --proc-type=secondary \
+		--file-prefix ion-it --no-pci --single-file-segments -l 0 \
+		--log-level '*:warning' -- --channel 0x0602 --count 120 \
+		--seconds 10 >"$work/sink.json" 2>"$work/sink.log" ||
+		fail "ion-lwf-sink: $(cat "$work/sink.json" "$work/sink.log")"
+	;;
 sigterm)
 	TRAFFIC_RATE=0 python3 "$here/../traffic.py" send "$iface" \
 		ipv4=40000,utcp=40000,lwf=40000 >"$work/traffic.json" &
@@ -105,6 +123,7 @@ daemon_pid=
 left=$(ls /dev/hugepages | grep "^ion-it[^-]" || true)
 [ -z "$left" ] || fail "hugepage files left behind: $left"
 
+[ "$mode" = lwf ] && export SINK_JSON=$work/sink.json
 python3 "$here/check.py" "$mode" "$work/totals.json" "$work/traffic.json" "$base" \
 	|| fail "counters do not add up"
 echo "PASS: $mode"
