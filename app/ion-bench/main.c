@@ -27,6 +27,8 @@ static const struct bench_cmd cmds[] = {
 	 "ION ring vs rte_ring SP/SC vs an mbuf ring vs memcpy"},
 	{"switch", bench_switch,
 	 "NetSwitch demux vs dpdk-testpmd io forwarding on one port type"},
+	{"lwf", bench_lwf, "LWF v2 frames validated per second vs memcpy"},
+	{"utcp", bench_utcp, "UTCP packets validated per second vs memcpy"},
 };
 
 static void
