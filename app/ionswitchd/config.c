@@ -710,15 +710,72 @@ load_grants(const struct ld *l, const config_setting_t *fg, const char *gname,
 	return 0;
 }
 
+/* utcp: bind = ( { port = 7; channel = 0x0710; }, ... ) */
+static int
+load_binds(const struct ld *l, const config_setting_t *fg, const char *gname,
+	   struct cfg_fiber *f)
+{
+	static const char *const keys[] = {"port", "channel", NULL};
+	config_setting_t *list = config_setting_get_member(fg, "bind");
+	unsigned int i, j, n;
+	char what[64];
+	int rc;
+
+	if (list == NULL)
+		return 0;
+	snprintf(what, sizeof(what), "%s.bind", gname);
+	if (!config_setting_is_list(list))
+		return refuse_type(l, list, what, "a list ( ... ) of groups");
+	n = (unsigned int)config_setting_length(list);
+	if (n > CFG_MAX_BINDS)
+		return refuse(l, config_setting_get_elem(list, CFG_MAX_BINDS),
+			      "fiber '%s' binds %u ports; at most %u", f->name,
+			      n, CFG_MAX_BINDS);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, i);
+		struct cfg_bind *b = &f->binds[i];
+		char ename[80];
+		long long v;
+
+		snprintf(ename, sizeof(ename), "%s.bind[%u]", gname, i);
+		if (!config_setting_is_group(e))
+			return refuse_type(l, e, ename, "a group { ... }");
+		rc = check_keys(l, e, ename, keys);
+		if (rc == 0)
+			rc = get_int(l, e, ename, "port", 0, UINT16_MAX,
+				     REQUIRED, false, &v);
+		if (rc < 0)
+			return rc;
+		b->port = (uint16_t)v;
+		rc = get_int(l, e, ename, "channel", 1, UINT32_MAX, REQUIRED,
+			     true, &v);
+		if (rc < 0)
+			return rc;
+		b->channel = (uint32_t)v;
+		b->line = config_setting_source_line(e);
+		for (j = 0; j < i; j++)
+			if (f->binds[j].port == b->port)
+				return refuse(l, e,
+					      "fiber '%s' binds port %u twice "
+					      "(first at line %d)",
+					      f->name, b->port,
+					      f->binds[j].line);
+		f->n_binds = i + 1;
+	}
+	return 0;
+}
+
 static int
 load_fibers(const struct ld *l, const config_t *lc, struct cfg *c)
 {
-	static const char *const keys[] = {"name", "lcore",   "kind",
-					   "rx",   "tx",      "grants",
-					   "app",  "reflect", NULL};
-	static const char *const kinds[] = {"rxonly", "reflect", "lwf", NULL};
+	static const char *const keys[] = {"name", "lcore",  "kind", "rx",
+					   "tx",   "grants", "app",  "reflect",
+					   "bind", NULL};
+	static const char *const kinds[] = {"rxonly", "reflect", "lwf", "utcp",
+					    NULL};
 	static const enum cfg_fiber_kind kind_of[] = {
-		CFG_FIBER_RXONLY, CFG_FIBER_REFLECT, CFG_FIBER_LWF};
+		CFG_FIBER_RXONLY, CFG_FIBER_REFLECT, CFG_FIBER_LWF,
+		CFG_FIBER_UTCP};
 	config_setting_t *list;
 	unsigned int i, j, n;
 	int rc, k;
@@ -769,13 +826,28 @@ load_fibers(const struct ld *l, const config_t *lc, struct cfg *c)
 		rc = get_bool(l, e, gname, "reflect", false, &f->reflect);
 		if (rc < 0)
 			return rc;
-		if (f->kind != CFG_FIBER_LWF &&
-		    (config_setting_get_member(e, "reflect") != NULL ||
-		     config_setting_get_member(e, "app") != NULL))
-			return refuse(l, e,
-				      "fiber '%s': 'app' and 'reflect' are "
-				      "keys of kind \"lwf\" only",
+		if (f->kind != CFG_FIBER_LWF && f->kind != CFG_FIBER_UTCP &&
+		    config_setting_get_member(e, "reflect") != NULL)
+			return refuse(l,
+				      config_setting_get_member(e, "reflect"),
+				      "fiber '%s': 'reflect' is a key of kinds "
+				      "\"lwf\" and \"utcp\" only",
 				      f->name);
+		if (f->kind != CFG_FIBER_LWF &&
+		    config_setting_get_member(e, "app") != NULL)
+			return refuse(l, config_setting_get_member(e, "app"),
+				      "fiber '%s': 'app' is a key of kind "
+				      "\"lwf\" only",
+				      f->name);
+		if (f->kind != CFG_FIBER_UTCP &&
+		    config_setting_get_member(e, "bind") != NULL)
+			return refuse(l, config_setting_get_member(e, "bind"),
+				      "fiber '%s': 'bind' is a key of kind "
+				      "\"utcp\" only",
+				      f->name);
+		rc = load_binds(l, e, gname, f);
+		if (rc < 0)
+			return rc;
 		if ((f->kind == CFG_FIBER_REFLECT || f->reflect) &&
 		    config_setting_get_member(e, "tx") == NULL)
 			return refuse(l, e,
@@ -1095,6 +1167,17 @@ check_known(const struct cfg *c, char *err, size_t errlen)
 					    "fiber '%s' writes channel 0x%04x "
 					    "(app), which is not in 'channels'",
 					    f->name, f->app);
+		for (j = 0; j < f->n_binds; j++)
+			if (cfg_channel(c, f->binds[j].channel) == NULL)
+				return check_refuse(
+					c,
+					WHERE("fibers", (int)i, "bind", (int)j,
+					      f->binds[j].line),
+					err, errlen,
+					"fiber '%s' binds port %u to channel "
+					"0x%04x, which is not in 'channels'",
+					f->name, f->binds[j].port,
+					f->binds[j].channel);
 		for (j = 0; j < f->n_grants; j++)
 			if (cfg_channel(c, f->grants[j].channel) == NULL)
 				return check_refuse(

@@ -50,6 +50,17 @@ enum cfg_fiber_kind {
 	CFG_FIBER_REFLECT, /**< reads rx, swaps MACs, writes tx (macswap) */
 	CFG_FIBER_LWF,	   /**< validates LWF v2 frames (docs/wire-formats.md):
 			    *   accepted ones to app and/or back out on tx */
+	CFG_FIBER_UTCP,	   /**< validates UTCP packets: payloads to the ring
+			    *   bound to their destination port, and/or back */
+};
+
+#define CFG_MAX_BINDS 16
+
+/** utcp: payloads for destination port @p port go to ring @p channel. */
+struct cfg_bind {
+	uint16_t port;
+	uint32_t channel;
+	int line;
 };
 
 struct cfg_fiber {
@@ -59,7 +70,9 @@ struct cfg_fiber {
 	uint32_t rx;  /**< channel the fiber reads (0: none) */
 	uint32_t tx;  /**< channel the fiber writes (0: none) */
 	uint32_t app; /**< lwf: ring of accepted frames (0: none) */
-	bool reflect; /**< lwf: send accepted frames back out on tx */
+	bool reflect; /**< lwf, utcp: send accepted frames back out on tx */
+	struct cfg_bind binds[CFG_MAX_BINDS]; /**< utcp: port -> ring */
+	unsigned int n_binds;
 	struct cfg_grant grants[ION_CSPACE_SLOTS];
 	unsigned int n_grants;
 	int line;

@@ -131,6 +131,14 @@ fiber_init(struct fiber *f, const struct cfg_fiber *fc,
 		if (rc < 0)
 			return rc;
 		break;
+	case CFG_FIBER_UTCP:
+		f->step = fiber_utcp_step;
+		f->n_binds = fc->n_binds;
+		for (i = 0; i < fc->n_binds; i++) {
+			f->binds[i].port = fc->binds[i].port;
+			f->binds[i].channel = fc->binds[i].channel;
+		}
+		break;
 	default:
 		f->step = step_rxonly;
 	}
@@ -194,6 +202,7 @@ fiber_fini(struct fiber *f)
 		ion_prod_close(&f->tx);
 	f->rx_open = f->tx_open = false;
 	fiber_lwf_fini(f);
+	fiber_utcp_fini(f);
 }
 
 uint32_t
@@ -230,6 +239,8 @@ fiber_kind_str(enum cfg_fiber_kind k)
 		return "reflect";
 	case CFG_FIBER_LWF:
 		return "lwf";
+	case CFG_FIBER_UTCP:
+		return "utcp";
 	default:
 		return "rxonly";
 	}
@@ -246,6 +257,9 @@ fiber_stats_get(const struct fiber *f, struct fiber_stats *st)
 	st->steps = __atomic_load_n(&f->st.steps, __ATOMIC_RELAXED);
 	for (i = 0; i <= LWF_N_REASONS; i++)
 		st->lwf[i] = __atomic_load_n(&f->st.lwf[i], __ATOMIC_RELAXED);
+	for (i = 0; i <= UTCP_N_REASONS; i++)
+		st->utcp[i] = __atomic_load_n(&f->st.utcp[i], __ATOMIC_RELAXED);
+	st->unbound = __atomic_load_n(&f->st.unbound, __ATOMIC_RELAXED);
 	st->app = __atomic_load_n(&f->st.app, __ATOMIC_RELAXED);
 	st->app_full = __atomic_load_n(&f->st.app_full, __ATOMIC_RELAXED);
 }

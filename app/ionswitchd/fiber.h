@@ -37,6 +37,9 @@ struct fiber_stats {
 	/* lwf: every frame read is accepted (lwf[LWF_OK]) or refused for one
 	 * reason (lwf[1 .. LWF_N_REASONS - 1], lwf[LWF_N_REASONS]: not LWF) */
 	uint64_t lwf[LWF_N_REASONS + 1];
+	/* utcp: the same, by utcp_reason; [UTCP_N_REASONS]: not UTCP */
+	uint64_t utcp[UTCP_N_REASONS + 1];
+	uint64_t unbound;  /**< utcp: accepted, but no ring bound to its port */
 	uint64_t app;	   /**< accepted frames written to the app ring */
 	uint64_t app_full; /**< accepted frames the app ring had no room for */
 };
@@ -56,7 +59,14 @@ struct fiber {
 	bool reflect;	 /**< lwf: accepted frames back out on tx */
 	struct ion_prod app;
 	bool app_open;
-	struct lwf_replay *replay;  /**< lwf: per-session windows */
+	struct lwf_replay *replay; /**< lwf: per-session windows */
+	unsigned int n_binds;	   /**< utcp: destination port -> ring */
+	struct {
+		uint16_t port;
+		uint32_t channel;
+		bool open;
+		struct ion_prod end;
+	} binds[CFG_MAX_BINDS];
 	uint32_t state;		    /**< enum fiber_state, atomic */
 	struct ion_cap_fault fault; /**< what it lacked, when KILLED */
 	struct fiber_stats st;	    /**< written by its lcore only */
@@ -84,6 +94,10 @@ void fiber_kill(struct fiber *f);
 int fiber_lwf_step(struct fiber *f);
 int fiber_lwf_init(struct fiber *f);
 void fiber_lwf_fini(struct fiber *f);
+
+/* fiber_utcp.c: the utcp kind's step */
+int fiber_utcp_step(struct fiber *f);
+void fiber_utcp_fini(struct fiber *f);
 
 /* Ends opened on first touch; NULL on a capability fault (fiber.c). */
 struct ion_cons *fiber_rx_end(struct fiber *f);

@@ -366,6 +366,19 @@ write_totals(struct ionswitchd *d, const char *path)
 				"\"app_full\": %lu",
 				fs.lwf[LWF_N_REASONS], fs.app, fs.app_full);
 		}
+		if (fb->kind == CFG_FIBER_UTCP) {
+			unsigned int k;
+
+			fprintf(f, ", \"utcp\": {");
+			for (k = 0; k < UTCP_N_REASONS; k++)
+				fprintf(f, "\"%s\": %lu, ",
+					utcp_reason_str((int)k), fs.utcp[k]);
+			fprintf(f,
+				"\"not-utcp\": %lu}, \"delivered\": %lu, "
+				"\"unbound\": %lu, \"app_full\": %lu",
+				fs.utcp[UTCP_N_REASONS], fs.app, fs.unbound,
+				fs.app_full);
+		}
 		fprintf(f, "}");
 	}
 	fprintf(f, "]}\n");

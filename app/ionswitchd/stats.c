@@ -134,6 +134,18 @@ stats_print(struct ionswitchd *d, bool totals)
 			       " app-full %" PRIu64 "\n",
 			       fs.lwf[LWF_N_REASONS], fs.app, fs.app_full);
 		}
+		if (f->kind == CFG_FIBER_UTCP) {
+			unsigned int r;
+
+			printf("      utcp:");
+			for (r = 0; r < UTCP_N_REASONS; r++)
+				printf(" %s %" PRIu64, utcp_reason_str((int)r),
+				       fs.utcp[r]);
+			printf(" not-utcp %" PRIu64 " delivered %" PRIu64
+			       " unbound %" PRIu64 " app-full %" PRIu64 "\n",
+			       fs.utcp[UTCP_N_REASONS], fs.app, fs.unbound,
+			       fs.app_full);
+		}
 	}
 
 	printf("  Lcores\n    %5s %-10s %6s %6s %10s\n", "lcore", "role",
@@ -287,6 +299,18 @@ tel_fibers(const char *cmd, const char *params, struct rte_tel_data *t)
 			rte_tel_data_add_dict_u64(r, "not-lwf",
 						  fs.lwf[LWF_N_REASONS]);
 			rte_tel_data_add_dict_u64(r, "app", fs.app);
+			rte_tel_data_add_dict_u64(r, "app-full", fs.app_full);
+		}
+		if (f->kind == CFG_FIBER_UTCP) {
+			unsigned int k;
+
+			for (k = 0; k < UTCP_N_REASONS; k++)
+				rte_tel_data_add_dict_u64(
+					r, utcp_reason_str((int)k), fs.utcp[k]);
+			rte_tel_data_add_dict_u64(r, "not-utcp",
+						  fs.utcp[UTCP_N_REASONS]);
+			rte_tel_data_add_dict_u64(r, "delivered", fs.app);
+			rte_tel_data_add_dict_u64(r, "unbound", fs.unbound);
 			rte_tel_data_add_dict_u64(r, "app-full", fs.app_full);
 		}
 		if (s == FIBER_KILLED && f->fault.count != 0) {

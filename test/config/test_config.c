@@ -223,7 +223,7 @@ test_shipped(void)
 	CU_ASSERT_EQUAL(c.ns_lcore, 1);
 	CU_ASSERT_EQUAL(c.burst, 32);
 
-	CU_ASSERT_EQUAL_FATAL(c.n_channels, 6);
+	CU_ASSERT_EQUAL_FATAL(c.n_channels, 8);
 	CU_ASSERT_EQUAL(c.channels[0].id, 0x0500);
 	CU_ASSERT_STRING_EQUAL(c.channels[0].name, "net-rx");
 	CU_ASSERT_EQUAL(c.channels[0].slots, 256);
@@ -256,7 +256,15 @@ test_shipped(void)
 	CU_ASSERT_EQUAL(m->grants[1].channel, 0x0501);
 	CU_ASSERT_EQUAL(m->grants[1].perms, ION_PERM_WRITE);
 	CU_ASSERT_EQUAL(m->grants[1].line, m->line + 2);
+	CU_ASSERT_STRING_EQUAL(c.fibers[1].name, "utcp");
+	CU_ASSERT_EQUAL(c.fibers[1].kind, CFG_FIBER_UTCP);
+	CU_ASSERT_TRUE(c.fibers[1].reflect);
+	CU_ASSERT_EQUAL_FATAL(c.fibers[1].n_binds, 1);
+	CU_ASSERT_EQUAL(c.fibers[1].binds[0].port, 7);
+	CU_ASSERT_EQUAL(c.fibers[1].binds[0].channel, 0x0710);
 	CU_ASSERT_STRING_EQUAL(c.fibers[2].name, "lwf");
+	CU_ASSERT_EQUAL(c.fibers[2].kind, CFG_FIBER_LWF);
+	CU_ASSERT_EQUAL(c.fibers[2].app, 0x0602);
 	CU_ASSERT_EQUAL(c.fibers[2].lcore, 3);
 
 	CU_ASSERT_EQUAL(c.stats_period, 5);
@@ -288,7 +296,7 @@ load_integration(const char *name, struct cfg *c)
 		printf("\n  %s\n", err);
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	/* base.conf, included */
-	CU_ASSERT_EQUAL(c->n_channels, 7);
+	CU_ASSERT_EQUAL(c->n_channels, 8);
 	CU_ASSERT_EQUAL(c->n_routes, 5);
 	CU_ASSERT_EQUAL(c->n_tx, 3);
 	CU_ASSERT_EQUAL(c->mbufs, 4095);
@@ -328,6 +336,35 @@ test_kill(void)
 	CU_ASSERT_EQUAL(lwf->n_grants, 2);
 	CU_ASSERT_EQUAL(lwf->grants[1].channel, 0x0602);
 	CU_ASSERT_EQUAL(lwf->grants[1].perms, ION_PERM_READ);
+	cfg_free(&c);
+}
+
+static void
+test_utcp(void)
+{
+	static struct cfg c;
+	const struct cfg_fiber *u = &c.fibers[1];
+
+	load_integration("utcp.conf", &c);
+	CU_ASSERT_EQUAL(u->kind, CFG_FIBER_UTCP);
+	CU_ASSERT_TRUE(u->reflect);
+	CU_ASSERT_EQUAL_FATAL(u->n_binds, 1);
+	CU_ASSERT_EQUAL(u->binds[0].port, 7);
+	CU_ASSERT_EQUAL(u->binds[0].channel, 0x0710);
+	cfg_free(&c);
+}
+
+static void
+test_lwf(void)
+{
+	static struct cfg c;
+	const struct cfg_fiber *l = &c.fibers[2];
+
+	load_integration("lwf.conf", &c);
+	CU_ASSERT_EQUAL(l->kind, CFG_FIBER_LWF);
+	CU_ASSERT_TRUE(l->reflect);
+	CU_ASSERT_EQUAL(l->app, 0x0602);
+	CU_ASSERT_EQUAL(l->n_binds, 0);
 	cfg_free(&c);
 }
 
@@ -711,6 +748,68 @@ test_bad_kind(void)
 		       AT_LOAD, "kind \"bounce\"");
 }
 
+/* A utcp fiber reading 0x0500 and binding ports, @p binds its list body. */
+#define UTCP_FIBER(binds)                                                      \
+	CHANNELS NETSWITCH                                                     \
+		"fibers = (\n"                                                 \
+		"  { name = \"u\"; lcore = 2; kind = \"utcp\"; "               \
+		"rx = 0x0500;\n"                                               \
+		"    grants = ( { channel = 0x0500; perm = \"r\"; } "          \
+		");\n"                                                         \
+		"    bind = (\n" binds "    ); }\n"                            \
+		");\n"
+
+static void
+test_bind_twice(void)
+{
+	expect_refusal(UTCP_FIBER("      { port = 7; channel = 0x0600; },\n"
+				  "      { port = 7; channel = 0x0601; } " MARK
+				  "\n"),
+		       AT_LOAD, "binds port 7 twice");
+}
+
+static void
+test_bind_unknown_channel(void)
+{
+	expect_refusal(
+		UTCP_FIBER("      { port = 7; channel = 0x0999; } " MARK "\n"),
+		AT_CHECK, "channel 0x0999, which is not in 'channels'");
+}
+
+static void
+test_bind_bad_port(void)
+{
+	expect_refusal(
+		UTCP_FIBER("      { port = 65536; channel = 0x0600; } " MARK
+			   "\n"),
+		AT_LOAD, "port");
+}
+
+static void
+test_bind_wrong_kind(void)
+{
+	expect_refusal(CHANNELS NETSWITCH
+		       "fibers = (\n"
+		       "  { name = \"a\"; lcore = 2; kind = \"reflect\"; "
+		       "rx = 0x0500; tx = 0x0501;\n"
+		       "    bind = ( { port = 7; channel = 0x0600; } ); } " MARK
+		       "\n"
+		       ");\n",
+		       AT_LOAD, "'bind' is a key of kind \"utcp\" only");
+}
+
+static void
+test_app_wrong_kind(void)
+{
+	expect_refusal(
+		CHANNELS NETSWITCH
+		"fibers = (\n"
+		"  { name = \"u\"; lcore = 2; kind = \"utcp\"; rx = 0x0500;\n"
+		"    app = 0x0600; } " MARK "\n"
+		");\n",
+		AT_LOAD, "'app' is a key of kind \"lwf\" only");
+}
+
 static void
 test_bad_ethertype(void)
 {
@@ -1078,6 +1177,8 @@ main(int argc, char **argv)
 		{"shipped ionswitchd.conf", test_shipped},
 		{"integration mix.conf", test_mix},
 		{"integration kill.conf", test_kill},
+		{"integration utcp.conf", test_utcp},
+		{"integration lwf.conf", test_lwf},
 		{"defaults", test_defaults},
 		{"base config ok", test_base_ok},
 		{"tx without a grant ok", test_tx_without_grant_ok},
@@ -1105,6 +1206,11 @@ main(int argc, char **argv)
 		{"name too long", test_name_too_long},
 		{"bad perm", test_bad_perm},
 		{"bad kind", test_bad_kind},
+		{"utcp: a port bound twice", test_bind_twice},
+		{"utcp: bind to an unknown channel", test_bind_unknown_channel},
+		{"utcp: bind port out of range", test_bind_bad_port},
+		{"bind on a non-utcp fiber", test_bind_wrong_kind},
+		{"app on a non-lwf fiber", test_app_wrong_kind},
 		{"bad ethertype", test_bad_ethertype},
 		{"bad burst", test_bad_burst},
 		{"too many routes", test_too_many_routes},

@@ -10,7 +10,9 @@ comes back, for the ionswitchd integration tests.
 KINDs: ipv4 arp ipv6 utcp lwf unknown vlan_ipv4 qinq_lwf, and LWF v2 frames
 (docs/wire-formats.md) for the lwf fiber: lwf_ok (valid, a new sequence
 each), lwf_replay (a copy of the first lwf_ok: list lwf_ok first),
-lwf_badcrc, lwf_badmagic, lwf_badversion, lwf_short, lwf_badlen, lwf_toobig
+lwf_badcrc, lwf_badmagic, lwf_badversion, lwf_short, lwf_badlen, lwf_toobig,
+and UTCP packets for the utcp fiber: utcp_ok (to port 7), utcp_unbound (port
+9), utcp_badsum, utcp_badversion, utcp_short, utcp_badlen
 """
 import json
 import os
@@ -74,7 +76,51 @@ def lwf_payload(kind, i):
     raise ValueError(kind)
 
 
+UTCP_KINDS = ("utcp_ok", "utcp_unbound", "utcp_badsum", "utcp_badversion",
+              "utcp_short", "utcp_badlen")
+
+
+def inet_sum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return s
+
+
+def utcp(dport, payload, version=1, length=None):
+    n = 10 + len(payload) if length is None else length
+    hdr = struct.pack("!BBHHHH", version, 0, 4000, dport, n, 0)
+    csum = 0xffff - inet_sum(hdr + payload)
+    return struct.pack("!BBHHHH", version, 0, 4000, dport, n, csum) + payload
+
+
+def utcp_payload(kind, i):
+    p = b"payload %06d" % i
+    if kind == "utcp_ok":
+        return utcp(7, p)
+    if kind == "utcp_unbound":
+        return utcp(9, p)
+    if kind == "utcp_badsum":
+        f = bytearray(utcp(7, p))
+        f[12] ^= 1
+        return bytes(f)
+    if kind == "utcp_badversion":
+        return utcp(7, p, version=2)
+    if kind == "utcp_short":
+        return utcp(7, p)[:8]
+    if kind == "utcp_badlen":
+        return utcp(7, p, length=200)
+    raise ValueError(kind)
+
+
 def frame(kind, seq):
+    if kind in UTCP_KINDS:
+        f = DST + SRC + struct.pack("!H", 0x88B5) + utcp_payload(kind, seq)
+        if kind == "utcp_short":
+            return f  # a runt on purpose: padding would make the header whole
+        return f + bytes(max(0, 60 - len(f)))  # Ethernet's minimum
     if kind in LWF_KINDS:
         return DST + SRC + struct.pack("!H", 0x4C57) + lwf_payload(kind, seq)
     tags, etype, plen = KINDS[kind]
@@ -89,7 +135,7 @@ def parse_mix(text):
     mix = {}
     for part in text.split(","):
         k, _, n = part.partition("=")
-        if k not in KINDS and k not in LWF_KINDS:
+        if k not in KINDS and k not in LWF_KINDS and k not in UTCP_KINDS:
             sys.exit(f"traffic.py: unknown kind {k!r}; known: {' '.join(KINDS)} {' '.join(LWF_KINDS)}")
         mix[k] = int(n)
     return mix

@@ -112,6 +112,26 @@ def main(mode, totals_path, traffic_path, base):
         expect(rings[0x0602]["dequeued"] == sent["lwf_ok"],
                f"app ring dequeued {rings[0x0602]['dequeued']}")
 
+    if mode == "utcp":
+        u = fibers["utcp"]
+        accepted = sent["utcp_ok"] + sent["utcp_unbound"]
+        want = {"ok": accepted, "bad-checksum": sent["utcp_badsum"],
+                "bad-version": sent["utcp_badversion"], "too-short": sent["utcp_short"],
+                "bad-length": sent["utcp_badlen"], "not-utcp": 0}
+        for reason, n in want.items():
+            expect(u["utcp"][reason] == n,
+                   f"utcp {reason}: counted {u['utcp'][reason]}, sent {n}")
+        expect(u["frames"] == sum(u["utcp"].values()),
+               f"utcp frames {u['frames']} != sum of verdicts {u['utcp']}")
+        expect(u["frames"] == rings[0x0700]["enqueued"],
+               f"utcp read {u['frames']} of {rings[0x0700]['enqueued']}")
+        expect(u["delivered"] == sent["utcp_ok"] and u["unbound"] == sent["utcp_unbound"]
+               and u["app_full"] == 0, f"utcp delivery {u}")
+        expect(rings[0x0710]["enqueued"] == sent["utcp_ok"],
+               f"port 7's ring got {rings[0x0710]['enqueued']} of {sent['utcp_ok']}")
+        expect(u["sent"] == accepted and back.get("0x88b5", 0) == accepted,
+               f"reflected {u['sent']}, came back {back.get('0x88b5', 0)}, accepted {accepted}")
+
     if mode == "sigterm":
         expect(ns["rx"] > 0, "no traffic reached the daemon before SIGTERM")
         for ch in (0x0500, 0x0700, 0x0600, 0x0701, 0x0601):

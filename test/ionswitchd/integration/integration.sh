@@ -3,7 +3,7 @@
 # ionswitchd end to end: the daemon on net_virtio_user, dpdk-testpmd as the
 # vhost-user peer bridging to a TAP, Linux sending a known frame mix.
 #
-#   integration.sh BUILD_DIR mix|kill|sigterm|lwf
+#   integration.sh BUILD_DIR mix|kill|sigterm|lwf|utcp
 #
 # mix:     every counter adds up per EtherType; fibers saw exactly what was
 #          delivered; reflected frames all came back.
@@ -13,6 +13,8 @@
 # lwf:     the lwf fiber counts every LWF frame by reason, reflects the
 #          accepted ones, and ion-lwf-sink (a secondary process) gets them
 #          from the application ring.
+# utcp:    the utcp fiber counts every UTCP packet by reason, delivers
+#          port 7's payloads to its bound ring, counts unbound ports.
 set -euo pipefail
 
 build=$(cd "${1:?build dir}" && pwd)
@@ -103,6 +105,16 @@ lwf)
 		--log-level '*:warning' -- --channel 0x0602 --count 120 \
 		--seconds 10 >"$work/sink.json" 2>"$work/sink.log" ||
 		fail "ion-lwf-sink: $(cat "$work/sink.json" "$work/sink.log")"
+	;;
+utcp)
+	umix=utcp_ok=100,utcp_unbound=20,utcp_badsum=10,utcp_badversion=10
+	umix=$umix,utcp_short=10,utcp_badlen=10,lwf=30
+	TRAFFIC_RATE=5000 python3 "$here/../traffic.py" sendsniff "$iface" "$umix" 3 \
+		>"$work/traffic.json"
+	for _ in $(seq 50); do
+		[ $(( $(ns_rx) - base )) -ge 190 ] && break
+		sleep 0.1
+	done
 	;;
 sigterm)
 	TRAFFIC_RATE=0 python3 "$here/../traffic.py" send "$iface" \
