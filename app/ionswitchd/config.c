@@ -22,6 +22,7 @@
  * memory under its id, and a silent default table would create rings no
  * one asked for, so a file without `channels` is refused.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -765,17 +766,140 @@ load_binds(const struct ld *l, const config_setting_t *fg, const char *gname,
 	return 0;
 }
 
+/* A key only some kinds take: refused, at its line, on the others. */
+static int
+only_for(const struct ld *l, const config_setting_t *fg,
+	 const struct cfg_fiber *f, bool ok, const char *const *keys,
+	 const char *kinds)
+{
+	for (; *keys != NULL; keys++) {
+		const config_setting_t *s =
+			config_setting_get_member(fg, *keys);
+
+		if (s != NULL && !ok)
+			return refuse(l, s,
+				      "fiber '%s': '%s' is a key of kind %s "
+				      "only",
+				      f->name, *keys, kinds);
+	}
+	return 0;
+}
+
+/* "10.0.0.2" into network byte order; absent: @p def. */
+static int
+get_ipv4(const struct ld *l, const config_setting_t *g, const char *gname,
+	 const char *key, const char *def, uint32_t *out)
+{
+	char v[INET_ADDRSTRLEN + 1];
+	struct in_addr a;
+	int rc;
+
+	rc = get_str(l, g, gname, key, def, v, sizeof(v));
+	if (rc < 0)
+		return rc;
+	if (inet_pton(AF_INET, v, &a) != 1)
+		return refuse(l, config_setting_get_member(g, key),
+			      "%s.%s \"%s\" is not an IPv4 address "
+			      "(dotted quad, e.g. \"10.0.0.2\")",
+			      gname, key, v);
+	*out = a.s_addr;
+	return 0;
+}
+
+/* membrane: ip, netmask, gateway, echo, http, http_port, vfs_req/_rsp */
+static int
+load_membrane(const struct ld *l, const config_setting_t *fg, const char *gname,
+	      struct cfg_fiber *f)
+{
+	static const char *const keys[] = {"ip",      "netmask", "gateway",
+					   "echo",    "http",	 "http_port",
+					   "vfs_req", "vfs_rsp", NULL};
+	bool is = f->kind == CFG_FIBER_MEMBRANE;
+	long long v;
+	int rc;
+
+	rc = only_for(l, fg, f, is, keys, "\"membrane\"");
+	if (rc < 0 || !is)
+		return rc;
+	rc = get_ipv4(l, fg, gname, "ip", NULL, &f->ip);
+	if (rc == 0)
+		rc = get_ipv4(l, fg, gname, "netmask", "255.255.255.0",
+			      &f->netmask);
+	if (rc == 0)
+		rc = get_ipv4(l, fg, gname, "gateway", "0.0.0.0", &f->gateway);
+	if (rc == 0)
+		rc = get_bool(l, fg, gname, "echo", true, &f->echo);
+	if (rc == 0)
+		rc = get_bool(l, fg, gname, "http", true, &f->http);
+	if (rc == 0)
+		rc = get_int(l, fg, gname, "http_port", 1, UINT16_MAX, 80,
+			     false, &v);
+	if (rc < 0)
+		return rc;
+	f->http_port = (uint16_t)v;
+	rc = get_int(l, fg, gname, "vfs_req", 1, UINT32_MAX, 0, true, &v);
+	if (rc < 0)
+		return rc;
+	f->vfs_req = (uint32_t)v;
+	rc = get_int(l, fg, gname, "vfs_rsp", 1, UINT32_MAX, 0, true, &v);
+	if (rc < 0)
+		return rc;
+	f->vfs_rsp = (uint32_t)v;
+	if (f->http && (f->vfs_req == 0 || f->vfs_rsp == 0))
+		return refuse(l, fg,
+			      "fiber '%s' serves HTTP but has no 'vfs_req' "
+			      "and 'vfs_rsp' rings to fetch files through "
+			      "(or set http = false)",
+			      f->name);
+	if (f->tx == 0 && config_setting_get_member(fg, "tx") == NULL)
+		return refuse(l, fg,
+			      "fiber '%s' has no 'tx': the membrane "
+			      "transmits on it",
+			      f->name);
+	return 0;
+}
+
+/* vfs: root, a directory (it must exist when the daemon starts) */
+static int
+load_vfs(const struct ld *l, const config_setting_t *fg, const char *gname,
+	 struct cfg_fiber *f)
+{
+	static const char *const keys[] = {"root", NULL};
+	bool is = f->kind == CFG_FIBER_VFS;
+	int rc;
+
+	rc = only_for(l, fg, f, is, keys, "\"vfs\"");
+	if (rc < 0 || !is)
+		return rc;
+	rc = get_str(l, fg, gname, "root", NULL, f->root, sizeof(f->root));
+	if (rc < 0)
+		return rc;
+	if (f->root[0] != '/')
+		return refuse(l, config_setting_get_member(fg, "root"),
+			      "%s.root \"%s\" is not an absolute path", gname,
+			      f->root);
+	if (config_setting_get_member(fg, "tx") == NULL)
+		return refuse(l, fg,
+			      "fiber '%s' has no 'tx': the VFS answers on it",
+			      f->name);
+	return 0;
+}
+
 static int
 load_fibers(const struct ld *l, const config_t *lc, struct cfg *c)
 {
-	static const char *const keys[] = {"name", "lcore",  "kind", "rx",
-					   "tx",   "grants", "app",  "reflect",
-					   "bind", NULL};
-	static const char *const kinds[] = {"rxonly", "reflect", "lwf", "utcp",
-					    NULL};
+	static const char *const keys[] = {
+		"name",	   "lcore",	"kind",	   "rx",      "tx",
+		"grants",  "app",	"reflect", "bind",    "ip",
+		"netmask", "gateway",	"vfs_req", "vfs_rsp", "echo",
+		"http",	   "http_port", "root",	   NULL};
+	static const char *const kinds[] = {"rxonly",  "reflect",  "lwf",
+					    "utcp",    "membrane", "vfs",
+					    "console", NULL};
 	static const enum cfg_fiber_kind kind_of[] = {
-		CFG_FIBER_RXONLY, CFG_FIBER_REFLECT, CFG_FIBER_LWF,
-		CFG_FIBER_UTCP};
+		CFG_FIBER_RXONLY, CFG_FIBER_REFLECT,  CFG_FIBER_LWF,
+		CFG_FIBER_UTCP,	  CFG_FIBER_MEMBRANE, CFG_FIBER_VFS,
+		CFG_FIBER_CONSOLE};
 	config_setting_t *list;
 	unsigned int i, j, n;
 	int rc, k;
@@ -846,6 +970,10 @@ load_fibers(const struct ld *l, const config_t *lc, struct cfg *c)
 				      "\"utcp\" only",
 				      f->name);
 		rc = load_binds(l, e, gname, f);
+		if (rc == 0)
+			rc = load_membrane(l, e, gname, f);
+		if (rc == 0)
+			rc = load_vfs(l, e, gname, f);
 		if (rc < 0)
 			return rc;
 		if ((f->kind == CFG_FIBER_REFLECT || f->reflect) &&
@@ -1167,6 +1295,20 @@ check_known(const struct cfg *c, char *err, size_t errlen)
 					    "fiber '%s' writes channel 0x%04x "
 					    "(app), which is not in 'channels'",
 					    f->name, f->app);
+		if (f->vfs_req != 0 && cfg_channel(c, f->vfs_req) == NULL)
+			return check_refuse(
+				c, w, err, errlen,
+				"fiber '%s' sends VFS requests on "
+				"channel 0x%04x (vfs_req), which is "
+				"not in 'channels'",
+				f->name, f->vfs_req);
+		if (f->vfs_rsp != 0 && cfg_channel(c, f->vfs_rsp) == NULL)
+			return check_refuse(
+				c, w, err, errlen,
+				"fiber '%s' reads VFS responses on "
+				"channel 0x%04x (vfs_rsp), which is "
+				"not in 'channels'",
+				f->name, f->vfs_rsp);
 		for (j = 0; j < f->n_binds; j++)
 			if (cfg_channel(c, f->binds[j].channel) == NULL)
 				return check_refuse(

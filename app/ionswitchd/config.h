@@ -47,11 +47,17 @@ struct cfg_grant {
 
 enum cfg_fiber_kind {
 	CFG_FIBER_RXONLY, /**< reads rx, counts and releases (testpmd rxonly) */
-	CFG_FIBER_REFLECT, /**< reads rx, swaps MACs, writes tx (macswap) */
-	CFG_FIBER_LWF,	   /**< validates LWF v2 frames (docs/wire-formats.md):
-			    *   accepted ones to app and/or back out on tx */
-	CFG_FIBER_UTCP,	   /**< validates UTCP packets: payloads to the ring
-			    *   bound to their destination port, and/or back */
+	CFG_FIBER_REFLECT,  /**< reads rx, swaps MACs, writes tx (macswap) */
+	CFG_FIBER_LWF,	    /**< validates LWF v2 frames (docs/wire-formats.md):
+			     *   accepted ones to app and/or back out on tx */
+	CFG_FIBER_UTCP,	    /**< validates UTCP packets: payloads to the ring
+			     *   bound to their destination port, and/or back */
+	CFG_FIBER_MEMBRANE, /**< lwIP: rx/tx are the network rings; echo and
+			     *   HTTP services, files through the VFS rings */
+	CFG_FIBER_VFS,	    /**< serves files under root: rx the VFS request
+			     *   ring, tx the response ring */
+	CFG_FIBER_CONSOLE,  /**< runs console commands: rx console input,
+			     *   tx console output */
 };
 
 #define CFG_MAX_BINDS 16
@@ -73,6 +79,14 @@ struct cfg_fiber {
 	bool reflect; /**< lwf, utcp: send accepted frames back out on tx */
 	struct cfg_bind binds[CFG_MAX_BINDS]; /**< utcp: port -> ring */
 	unsigned int n_binds;
+	/* membrane: IPv4 addresses in network byte order, the services */
+	uint32_t ip, netmask, gateway;
+	uint32_t vfs_req, vfs_rsp; /**< the VFS rings it uses (0: none) */
+	bool echo;		   /**< TCP and UDP echo on port 7 */
+	bool http;		   /**< HTTP/1.1 on http_port */
+	uint16_t http_port;
+	/* vfs: the directory it serves */
+	char root[CFG_PATH_LEN];
 	struct cfg_grant grants[ION_CSPACE_SLOTS];
 	unsigned int n_grants;
 	int line;

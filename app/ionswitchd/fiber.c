@@ -241,9 +241,16 @@ fiber_kind_str(enum cfg_fiber_kind k)
 		return "lwf";
 	case CFG_FIBER_UTCP:
 		return "utcp";
-	default:
-		return "rxonly";
+	case CFG_FIBER_MEMBRANE:
+		return "membrane";
+	case CFG_FIBER_VFS:
+		return "vfs";
+	case CFG_FIBER_CONSOLE:
+		return "console";
+	case CFG_FIBER_RXONLY:
+		break;
 	}
+	return "rxonly";
 }
 
 void

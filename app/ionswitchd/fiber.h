@@ -67,7 +67,8 @@ struct fiber {
 		bool open;
 		struct ion_prod end;
 	} binds[CFG_MAX_BINDS];
-	uint32_t state;		    /**< enum fiber_state, atomic */
+	void *priv;	/**< membrane, vfs, console: the kind's own state */
+	uint32_t state; /**< enum fiber_state, atomic */
 	struct ion_cap_fault fault; /**< what it lacked, when KILLED */
 	struct fiber_stats st;	    /**< written by its lcore only */
 };
