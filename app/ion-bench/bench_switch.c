@@ -16,27 +16,22 @@
  * median of --runs samples of --seconds each.
  */
 #include <errno.h>
-#include <sched.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
-#include <rte_dev.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
-#include <rte_malloc.h>
 #include <rte_mbuf.h>
-#include <rte_pause.h>
 
 #include <ion_ring.h>
 #include <netswitch.h>
 
 #include "bench.h"
+#include "bench_rig.h"
 
 #define N_RX	    3
 #define BURST	    32
@@ -90,33 +85,6 @@ prefill(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
 		   mix[idx % 10]);
 }
 
-/*
- * Three pollers (peer, NetSwitch, fibers) share two CPUs in the loop modes:
- * one that finds nothing for a while gives its CPU to the others, as the
- * daemon's back-off does.
- */
-static inline void
-idle_or_not(uint32_t *idle, uint32_t work)
-{
-	if (work != 0)
-		*idle = 0;
-	else if (++*idle > 4)
-		sched_yield();
-}
-
-static int
-lcore_netswitch(void *arg)
-{
-	struct sw *s = arg;
-
-	uint32_t idle = 0;
-
-	/* acquire: pairs with the main lcore's stop store */
-	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE))
-		idle_or_not(&idle, netswitch_rx(s->ns) + netswitch_tx(s->ns));
-	return 0;
-}
-
 /* The fibers of the benchmark: consume (null) or reflect (loops). */
 static int
 lcore_fibers(void *arg)
@@ -157,7 +125,7 @@ lcore_fibers(void *arg)
 			}
 			ion_cons_release(&rx[k], n);
 		}
-		idle_or_not(&idle, work);
+		bench_idle(&idle, work);
 	}
 	for (k = 0; k < N_RX; k++) {
 		ion_cons_close(&rx[k]);
@@ -168,55 +136,6 @@ lcore_fibers(void *arg)
 }
 
 /* ---- the peer and testpmd ------------------------------------------ */
-
-static pid_t
-spawn(char *const argv[], int *out_fd)
-{
-	int pfd[2];
-	pid_t pid;
-
-	if (pipe(pfd) < 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(pfd[1], STDOUT_FILENO);
-		dup2(pfd[1], STDERR_FILENO);
-		close(pfd[0]);
-		setsid(); /* our Ctrl-C is not theirs: we stop them */
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	if (pid < 0) {
-		close(pfd[0]);
-		return -1;
-	}
-	*out_fd = pfd[0];
-	return pid;
-}
-
-static void
-stop_child(pid_t pid, int fd, const char *prefix)
-{
-	char cmd[256];
-	int i;
-
-	kill(pid, SIGINT);
-	for (i = 0; i < 50 && waitpid(pid, NULL, WNOHANG) == 0; i++)
-		rte_delay_us_sleep(100000);
-	if (i == 50) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-	close(fd);
-	/* its hugepage files and runtime directory */
-	snprintf(cmd, sizeof(cmd),
-		 "rm -rf /dev/hugepages/%smap_* /var/run/dpdk/%s", prefix,
-		 prefix);
-	if (system(cmd) != 0)
-		fprintf(stderr, "ion-bench switch: cleanup of %s failed\n",
-			prefix);
-}
 
 /* Start the vhost-user peer on @p sock; its pid, or -1. */
 static pid_t
@@ -246,13 +165,13 @@ peer_start(const char *sock, int *fd)
 
 	unlink(sock);
 	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1", sock);
-	pid = spawn(argv, fd);
+	pid = bench_spawn(argv, fd);
 	for (i = 0; pid > 0 && i < 100 && access(sock, F_OK) != 0; i++)
 		rte_delay_us_sleep(100000);
 	if (pid > 0 && access(sock, F_OK) != 0) {
 		fprintf(stderr, "ion-bench switch: the vhost-user peer did "
 				"not come up\n");
-		stop_child(pid, *fd, "ionb-peer");
+		bench_stop_child(pid, *fd, "ionb-peer");
 		return -1;
 	}
 	return pid;
@@ -266,16 +185,10 @@ static double
 testpmd_mpps(enum port_kind kind, const char *sock, unsigned int seconds,
 	     unsigned int runs)
 {
-	char vdev[160], line[512];
+	char vdev[160];
 	char *argv[32];
-	double v[MAX_SAMPLES];
-	unsigned int n = 0, skip = 2, want = seconds * runs;
-	int argc = 0, fd;
-	pid_t pid;
-	FILE *f;
+	int argc = 0;
 
-	if (want > MAX_SAMPLES)
-		want = MAX_SAMPLES;
 	argv[argc++] = "dpdk-testpmd";
 	argv[argc++] = "--lcores";
 	argv[argc++] = "0@0,1@1";
@@ -307,102 +220,25 @@ testpmd_mpps(enum port_kind kind, const char *sock, unsigned int seconds,
 		argv[argc++] = "--tx-first";
 	argv[argc] = NULL;
 
-	pid = spawn(argv, &fd);
-	if (pid < 0)
-		return -1;
-	f = fdopen(fd, "r");
-	while (n < want && f != NULL && fgets(line, sizeof(line), f) != NULL) {
-		const char *p = strstr(line, "Rx-pps:");
-
-		if (p == NULL)
-			continue;
-		if (skip > 0) {
-			skip--;
-			continue;
-		}
-		v[n++] = strtod(p + 7, NULL) / 1e6;
-	}
-	stop_child(pid, dup(fd), "ionb-testpmd");
-	if (f != NULL)
-		fclose(f);
-	if (n == 0) {
-		fprintf(stderr, "ion-bench switch: no rates from "
-				"dpdk-testpmd (is it installed?)\n");
-		return -1;
-	}
-	return bench_median(v, n);
+	/* the first two samples are its warm-up */
+	return bench_testpmd_rx_mpps(argv, "ionb-testpmd", 2, seconds * runs);
 }
 
 /* ---- the NetSwitch side --------------------------------------------- */
 
 static int
-port_up(struct sw *s, const char *devargs)
-{
-	struct rte_eth_conf conf = {0};
-	char name[64];
-	size_t n = strcspn(devargs, ",");
-	int rc;
-
-	rc = rte_dev_probe(devargs);
-	if (rc < 0) {
-		fprintf(stderr, "ion-bench switch: probe %s: %s\n", devargs,
-			strerror(-rc));
-		return rc;
-	}
-	snprintf(name, sizeof(name), "%.*s", (int)n, devargs);
-	if (rte_eth_dev_get_port_by_name(name, &s->port) != 0)
-		return -ENODEV;
-	if ((rc = rte_eth_dev_configure(s->port, 1, 1, &conf)) < 0 ||
-	    (rc = rte_eth_rx_queue_setup(s->port, 0, 1024, SOCKET_ID_ANY, NULL,
-					 s->rx_pool)) < 0 ||
-	    (rc = rte_eth_tx_queue_setup(s->port, 0, 1024, SOCKET_ID_ANY,
-					 NULL)) < 0 ||
-	    (rc = rte_eth_dev_start(s->port)) < 0) {
-		fprintf(stderr, "ion-bench switch: port %s: %s\n", name,
-			strerror(-rc));
-		return rc;
-	}
-	return 0;
-}
-
-static void
-port_down(struct sw *s, const char *devargs)
-{
-	char name[64];
-
-	snprintf(name, sizeof(name), "%.*s", (int)strcspn(devargs, ","),
-		 devargs);
-	rte_eth_dev_stop(s->port);
-	rte_eth_dev_close(s->port);
-	rte_eal_hotplug_remove("vdev", name);
-}
-
-static int
 rings_up(struct sw *s)
 {
+	uint32_t ch[2 * N_RX];
+	bool is_rx[2 * N_RX];
 	unsigned int k;
 
-	ion_cspace_init(&s->ns_cs);
-	ion_cspace_init(&s->fib_cs);
 	for (k = 0; k < 2 * N_RX; k++) {
-		struct ion_ring_params p = {
-			.channel = k < N_RX ? rx_ch[k] : tx_ch[k - N_RX],
-			.capacity = ION_NET_SLOTS,
-			.slot_size = ION_NET_SLOT_SIZE};
-		size_t len = ion_ring_memsize(p.capacity, p.slot_size);
-
-		s->rings[k] = rte_zmalloc("ionb", len, ION_RING_ALIGN);
-		if (s->rings[k] == NULL ||
-		    ion_ring_init(s->rings[k], len, &p) < 0)
-			return -ENOMEM;
-		/* NetSwitch writes RX rings and reads TX rings; fibers the
-		 * other way round */
-		ion_cspace_grant(&s->ns_cs, s->rings[k],
-				 k < N_RX ? ION_PERM_WRITE : ION_PERM_READ);
-		ion_cspace_grant(&s->fib_cs, s->rings[k],
-				 k < N_RX ? ION_PERM_READ : ION_PERM_WRITE);
+		ch[k] = k < N_RX ? rx_ch[k] : tx_ch[k - N_RX];
+		is_rx[k] = k < N_RX;
 	}
-	return 0;
+	return bench_rings_up(s->rings, ch, is_rx, 2 * N_RX, &s->ns_cs,
+			      &s->fib_cs);
 }
 
 /* Send SEED frames of the routed mix into a loop port. */
@@ -437,6 +273,7 @@ netswitch_mpps(enum port_kind kind, const char *sock, unsigned int seconds,
 	struct netswitch_conf nc = {.burst = BURST,
 				    .n_routes = RTE_DIM(routes)};
 	struct sw s = {.kind = kind};
+	struct bench_ns_lcore nsl = {.stop = &s.stop};
 	char devargs[160];
 	double v[MAX_SAMPLES];
 	unsigned int k;
@@ -464,7 +301,7 @@ netswitch_mpps(enum port_kind kind, const char *sock, unsigned int seconds,
 		rte_mempool_obj_iter(s.rx_pool, prefill, NULL);
 	rc = rings_up(&s);
 	if (rc == 0)
-		rc = port_up(&s, devargs);
+		rc = bench_port_up(devargs, s.rx_pool, &s.port);
 	if (rc < 0)
 		goto out;
 	nc.port_id = s.port;
@@ -476,11 +313,12 @@ netswitch_mpps(enum port_kind kind, const char *sock, unsigned int seconds,
 		nc.n_tx = N_RX;
 	}
 	rc = netswitch_create(&nc, &s.ns_cs, &s.ns);
+	nsl.ns = s.ns;
 	if (rc == 0 && kind != P_NULL)
 		rc = seed(&s);
 	if (rc == 0) {
 		rte_eal_remote_launch(lcore_fibers, &s, lc[1]);
-		rte_eal_remote_launch(lcore_netswitch, &s, lc[0]);
+		rte_eal_remote_launch(bench_lcore_netswitch, &nsl, lc[0]);
 		rte_delay_us_sleep(2000000); /* warm up, as testpmd's skips */
 		for (k = 0; k < runs && k < MAX_SAMPLES; k++) {
 			struct netswitch_stats a, b;
@@ -499,10 +337,9 @@ netswitch_mpps(enum port_kind kind, const char *sock, unsigned int seconds,
 		rc = bench_wait_lcore(lc[0]) | bench_wait_lcore(lc[1]);
 	}
 	netswitch_free(s.ns);
-	port_down(&s, devargs);
+	bench_port_down(s.port, devargs);
 out:
-	for (k = 0; k < 2 * N_RX; k++)
-		rte_free(s.rings[k]);
+	bench_rings_down(s.rings, 2 * N_RX);
 	rte_mempool_free(s.rx_pool);
 	rte_mempool_free(s.tx_pool);
 	if (rc < 0)
@@ -606,7 +443,7 @@ bench_switch(int argc, char **argv)
 					lc);
 		tpmd[k] = testpmd_mpps((enum port_kind)k, sock, seconds, runs);
 		if (k == P_VIRTIO) {
-			stop_child(peer, peer_fd, "ionb-peer");
+			bench_stop_child(peer, peer_fd, "ionb-peer");
 			unlink(sock);
 		}
 		if (ion[k] < 0 || tpmd[k] < 0)

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ion-bench: the NetSwitch rig that `switch` and the end-to-end benchmarks
+ * (`lwf-e2e`, `utcp-e2e`) share: ports, the rings between the NetSwitch and
+ * the fibers, the NetSwitch lcore, and dpdk-testpmd as a child process.
+ */
+#ifndef ION_BENCH_RIG_H
+#define ION_BENCH_RIG_H
+
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <ion_ring.h>
+#include <netswitch.h>
+
+struct rte_mempool;
+
+/*
+ * Pollers share CPUs here (three of them on two CPUs in the loop modes): one
+ * that finds nothing for a while gives its CPU to the others, as the
+ * daemon's back-off does.
+ */
+static inline void
+bench_idle(uint32_t *idle, uint32_t work)
+{
+	if (work != 0)
+		*idle = 0;
+	else if (++*idle > 4)
+		sched_yield();
+}
+
+/** What the NetSwitch lcore runs on. */
+struct bench_ns_lcore {
+	struct netswitch *ns;
+	const uint32_t *stop; /**< set (release) by the main lcore */
+};
+
+/** lcore function: RX and TX passes of @p arg's NetSwitch until stop. */
+int bench_lcore_netswitch(void *arg);
+
+/**
+ * Probe the vdev @p devargs and start it (bench_port_start()).
+ * @return 0 and *port, or a negative errno (logged).
+ */
+int bench_port_up(const char *devargs, struct rte_mempool *rx_pool,
+		  uint16_t *port);
+
+/** One RX and one TX queue of 1024 descriptors, then start. */
+int bench_port_start(uint16_t port, struct rte_mempool *rx_pool);
+
+/** Stop and close @p port and unplug its vdev, named @p devargs up to the
+ * first comma. */
+void bench_port_down(uint16_t port, const char *devargs);
+
+/**
+ * The rings between a NetSwitch and its fibers: @p n rings of
+ * ION_NET_SLOTS x ION_NET_SLOT_SIZE on channels @p ch, in rte_zmalloc
+ * memory.  The NetSwitch (@p ns_cs) writes the RX rings (@p is_rx[k]) and
+ * reads the TX rings; the fibers (@p fib_cs) the other way round.
+ * @return 0, or -ENOMEM (bench_rings_down() frees what was made).
+ */
+int bench_rings_up(struct ion_ring **rings, const uint32_t *ch,
+		   const bool *is_rx, unsigned int n, struct ion_cspace *ns_cs,
+		   struct ion_cspace *fib_cs);
+void bench_rings_down(struct ion_ring **rings, unsigned int n);
+
+/**
+ * Run @p argv in its own session (our Ctrl-C is not its Ctrl-C: we stop
+ * it), its stdout and stderr into *out_fd.  @return its pid, or -1.
+ */
+pid_t bench_spawn(char *const argv[], int *out_fd);
+
+/**
+ * Stop a child of bench_spawn() (SIGINT, SIGKILL after 5 s), close @p fd,
+ * and remove the hugepage files and runtime directory of its EAL file
+ * prefix @p prefix.
+ */
+void bench_stop_child(pid_t pid, int fd, const char *prefix);
+
+/**
+ * Run dpdk-testpmd (@p argv, with --stats-period 1 among its options and
+ * --file-prefix @p prefix) and read its per-second "Rx-pps:" lines: the
+ * median of @p want of them, in Mpps, after skipping @p skip; then stop
+ * it.  @return the median, or -1 when it printed none (logged).
+ */
+double bench_testpmd_rx_mpps(char *const argv[], const char *prefix,
+			     unsigned int skip, unsigned int want);
+
+#endif /* ION_BENCH_RIG_H */
