@@ -71,9 +71,12 @@ token_is(const char *a, const char *b, const char *w)
 static int
 next_line(const char *buf, size_t lim, size_t pos, size_t *eol, size_t *next)
 {
-	const char *lf = memchr(buf + pos, '\n', lim - pos);
+	const char *lf;
 	size_t k;
 
+	if (pos >= lim)
+		return 0; /* also keeps a NULL buf of length 0 out of memchr */
+	lf = memchr(buf + pos, '\n', lim - pos);
 	if (lf == NULL)
 		return 0;
 	k = (size_t)(lf - buf);

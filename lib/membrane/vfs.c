@@ -34,9 +34,19 @@ _Static_assert(MEMBRANE_VFS_MAX_FILES <= (1u << IDX_BITS),
 _Static_assert(sizeof(struct membrane_vfs_req) == 24, "wire layout");
 _Static_assert(sizeof(struct membrane_vfs_rsp) == 32, "wire layout");
 
+/* struct membrane_vfs_req without its flexible path, to be embedded. */
+struct req_head {
+	uint32_t op, id, handle, len;
+	uint64_t offset;
+};
+_Static_assert(sizeof(struct req_head) == sizeof(struct membrane_vfs_req) &&
+		       offsetof(struct req_head, offset) ==
+			       offsetof(struct membrane_vfs_req, offset),
+	       "req_head mirrors membrane_vfs_req");
+
 /* One request, decoded into private memory, with what answering it costs. */
 struct job {
-	struct membrane_vfs_req req;
+	struct req_head req;
 	uint32_t op; /* what to do: the request's op, or 0 if malformed */
 	int status;  /* READ: -EBADF for an unknown handle */
 	struct membrane_vfs_file *file;
@@ -347,14 +357,17 @@ decode(struct membrane_vfs *v, const struct ion_cons *req,
 	const struct ion_slot *s = ion_cons_slot(req, 0);
 	const uint8_t *data = ion_cons_data(req, 0);
 	uint32_t len = s->len, tag = s->tag;
+	bool corrupt = len > ion_ring_slot_size(req->ring);
 	bool ok;
 
 	memset(j, 0, offsetof(struct job, path));
 	j->path[0] = '\0';
-	if (len > ion_ring_slot_size(req->ring))
-		len = 0; /* a corrupt descriptor: read nothing */
+	/* a descriptor claiming more than a slot: refused, but its header is
+	 * still read (within the slot) so the answer carries its id */
+	if (corrupt)
+		len = ion_ring_slot_size(req->ring);
 	memcpy(&j->req, data, len < REQ_HDR ? len : REQ_HDR);
-	ok = len >= REQ_HDR && tag == j->req.op;
+	ok = !corrupt && len >= REQ_HDR && tag == j->req.op;
 	switch (ok ? j->req.op : 0) {
 	case MEMBRANE_VFS_OPEN:
 		ok = decode_path(j, data, len);
@@ -514,15 +527,16 @@ int
 membrane_vfs_step(struct membrane_vfs *v, struct ion_cons *req,
 		  struct ion_prod *rsp, unsigned int budget)
 {
-	uint32_t per = membrane_vfs_slot_data(ion_ring_slot_size(rsp->ring));
 	uint64_t bytes = 0;
 	unsigned int n = 0;
 	struct job j;
+	uint32_t per;
 
-	if (per == 0)
-		return -EINVAL;
 	if (v->root < 0)
 		return -EBADF;
+	per = membrane_vfs_slot_data(ion_ring_slot_size(rsp->ring));
+	if (per == 0)
+		return -EINVAL;
 	while (n < budget && ion_cons_peek(req, 1) == 1) {
 		decode(v, req, rsp, per, &j);
 		if (bytes > 0 && bytes + j.want > MEMBRANE_VFS_STEP_BYTES)
