@@ -4,7 +4,7 @@
 # bounded time on a copy of its seed corpus.  Fails on any crash, leak or
 # sanitizer report.
 #
-#   run-fuzz.sh BUILD_DIR NAME SECONDS      NAME: lwf utcp classify config
+#   run-fuzz.sh BUILD_DIR NAME SECONDS      NAME: lwf utcp classify config http
 set -euo pipefail
 
 build=$(cd "${1:?build dir}" && pwd)
@@ -34,7 +34,10 @@ classify)
 config)
 	srcs=("$top/app/ionswitchd/config.c" "$top/lib/ion/ion_channel.c")
 	libs=($(pkg-config --libs libconfig) $dpdk_L -lrte_eal) ;;
-# the membrane's HTTP parser: a case here and its name in meson.build
+http)
+	srcs=("$top/lib/membrane/http.c")
+	cflags+=(-I"$top/lib/membrane")
+	libs=() ;;
 *)
 	echo "run-fuzz: unknown harness '$name'" >&2
 	exit 2 ;;
