@@ -139,6 +139,9 @@ fiber_init(struct fiber *f, const struct cfg_fiber *fc,
 			f->binds[i].channel = fc->binds[i].channel;
 		}
 		break;
+	case CFG_FIBER_CONSOLE:
+		f->step = fiber_console_step;
+		break;
 	default:
 		f->step = step_rxonly;
 	}
@@ -203,6 +206,7 @@ fiber_fini(struct fiber *f)
 	f->rx_open = f->tx_open = false;
 	fiber_lwf_fini(f);
 	fiber_utcp_fini(f);
+	fiber_console_fini(f);
 }
 
 uint32_t

@@ -100,6 +100,11 @@ void fiber_lwf_fini(struct fiber *f);
 int fiber_utcp_step(struct fiber *f);
 void fiber_utcp_fini(struct fiber *f);
 
+/* fiber_console.c: the console kind's step (its state, f->priv, is set up
+ * by fiber_console_init() in console.h once the daemon is wired) */
+int fiber_console_step(struct fiber *f);
+void fiber_console_fini(struct fiber *f);
+
 /* Ends opened on first touch; NULL on a capability fault (fiber.c). */
 struct ion_cons *fiber_rx_end(struct fiber *f);
 struct ion_prod *fiber_tx_end(struct fiber *f);

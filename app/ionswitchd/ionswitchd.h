@@ -9,7 +9,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include <rte_ethdev.h>
 #include <rte_log.h>
 
 #include <ion_ring.h>
@@ -62,6 +64,8 @@ struct ionswitchd {
 	uint32_t ring_ch[CFG_MAX_CHANNELS];
 
 	struct ion_cspace ns_cs; /**< the NetSwitch's capabilities */
+	/** the main lcore's: WRITE on console input, READ on console output */
+	struct ion_cspace con_cs;
 	struct netswitch *ns;
 
 	unsigned int n_fibers;
@@ -96,6 +100,29 @@ int port_setup(struct ionswitchd *d);
 void port_close(struct ionswitchd *d);
 /* stats.c */
 void stats_print(struct ionswitchd *d, bool totals);
+
+/* Counters read once for a whole block, so that its sections agree. */
+struct stats_snap {
+	struct rte_eth_stats port;
+	struct netswitch_stats ns;
+};
+
+/* Packet rates over the @p dt seconds since counts prev_rx/prev_tx. */
+struct stats_rates {
+	double dt; /**< <= 0: no rates line */
+	uint64_t prev_rx, prev_tx;
+};
+
+/*
+ * The sections of the stats block, each rendered into @p out: the block
+ * prints them to stdout, the console's "show" commands into its reply.
+ */
+void stats_snap_get(const struct ionswitchd *d, struct stats_snap *s);
+void stats_show_port(FILE *out, const struct ionswitchd *d,
+		     const struct stats_snap *s, const struct stats_rates *r);
+void stats_show_rings(FILE *out, const struct ionswitchd *d,
+		      const struct stats_snap *s);
+void stats_show_fibers(FILE *out, const struct ionswitchd *d);
 int stats_telemetry_register(struct ionswitchd *d);
 /* main.c */
 struct ion_ring *ionswitchd_ring(void *d, uint32_t channel);

@@ -3,7 +3,7 @@
  * ionswitchd: the appliance.
  *
  *   ionswitchd [EAL options] -- -c FILE [--stats-period N] [--check]
- *              [--totals-json FILE]
+ *              [--totals-json FILE] [-i] [--console-socket PATH]
  *
  * main lcore:  wiring, stats, signals, shutdown
  * NetSwitch:   port RX -> rings by EtherType; TX rings -> port
@@ -26,6 +26,7 @@
 
 #include <ion_memzone.h>
 
+#include "console.h"
 #include "ionswitchd.h"
 
 RTE_LOG_REGISTER_DEFAULT(ionswitchd_logtype, INFO);
@@ -38,7 +39,12 @@ struct opts {
 	const char *totals_json;
 	int stats_period; /* -1: from the config */
 	bool check_only;
+	bool interactive;	    /* -i: the console on stdin/stdout */
+	const char *console_socket; /* NULL: /run/ionswitchd/<prefix>.sock */
 };
+
+/* The console's main-lcore side; NULL without a console fiber. */
+static struct console_host *console;
 
 /* Set by the signal handler; lock-free atomics are async-signal-safe. */
 static int stop_signal;
@@ -59,6 +65,9 @@ usage(const char *prog)
 		"off)\n"
 		"      --check             check the configuration and exit\n"
 		"      --totals-json FILE  write the totals there at exit\n"
+		"  -i, --interactive       console prompt on stdin/stdout\n"
+		"      --console-socket PATH  console socket (default "
+		"/run/ionswitchd/<file-prefix>.sock)\n"
 		"  -h, --help              this text\n",
 		prog, DEFAULT_CONFIG);
 }
@@ -71,6 +80,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"stats-period", required_argument, NULL, 's'},
 		{"check", no_argument, NULL, 'K'},
 		{"totals-json", required_argument, NULL, 'J'},
+		{"interactive", no_argument, NULL, 'i'},
+		{"console-socket", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -80,7 +91,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->config = DEFAULT_CONFIG;
 	o->stats_period = -1;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:s:h", longs, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:s:ih", longs, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->config = optarg;
@@ -101,6 +112,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'J':
 			o->totals_json = optarg;
+			break;
+		case 'i':
+			o->interactive = true;
+			break;
+		case 'S':
+			o->console_socket = optarg;
 			break;
 		case 'h':
 			usage("ionswitchd");
@@ -411,15 +428,37 @@ run(struct ionswitchd *d, unsigned int period)
 	run_state_set(d, RUN_RUNNING);
 	DLOG(INFO, "running: %u rings, %u fibers; Ctrl-C stops\n", d->n_rings,
 	     d->n_fibers);
-	while (__atomic_load_n(&stop_signal, __ATOMIC_RELAXED) == 0) {
-		rte_delay_us_sleep(MAIN_TICK_US);
+	while (__atomic_load_n(&stop_signal, __ATOMIC_RELAXED) == 0 &&
+	       console_host_stop(console) == NULL) {
+		/* the console answers within ms; the tick bounds its wait */
+		if (console != NULL)
+			console_host_poll(console, MAIN_TICK_US / 1000);
+		else
+			rte_delay_us_sleep(MAIN_TICK_US);
 		if (period != 0 && rte_get_timer_cycles() >= next) {
 			stats_print(d, false);
 			next += period * hz;
 		}
 	}
-	DLOG(INFO, "signal %d: stopping RX, draining rings\n", stop_signal);
+	if (console_host_stop(console) != NULL &&
+	    __atomic_load_n(&stop_signal, __ATOMIC_RELAXED) == 0)
+		DLOG(INFO, "%s: stopping RX, draining rings\n",
+		     console_host_stop(console));
+	else
+		DLOG(INFO, "signal %d: stopping RX, draining rings\n",
+		     stop_signal);
 	shutdown_drain(d);
+}
+
+static bool
+has_console(const struct cfg *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n_fibers; i++)
+		if (c->fibers[i].kind == CFG_FIBER_CONSOLE)
+			return true;
+	return false;
 }
 
 /* The --file-prefix EAL will use, from the merged EAL arguments. */
@@ -477,6 +516,14 @@ main(int argc, char **argv)
 		printf("%s: configuration OK\n", o.config);
 		return 0;
 	}
+	if ((o.interactive || o.console_socket != NULL) &&
+	    !has_console(&d.cfg)) {
+		fprintf(stderr,
+			"ionswitchd: %s: %s has no console fiber (kind = "
+			"\"console\")\n",
+			o.interactive ? "-i" : "--console-socket", o.config);
+		return 1;
+	}
 
 	rc = rte_eal_init(eal_argc, eal_argv);
 	if (rc < 0) {
@@ -500,11 +547,29 @@ main(int argc, char **argv)
 	if (rc == 0)
 		rc = stats_telemetry_register(&d);
 	if (rc == 0) {
+		struct console_conf cc = {
+			.interactive = o.interactive,
+			.socket_path = o.console_socket,
+			.socket_given = o.console_socket != NULL,
+		};
+		char sock[PATH_MAX];
+
+		if (cc.socket_path == NULL) {
+			snprintf(sock, sizeof(sock), "/run/ionswitchd/%s.sock",
+				 eal_file_prefix(eal_argc, eal_argv));
+			cc.socket_path = sock;
+		}
+		rc = console_host_open(&d, &cc, &console);
+	}
+	if (rc == 0) {
 		run(&d, d.cfg.stats_period);
 		stats_print(&d, true);
 		if (o.totals_json != NULL)
 			write_totals(&d, o.totals_json);
 	}
+	/* its ends of the console rings go before the rings do */
+	console_host_close(console);
+	console = NULL;
 	teardown(&d);
 	rte_pdump_uninit();
 	rte_eal_cleanup();

@@ -46,69 +46,81 @@ pct(uint64_t part, uint64_t whole)
 }
 
 void
-stats_print(struct ionswitchd *d, bool totals)
+stats_snap_get(const struct ionswitchd *d, struct stats_snap *s)
 {
-	static const char rule[] = "  ######################################"
-				   "######################################\n";
-	struct rte_eth_stats ps;
-	struct netswitch_stats ns;
-	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
-	double dt = (double)(now - d->prev_tsc) / (double)hz;
-	unsigned int i, l;
+	memset(&s->port, 0, sizeof(s->port));
+	rte_eth_stats_get(d->port_id, &s->port);
+	netswitch_stats_get(d->ns, &s->ns);
+}
 
-	memset(&ps, 0, sizeof(ps));
-	rte_eth_stats_get(d->port_id, &ps);
-	netswitch_stats_get(d->ns, &ns);
+void
+stats_show_port(FILE *out, const struct ionswitchd *d,
+		const struct stats_snap *s, const struct stats_rates *r)
+{
+	const struct rte_eth_stats *ps = &s->port;
+	const struct netswitch_stats *ns = &s->ns;
+	unsigned int i;
 
-	printf("\n%s  %s after %.1f s\n", rule,
-	       totals ? "ionswitchd totals" : "ionswitchd statistics",
-	       (double)(now - d->start_tsc) / (double)hz);
-	printf("  Port %u (%s)\n", d->port_id, d->port_name);
-	printf("    RX-packets: %-12" PRIu64 " RX-missed: %-10" PRIu64
-	       " RX-errors: %-8" PRIu64 " RX-nombuf: %" PRIu64 "\n",
-	       ps.ipackets, ps.imissed, ps.ierrors, ps.rx_nombuf);
-	printf("    TX-packets: %-12" PRIu64 " TX-errors: %" PRIu64 "\n",
-	       ps.opackets, ps.oerrors);
-	if (!totals && dt > 0)
-		printf("    RX-pps: %-16.0f TX-pps: %.0f\n",
-		       (double)(ps.ipackets - d->prev_rx) / dt,
-		       (double)(ps.opackets - d->prev_tx) / dt);
-	d->prev_rx = ps.ipackets;
-	d->prev_tx = ps.opackets;
-	d->prev_tsc = now;
+	fprintf(out, "  Port %u (%s)\n", d->port_id, d->port_name);
+	fprintf(out,
+		"    RX-packets: %-12" PRIu64 " RX-missed: %-10" PRIu64
+		" RX-errors: %-8" PRIu64 " RX-nombuf: %" PRIu64 "\n",
+		ps->ipackets, ps->imissed, ps->ierrors, ps->rx_nombuf);
+	fprintf(out, "    TX-packets: %-12" PRIu64 " TX-errors: %" PRIu64 "\n",
+		ps->opackets, ps->oerrors);
+	if (r != NULL && r->dt > 0)
+		fprintf(out, "    RX-pps: %-16.0f TX-pps: %.0f\n",
+			(double)(ps->ipackets - r->prev_rx) / r->dt,
+			(double)(ps->opackets - r->prev_tx) / r->dt);
 
-	printf("  NetSwitch: rx %" PRIu64 "  runt %" PRIu64 "  unknown %" PRIu64
-	       "  tx %" PRIu64 "  tx-retry %" PRIu64 "  tx-nombuf %" PRIu64
-	       "  tx-pending %u\n",
-	       ns.rx, ns.runt, ns.unknown, ns.tx, ns.tx_retry, ns.tx_nombuf,
-	       ns.tx_pending);
-	printf("    %-9s %-8s %12s %12s %10s %10s\n", "ethertype", "ring", "rx",
-	       "delivered", "full", "oversize");
-	for (i = 0; i < ns.n_routes; i++)
-		printf("    0x%04x    0x%04x   %12" PRIu64 " %12" PRIu64
-		       " %10" PRIu64 " %10" PRIu64 "\n",
-		       ns.route[i].ethertype, ns.route[i].channel,
-		       ns.route[i].rx, ns.route[i].delivered, ns.route[i].full,
-		       ns.route[i].oversize);
+	fprintf(out,
+		"  NetSwitch: rx %" PRIu64 "  runt %" PRIu64
+		"  unknown %" PRIu64 "  tx %" PRIu64 "  tx-retry %" PRIu64
+		"  tx-nombuf %" PRIu64 "  tx-pending %u\n",
+		ns->rx, ns->runt, ns->unknown, ns->tx, ns->tx_retry,
+		ns->tx_nombuf, ns->tx_pending);
+	fprintf(out, "    %-9s %-8s %12s %12s %10s %10s\n", "ethertype", "ring",
+		"rx", "delivered", "full", "oversize");
+	for (i = 0; i < ns->n_routes; i++)
+		fprintf(out,
+			"    0x%04x    0x%04x   %12" PRIu64 " %12" PRIu64
+			" %10" PRIu64 " %10" PRIu64 "\n",
+			ns->route[i].ethertype, ns->route[i].channel,
+			ns->route[i].rx, ns->route[i].delivered,
+			ns->route[i].full, ns->route[i].oversize);
+}
 
-	printf("  Rings\n    %-8s %-10s %12s %12s %10s %9s %8s %8s\n",
-	       "channel", "name", "enqueued", "dequeued", "dropped", "used",
-	       "full", "empty");
+void
+stats_show_rings(FILE *out, const struct ionswitchd *d,
+		 const struct stats_snap *s)
+{
+	unsigned int i;
+
+	fprintf(out, "  Rings\n    %-8s %-10s %12s %12s %10s %9s %8s %8s\n",
+		"channel", "name", "enqueued", "dequeued", "dropped", "used",
+		"full", "empty");
 	for (i = 0; i < d->n_rings; i++) {
 		struct ion_ring_stats rs;
 		const struct cfg_channel *cc =
 			cfg_channel(&d->cfg, d->ring_ch[i]);
 
 		ion_ring_stats(d->rings[i], &rs);
-		printf("    0x%04x   %-10s %12" PRIu64 " %12" PRIu64
-		       " %10" PRIu64 " %4u/%-4u %8" PRIu64 " %8" PRIu64 "\n",
-		       d->ring_ch[i], cc != NULL ? cc->name : "", rs.enqueued,
-		       rs.dequeued, ring_drops(&ns, d->ring_ch[i]), rs.used,
-		       rs.capacity, rs.full, rs.empty);
+		fprintf(out,
+			"    0x%04x   %-10s %12" PRIu64 " %12" PRIu64
+			" %10" PRIu64 " %4u/%-4u %8" PRIu64 " %8" PRIu64 "\n",
+			d->ring_ch[i], cc != NULL ? cc->name : "", rs.enqueued,
+			rs.dequeued, ring_drops(&s->ns, d->ring_ch[i]), rs.used,
+			rs.capacity, rs.full, rs.empty);
 	}
+}
 
-	printf("  Fibers\n    %-12s %-8s %5s %-8s %12s %12s  %s\n", "name",
-	       "kind", "lcore", "state", "frames", "sent", "fault");
+void
+stats_show_fibers(FILE *out, const struct ionswitchd *d)
+{
+	unsigned int i;
+
+	fprintf(out, "  Fibers\n    %-12s %-8s %5s %-8s %12s %12s  %s\n",
+		"name", "kind", "lcore", "state", "frames", "sent", "fault");
 	for (i = 0; i < d->n_fibers; i++) {
 		const struct fiber *f = &d->fibers[i];
 		enum fiber_state s = fiber_state_get(f);
@@ -119,37 +131,46 @@ stats_print(struct ionswitchd *d, bool totals)
 		if (s == FIBER_KILLED && f->fault.count != 0)
 			snprintf(fault, sizeof(fault), "0x%04x needs %s",
 				 f->fault.channel, ion_perm_str(f->fault.perm));
-		printf("    %-12s %-8s %5u %-8s %12" PRIu64 " %12" PRIu64
-		       "  %s\n",
-		       f->name, fiber_kind_str(f->kind), f->lcore,
-		       fiber_state_str(s), fs.frames, fs.sent, fault);
+		fprintf(out,
+			"    %-12s %-8s %5u %-8s %12" PRIu64 " %12" PRIu64
+			"  %s\n",
+			f->name, fiber_kind_str(f->kind), f->lcore,
+			fiber_state_str(s), fs.frames, fs.sent, fault);
 		if (f->kind == CFG_FIBER_LWF) {
 			unsigned int r;
 
-			printf("      lwf:");
+			fprintf(out, "      lwf:");
 			for (r = 0; r < LWF_N_REASONS; r++)
-				printf(" %s %" PRIu64, lwf_reason_str((int)r),
-				       fs.lwf[r]);
-			printf(" not-lwf %" PRIu64 " app %" PRIu64
-			       " app-full %" PRIu64 "\n",
-			       fs.lwf[LWF_N_REASONS], fs.app, fs.app_full);
+				fprintf(out, " %s %" PRIu64,
+					lwf_reason_str((int)r), fs.lwf[r]);
+			fprintf(out,
+				" not-lwf %" PRIu64 " app %" PRIu64
+				" app-full %" PRIu64 "\n",
+				fs.lwf[LWF_N_REASONS], fs.app, fs.app_full);
 		}
 		if (f->kind == CFG_FIBER_UTCP) {
 			unsigned int r;
 
-			printf("      utcp:");
+			fprintf(out, "      utcp:");
 			for (r = 0; r < UTCP_N_REASONS; r++)
-				printf(" %s %" PRIu64, utcp_reason_str((int)r),
-				       fs.utcp[r]);
-			printf(" not-utcp %" PRIu64 " delivered %" PRIu64
-			       " unbound %" PRIu64 " app-full %" PRIu64 "\n",
-			       fs.utcp[UTCP_N_REASONS], fs.app, fs.unbound,
-			       fs.app_full);
+				fprintf(out, " %s %" PRIu64,
+					utcp_reason_str((int)r), fs.utcp[r]);
+			fprintf(out,
+				" not-utcp %" PRIu64 " delivered %" PRIu64
+				" unbound %" PRIu64 " app-full %" PRIu64 "\n",
+				fs.utcp[UTCP_N_REASONS], fs.app, fs.unbound,
+				fs.app_full);
 		}
 	}
+}
 
-	printf("  Lcores\n    %5s %-10s %6s %6s %10s\n", "lcore", "role",
-	       "busy", "idle", "sleeps");
+static void
+show_lcores(FILE *out, const struct ionswitchd *d)
+{
+	unsigned int l;
+
+	fprintf(out, "  Lcores\n    %5s %-10s %6s %6s %10s\n", "lcore", "role",
+		"busy", "idle", "sleeps");
 	RTE_LCORE_FOREACH(l)
 	{
 		const struct lcore_ctx *lc = &d->lcores[l];
@@ -160,11 +181,37 @@ stats_print(struct ionswitchd *d, bool totals)
 		/* relaxed: statistics only */
 		busy = __atomic_load_n(&lc->st.busy_cycles, __ATOMIC_RELAXED);
 		idle = __atomic_load_n(&lc->st.idle_cycles, __ATOMIC_RELAXED);
-		printf("    %5u %-10s %5u%% %5u%% %10" PRIu64 "\n", l,
-		       role_str(lc->role), pct(busy, busy + idle),
-		       pct(idle, busy + idle),
-		       __atomic_load_n(&lc->st.sleeps, __ATOMIC_RELAXED));
+		fprintf(out, "    %5u %-10s %5u%% %5u%% %10" PRIu64 "\n", l,
+			role_str(lc->role), pct(busy, busy + idle),
+			pct(idle, busy + idle),
+			__atomic_load_n(&lc->st.sleeps, __ATOMIC_RELAXED));
 	}
+}
+
+void
+stats_print(struct ionswitchd *d, bool totals)
+{
+	static const char rule[] = "  ######################################"
+				   "######################################\n";
+	struct stats_snap s;
+	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+	struct stats_rates r = {
+		.dt = totals ? 0 : (double)(now - d->prev_tsc) / (double)hz,
+		.prev_rx = d->prev_rx,
+		.prev_tx = d->prev_tx,
+	};
+
+	stats_snap_get(d, &s);
+	printf("\n%s  %s after %.1f s\n", rule,
+	       totals ? "ionswitchd totals" : "ionswitchd statistics",
+	       (double)(now - d->start_tsc) / (double)hz);
+	stats_show_port(stdout, d, &s, &r);
+	d->prev_rx = s.port.ipackets;
+	d->prev_tx = s.port.opackets;
+	d->prev_tsc = now;
+	stats_show_rings(stdout, d, &s);
+	stats_show_fibers(stdout, d);
+	show_lcores(stdout, d);
 	printf("%s", rule);
 	fflush(stdout);
 }

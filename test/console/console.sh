@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# ionswitchd's console end to end: the daemon on net_virtio_user with
+# dpdk-testpmd as the vhost-user peer (scripts/peer.sh), like
+# test/ionswitchd/integration/integration.sh, under names of its own
+# (file prefix ion-co, TAP ionco0, /run/ion-co) so it runs beside those.
+#
+#   console.sh BUILD_DIR
+#
+# Over the UNIX socket (ionctl and socat): "show rings" lists every ring of
+# the config, "show fibers" every fiber and its state, "kill fiber utcp"
+# kills utcp alone and the lwf fiber keeps handling traffic, unknown
+# commands and fibers are errors, several clients at once, "quit" ends a
+# session only, "shutdown" stops the daemon cleanly.  Then ionswitchd -i
+# with commands on a pipe, and -i refused without a console fiber.
+set -euo pipefail
+
+build=$(cd "${1:?build dir}" && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+work=$(mktemp -d /tmp/ion-co.XXXXXX)
+iface=ionco0
+peer_prefix=ion-co-peer
+conf=$here/console.conf
+sock=/run/ionswitchd/ion-co.sock # the default: /run/ionswitchd/<prefix>.sock
+daemon=$build/app/ionswitchd/ionswitchd
+ionctl=$build/app/ionctl/ionctl
+daemon_pid=
+
+cleanup() {
+	if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
+		kill -KILL "$daemon_pid" 2>/dev/null || true
+	fi
+	"$top/scripts/peer.sh" stop "$peer_prefix" || true
+	rm -rf /dev/hugepages/ion-co* /var/run/dpdk/ion-co* /run/ion-co "$sock"
+	if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs in $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	echo "--- daemon log" >&2
+	tail -40 "$work/daemon.log" >&2 || true
+	exit 1
+}
+
+# expect STATUS CMD...: run CMD, its stdout+stderr to $work/out, and
+# check its exit status
+expect() {
+	local want=$1 rc=0
+	shift
+	"$@" >"$work/out" 2>&1 || rc=$?
+	[ "$rc" -eq "$want" ] || fail "'$*' exited $rc, expected $want: $(cat "$work/out")"
+}
+
+start_daemon() {
+	rm -f "$work/totals.json"
+	"$daemon" -- -c "$conf" --totals-json "$work/totals.json" "$@" \
+		</dev/null >"$work/daemon.log" 2>&1 &
+	daemon_pid=$!
+	for _ in $(seq 100); do
+		grep -q "running:" "$work/daemon.log" 2>/dev/null && [ -S "$sock" ] && return 0
+		kill -0 "$daemon_pid" 2>/dev/null || fail "ionswitchd exited at start"
+		sleep 0.1
+	done
+	fail "ionswitchd did not start in 10 s (or no console socket $sock)"
+}
+
+# the daemon exits 0 and leaves no hugepage file nor socket behind
+stopped_cleanly() {
+	local rc=0 left
+	for _ in $(seq 100); do
+		kill -0 "$daemon_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$daemon_pid" || rc=$?
+	daemon_pid=
+	[ $rc -eq 0 ] || fail "ionswitchd exited $rc ($1)"
+	left=$(ls /dev/hugepages | grep "^ion-co[^-]" || true)
+	[ -z "$left" ] || fail "hugepage files left behind ($1): $left"
+	[ ! -e "$sock" ] || fail "console socket $sock left behind ($1)"
+}
+
+# The config's channel ids and fiber names: what the console must list.
+conf_rings=$(grep -o 'id = 0x[0-9a-fA-F]*' "$conf" | awk '{print tolower($3)}' | sort)
+conf_fibers=$(grep -o 'name = "[^"]*"; lcore' "$conf" | cut -d'"' -f2)
+[ "$(echo "$conf_rings" | wc -l)" -eq 8 ] || fail "parsing $conf: rings $conf_rings"
+
+# rings_listed FILE: the channel ids of a "show rings" reply
+rings_listed() { awk '$1 ~ /^0x[0-9a-f]+$/ {print $1}' "$1" | sort; }
+
+# fiber_state FILE NAME: NAME's state in a "show fibers" reply
+fiber_state() { awk -v n="$2" '$1 == n {print $4}' "$1"; }
+
+"$top/scripts/peer.sh" stop "$peer_prefix" || true
+"$top/scripts/peer.sh" start /run/ion-co/vhost.sock "$iface" "$peer_prefix" "$work/peer.log"
+
+# ---- the socket, served by a daemon started without -i ----
+start_daemon
+
+expect 0 "$ionctl" -p ion-co show rings
+cp "$work/out" "$work/rings.txt"
+[ "$(rings_listed "$work/rings.txt")" = "$conf_rings" ] ||
+	fail "ionctl show rings lists $(rings_listed "$work/rings.txt" | xargs), config has $(echo $conf_rings)"
+echo "ok: ionctl show rings lists the config's $(echo "$conf_rings" | wc -l) rings"
+
+# socat: plain lines in, the reply then the prompt out
+echo 'show rings' | socat -t 5 - "UNIX-CONNECT:$sock" >"$work/socat.txt" ||
+	fail "socat: $(cat "$work/socat.txt")"
+[ "$(rings_listed "$work/socat.txt")" = "$conf_rings" ] ||
+	fail "socat show rings lists $(rings_listed "$work/socat.txt" | xargs)"
+grep -q '^ionswitchd> ' "$work/socat.txt" || fail "socat: no prompt: $(cat "$work/socat.txt")"
+echo "ok: show rings over socat"
+
+expect 0 "$ionctl" -s "$sock" show fibers
+cp "$work/out" "$work/fibers.txt"
+for f in $conf_fibers; do
+	[ "$(fiber_state "$work/fibers.txt" "$f")" = RUNNING ] ||
+		fail "show fibers: $f not RUNNING: $(cat "$work/fibers.txt")"
+done
+echo "ok: show fibers lists $(echo $conf_fibers) RUNNING"
+
+# errors: a reply "error: ...", exit status 1; unreachable: 2
+expect 1 "$ionctl" -p ion-co frobnicate
+grep -q "^error: unknown command 'frobnicate'" "$work/out" || fail "unknown command: $(cat "$work/out")"
+expect 1 "$ionctl" -p ion-co kill fiber nosuch
+grep -q "^error: no fiber named 'nosuch'" "$work/out" || fail "unknown fiber: $(cat "$work/out")"
+expect 1 "$ionctl" -p ion-co kill fiber console
+grep -q "^error: fiber 'console' runs this console" "$work/out" || fail "kill console: $(cat "$work/out")"
+expect 1 "$ionctl" -p ion-co show "$(printf 'x%.0s' $(seq 300))"
+grep -q "^error: command line too long" "$work/out" || fail "overlong line: $(cat "$work/out")"
+expect 2 "$ionctl" -s "$work/nobody.sock" help
+grep -q "$work/nobody.sock" "$work/out" || fail "unreachable: $(cat "$work/out")"
+echo "ok: unknown command, unknown fiber, the console itself, overlong line, no daemon"
+
+# several clients at once, each gets its own reply
+pids=
+for i in $(seq 6); do
+	"$ionctl" -p ion-co show fibers >"$work/par$i.txt" 2>&1 &
+	pids="$pids $!"
+	"$ionctl" -p ion-co show rings >"$work/parr$i.txt" 2>&1 &
+	pids="$pids $!"
+done
+for p in $pids; do wait "$p" || fail "a concurrent ionctl failed"; done
+for i in $(seq 6); do
+	[ "$(fiber_state "$work/par$i.txt" lwf)" = RUNNING ] || fail "client $i: $(cat "$work/par$i.txt")"
+	grep -q "Rings" "$work/par$i.txt" && fail "client $i got a rings reply"
+	[ "$(rings_listed "$work/parr$i.txt")" = "$conf_rings" ] || fail "client $i: $(cat "$work/parr$i.txt")"
+done
+echo "ok: 12 clients at once"
+
+# quit ends that session only
+printf 'quit\n' | socat -t 5 - "UNIX-CONNECT:$sock" >"$work/quit.txt"
+grep -q '^bye' "$work/quit.txt" || grep -q '> bye' "$work/quit.txt" || fail "quit: $(cat "$work/quit.txt")"
+sleep 0.2
+kill -0 "$daemon_pid" 2>/dev/null || fail "quit on a socket session stopped the daemon"
+expect 0 "$ionctl" -p ion-co help
+echo "ok: quit ends the socket session, the daemon runs on"
+
+# kill fiber utcp: utcp KILLED, the others keep running and handling frames
+expect 0 "$ionctl" -p ion-co kill fiber utcp
+grep -q "fiber 'utcp' killed" "$work/out" || fail "kill fiber utcp: $(cat "$work/out")"
+expect 1 "$ionctl" -p ion-co kill fiber utcp
+grep -q "already KILLED" "$work/out" || fail "kill twice: $(cat "$work/out")"
+expect 0 "$ionctl" -p ion-co show fibers
+cp "$work/out" "$work/killed.txt"
+for f in $conf_fibers; do
+	want=RUNNING
+	[ "$f" = utcp ] && want=KILLED
+	[ "$(fiber_state "$work/killed.txt" "$f")" = $want ] ||
+		fail "after kill fiber utcp: $f not $want: $(cat "$work/killed.txt")"
+done
+TRAFFIC_RATE=5000 python3 "$top/test/ionswitchd/traffic.py" sendsniff "$iface" \
+	lwf_ok=100,utcp_ok=50 3 >"$work/traffic.json"
+for _ in $(seq 50); do
+	"$ionctl" -p ion-co show fibers >"$work/after.txt"
+	n=$(awk '$1 == "lwf" {print $5}' "$work/after.txt")
+	[ "${n:-0}" -ge 100 ] && break
+	sleep 0.1
+done
+echo "ok: kill fiber utcp; traffic sent afterwards: $(cat "$work/traffic.json")"
+
+# shutdown over the socket: drain, totals, exit 0
+expect 0 "$ionctl" -p ion-co shutdown
+grep -q "shutting down" "$work/out" || fail "shutdown: $(cat "$work/out")"
+stopped_cleanly "shutdown over the socket"
+grep -q "shutdown from the console: stopping RX" "$work/daemon.log" || fail "no shutdown in the log"
+python3 - "$work/totals.json" "$work/traffic.json" <<'EOF' || fail "totals after kill fiber utcp"
+import json, sys
+tot = json.load(open(sys.argv[1]))
+back = json.load(open(sys.argv[2])).get("back", {})
+fibers = {f["name"]: f for f in tot["fibers"]}
+rings = {r["channel"]: r for r in tot["rings"]}
+errors = []
+def expect(cond, what):
+    if not cond:
+        errors.append(what)
+lwf, utcp = fibers["lwf"], fibers["utcp"]
+expect(utcp["state"] == "KILLED" and utcp["frames"] == 0, f"utcp: {utcp}")
+expect(utcp["fault_channel"] == 0, f"utcp was killed, not faulted: {utcp}")
+# the 50 UTCP frames wait in utcp-rx: nobody reads it any more
+expect(rings[0x0700]["enqueued"] == 50 and rings[0x0700]["dequeued"] == 0,
+       f"utcp-rx: {rings[0x0700]}")
+expect(lwf["state"] == "DONE" and lwf["frames"] == 100 and lwf["lwf"]["ok"] == 100,
+       f"lwf did not handle the 100 frames: {lwf}")
+expect(lwf["sent"] == 100 and back.get("0x4c57", 0) == 100,
+       f"lwf reflected {lwf['sent']}, came back {back.get('0x4c57', 0)}")
+expect(fibers["membrane"]["state"] == "DONE", f"membrane: {fibers['membrane']}")
+expect(fibers["console"]["state"] == "DONE", f"console: {fibers['console']}")
+# the console rings: every command read, every reply slot read
+for ch in (0x1000, 0x1001):
+    expect(rings[ch]["enqueued"] == rings[ch]["dequeued"], f"ring 0x{ch:04x}: {rings[ch]}")
+for e in errors:
+    print("  " + e)
+sys.exit(1 if errors else 0)
+EOF
+echo "ok: shutdown: exit 0, no hugepage file, socket removed; lwf handled 100 frames after utcp was killed"
+
+# reply FILE: the console's reply in an -i log, from the prompt to the
+# daemon's "stopping" line (the totals block after it has rings too)
+reply() { sed -n '/^ionswitchd> /,/stopping RX/p' "$1"; }
+
+# ---- ionswitchd -i, commands on a pipe ----
+rc=0
+printf 'show fibers\nquit\n' | "$daemon" -- -c "$conf" -i >"$work/daemon.log" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "ionswitchd -i exited $rc"
+reply "$work/daemon.log" >"$work/i-fibers.txt"
+for f in $conf_fibers; do
+	[ "$(fiber_state "$work/i-fibers.txt" "$f")" = RUNNING ] ||
+		fail "ionswitchd -i: show fibers: $f not RUNNING: $(cat "$work/i-fibers.txt")"
+done
+grep -q '^bye' "$work/daemon.log" || fail "ionswitchd -i: no reply to quit"
+grep -q "quit on the interactive console: stopping RX" "$work/daemon.log" || fail "-i: quit did not stop it"
+left=$(ls /dev/hugepages | grep "^ion-co[^-]" || true)
+[ -z "$left" ] || fail "hugepage files left behind by -i: $left"
+[ ! -e "$sock" ] || fail "console socket $sock left behind by -i"
+echo "ok: ionswitchd -i: show fibers, quit: exit 0, hugepage files removed"
+
+# end of input is quit too
+rc=0
+printf 'show rings\n' | "$daemon" -- -c "$conf" -i >"$work/daemon.log" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "ionswitchd -i, EOF: exited $rc"
+reply "$work/daemon.log" >"$work/i-rings.txt"
+[ "$(rings_listed "$work/i-rings.txt")" = "$conf_rings" ] ||
+	fail "ionswitchd -i: show rings: $(cat "$work/i-rings.txt")"
+grep -q "end of input on the console: stopping RX" "$work/daemon.log" || fail "-i: EOF did not stop it"
+echo "ok: ionswitchd -i: end of input stops the daemon"
+
+# no console fiber: -i and --console-socket are refused before anything starts
+rc=0
+"$daemon" -- -c "$top/test/ionswitchd/integration/mix.conf" -i </dev/null >"$work/out" 2>&1 || rc=$?
+[ $rc -eq 1 ] && grep -q "no console fiber" "$work/out" || fail "-i without a console fiber: $rc $(cat "$work/out")"
+echo "ok: -i refused without a console fiber"
+echo "PASS: console"
