@@ -42,6 +42,8 @@ ionswitchd is starting on its virtio port; Linux reaches it through $iface.
 Try, from another shell:
   python3 $top/test/ionswitchd/traffic.py sendsniff $iface utcp=100,lwf=100,ipv4=100 2
       (UTCP and LWF frames come back reflected by their fibers)
+  $top/build/app/ionctl/ionctl show fibers
+      (the console, docs/console.md; without a command, a prompt)
   echo /ion/routes | dpdk-telemetry.py -f ionswitchd
   dpdk-dumpcap --file-prefix ionswitchd -i 0 -w /tmp/ion.pcapng
 Ctrl-C stops it and prints the totals.

@@ -223,7 +223,7 @@ test_shipped(void)
 	CU_ASSERT_EQUAL(c.ns_lcore, 1);
 	CU_ASSERT_EQUAL(c.burst, 32);
 
-	CU_ASSERT_EQUAL_FATAL(c.n_channels, 8);
+	CU_ASSERT_EQUAL_FATAL(c.n_channels, 10);
 	CU_ASSERT_EQUAL(c.channels[0].id, 0x0500);
 	CU_ASSERT_STRING_EQUAL(c.channels[0].name, "net-rx");
 	CU_ASSERT_EQUAL(c.channels[0].slots, 256);
@@ -241,7 +241,7 @@ test_shipped(void)
 	CU_ASSERT_EQUAL(c.tx[0].channel, 0x0501);
 	CU_ASSERT_EQUAL(c.tx[2].channel, 0x0601);
 
-	CU_ASSERT_EQUAL_FATAL(c.n_fibers, 3);
+	CU_ASSERT_EQUAL_FATAL(c.n_fibers, 4);
 	m = &c.fibers[0];
 	CU_ASSERT_STRING_EQUAL(m->name, "membrane");
 	CU_ASSERT_EQUAL(m->kind, CFG_FIBER_REFLECT);
@@ -266,6 +266,15 @@ test_shipped(void)
 	CU_ASSERT_EQUAL(c.fibers[2].kind, CFG_FIBER_LWF);
 	CU_ASSERT_EQUAL(c.fibers[2].app, 0x0602);
 	CU_ASSERT_EQUAL(c.fibers[2].lcore, 3);
+	/* the console: its rings at the spec's size */
+	CU_ASSERT_STRING_EQUAL(c.fibers[3].name, "console");
+	CU_ASSERT_EQUAL(c.fibers[3].kind, CFG_FIBER_CONSOLE);
+	CU_ASSERT_EQUAL(c.fibers[3].rx, ION_CH_CONSOLE_RX);
+	CU_ASSERT_EQUAL(c.fibers[3].tx, ION_CH_CONSOLE_TX);
+	CU_ASSERT_EQUAL(cfg_channel(&c, ION_CH_CONSOLE_RX)->slots,
+			ION_CONSOLE_SLOTS);
+	CU_ASSERT_EQUAL(cfg_channel(&c, ION_CH_CONSOLE_TX)->slot_size,
+			ION_CONSOLE_SLOT_SIZE);
 
 	CU_ASSERT_EQUAL(c.stats_period, 5);
 	CU_ASSERT_EQUAL(c.idle_polls, 256);
