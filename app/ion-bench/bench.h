@@ -24,6 +24,8 @@ int bench_ring(int argc, char **argv);
 int bench_switch(int argc, char **argv);
 int bench_lwf(int argc, char **argv);
 int bench_utcp(int argc, char **argv);
+int bench_lwf_e2e(int argc, char **argv);
+int bench_utcp_e2e(int argc, char **argv);
 
 /** Parse "64,1514" into @p out (at most BENCH_MAX_LIST). @return count or -1.
  */

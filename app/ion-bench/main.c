@@ -29,6 +29,12 @@ static const struct bench_cmd cmds[] = {
 	 "NetSwitch demux vs dpdk-testpmd io forwarding on one port type"},
 	{"lwf", bench_lwf, "LWF v2 frames validated per second vs memcpy"},
 	{"utcp", bench_utcp, "UTCP packets validated per second vs memcpy"},
+	{"lwf-e2e", bench_lwf_e2e,
+	 "LWF frames reflected through NetSwitch + lwf fiber vs testpmd "
+	 "macswap"},
+	{"utcp-e2e", bench_utcp_e2e,
+	 "UTCP packets reflected through NetSwitch + utcp fiber vs testpmd "
+	 "macswap"},
 };
 
 static void
@@ -39,7 +45,7 @@ usage(void)
 	fprintf(stderr, "usage: ion-bench [EAL options] -- SUBCOMMAND "
 			"[options]\n  (SUBCOMMAND --help for its options)\n\n");
 	for (i = 0; i < RTE_DIM(cmds); i++)
-		fprintf(stderr, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+		fprintf(stderr, "  %-9s %s\n", cmds[i].name, cmds[i].help);
 }
 
 int
