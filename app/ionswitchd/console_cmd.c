@@ -4,6 +4,7 @@
  * or the rings: what a command acts on comes through struct console_ops,
  * so the unit test drives it with stubs and no EAL (test/console).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -140,11 +141,18 @@ console_exec(const struct console_ops *ops, const char *line, size_t len,
 uint32_t
 console_refuse_overlong(const char *line, size_t len, uint32_t max, FILE *out)
 {
-	/* quote the start so the user sees which line it was */
+	char head[25];
+	size_t i, n = len < sizeof(head) - 1 ? len : sizeof(head) - 1;
+
+	/* quote the start so the user sees which line it was, without the
+	 * control bytes a binary blob would send to their terminal */
+	for (i = 0; i < n; i++)
+		head[i] = isprint((unsigned char)line[i]) ? line[i] : '?';
+	head[n] = '\0';
 	fprintf(out,
 		"error: command line too long (more than %u bytes): "
-		"'%.*s...'\n",
-		max, (int)(len < 24 ? len : 24), line);
+		"'%s...'\n",
+		max, head);
 	return CONSOLE_OUT_ERROR;
 }
 

@@ -48,12 +48,14 @@ show_port(void *arg, FILE *out)
 	struct console_fiber *c = arg;
 	uint64_t now = rte_rdtsc();
 	struct stats_snap s;
-	struct stats_rates r = {
-		.dt = (double)(now - c->prev_tsc) / (double)rte_get_tsc_hz(),
-		.prev_rx = c->prev_rx,
-		.prev_tx = c->prev_tx,
-	};
+	struct stats_rates r;
 
+	/* the first "show port": the rates since the daemon started */
+	if (c->prev_tsc == 0)
+		c->prev_tsc = c->d->start_tsc;
+	r.dt = (double)(now - c->prev_tsc) / (double)rte_get_tsc_hz();
+	r.prev_rx = c->prev_rx;
+	r.prev_tx = c->prev_tx;
 	stats_snap_get(c->d, &s);
 	stats_show_port(out, c->d, &s, &r);
 	c->prev_tsc = now;
@@ -137,7 +139,6 @@ fiber_console_init(struct fiber *f, struct ionswitchd *d)
 		.kill_fiber = kill_fiber,
 		.arg = c,
 	};
-	c->prev_tsc = d->start_tsc;
 	f->priv = c;
 	return 0;
 }

@@ -251,6 +251,15 @@ test_overlong(void)
 	CU_ASSERT_EQUAL(strchr(r, '\n'), r + strlen(r) - 1);
 	CU_ASSERT_TRUE(strlen(r) < 120);
 	free(r);
+	/* control bytes are not echoed to the user's terminal */
+	r = NULL;
+	out = open_memstream(&r, &len);
+	CU_ASSERT_EQUAL(console_refuse_overlong("\x1b[2J\x07abc", 8, 4, out),
+			CONSOLE_OUT_ERROR);
+	fclose(out);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "'?[2J?abc...'"));
+	CU_ASSERT_PTR_NULL(strchr(r, '\x1b'));
+	free(r);
 }
 
 static void
