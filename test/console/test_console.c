@@ -254,7 +254,7 @@ test_overlong(void)
 	/* control bytes are not echoed to the user's terminal */
 	r = NULL;
 	out = open_memstream(&r, &len);
-	CU_ASSERT_EQUAL(console_refuse_overlong("\x1b[2J\x07abc", 8, 4, out),
+	CU_ASSERT_EQUAL(console_refuse_overlong("\x1b[2J\aabc", 8, 4, out),
 			CONSOLE_OUT_ERROR);
 	fclose(out);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r, "'?[2J?abc...'"));
