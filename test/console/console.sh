@@ -246,6 +246,28 @@ reply "$work/daemon.log" >"$work/i-rings.txt"
 grep -q "end of input on the console: stopping RX" "$work/daemon.log" || fail "-i: EOF did not stop it"
 echo "ok: ionswitchd -i: end of input stops the daemon"
 
+# tiny console rings: a reply takes many slots over several steps of the
+# fiber (2 slots of 64 bytes), lines are cut inside; a line longer than an
+# input slot (16 bytes) is refused
+sed -e 's/{ id = 0x1000; name = "con-rx"; }/{ id = 0x1000; name = "con-rx"; slots = 2; slot_size = 16; }/' \
+	-e 's/{ id = 0x1001; name = "con-tx"; }/{ id = 0x1001; name = "con-tx"; slots = 2; slot_size = 64; }/' \
+	"$conf" >"$work/tiny.conf"
+grep -q 'slot_size = 64' "$work/tiny.conf" || fail "tiny.conf"
+rc=0
+printf 'show fibers\nkill fiber membrane\nshow rings\nquit\n' |
+	"$daemon" -- -c "$work/tiny.conf" -i >"$work/daemon.log" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "ionswitchd -i, tiny rings: exited $rc"
+reply "$work/daemon.log" >"$work/tiny.txt"
+for f in $conf_fibers; do
+	[ "$(fiber_state "$work/tiny.txt" "$f")" = RUNNING ] || fail "tiny rings: $f: $(cat "$work/tiny.txt")"
+done
+grep -q '^      utcp: ok 0 too-short 0 bad-version 0 bad-length 0 bad-checksum 0 not-utcp 0 delivered 0 unbound 0 app-full 0$' \
+	"$work/tiny.txt" || fail "tiny rings: a line cut across slots came back changed: $(cat "$work/tiny.txt")"
+grep -q "^error: command line too long (more than 16 bytes): 'kill fiber membr" "$work/tiny.txt" ||
+	fail "tiny rings: no refusal of a line longer than a slot: $(cat "$work/tiny.txt")"
+[ "$(rings_listed "$work/tiny.txt")" = "$conf_rings" ] || fail "tiny rings: show rings: $(cat "$work/tiny.txt")"
+echo "ok: replies over many 64-byte slots come back whole; a line longer than a slot is refused"
+
 # no console fiber: -i and --console-socket are refused before anything starts
 rc=0
 "$daemon" -- -c "$top/test/ionswitchd/integration/mix.conf" -i </dev/null >"$work/out" 2>&1 || rc=$?
