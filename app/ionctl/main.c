@@ -6,7 +6,8 @@
  *
  * With a command: send it, print the reply, exit 0; 1 when the daemon
  * answers with an error, 2 when it cannot be reached or does not answer.
- * Without: a prompt; each line typed is a command, EOF or "quit" ends.
+ * Without: a prompt; each line typed is a command, EOF or "quit" ends;
+ * the exit status is 1 when any command failed.
  *
  * The protocol is the daemon's plain-text console (docs/console.md): the
  * daemon sends the prompt "ionswitchd> " on connect and after each reply,
@@ -255,8 +256,9 @@ interactive(struct conn *c)
 		}
 		fwrite(c->buf, 1, len, stdout);
 		fflush(stdout);
-		/* the status of a session is that of its last command */
-		status = is_error(c->buf, len) ? EXIT_CMD_FAILED : 0;
+		/* a script of commands fails if any of them does */
+		if (is_error(c->buf, len))
+			status = EXIT_CMD_FAILED;
 		if (c->closed)
 			break; /* quit or shutdown */
 	}

@@ -149,6 +149,14 @@ for i in $(seq 6); do
 done
 echo "ok: 12 clients at once"
 
+# ionctl without a command: lines from a pipe, 1 if any failed
+printf 'show rings\nbogus\nshow fibers\n' | "$ionctl" -p ion-co >"$work/script.txt" 2>&1 && fail "ionctl script with an error exited 0"
+[ "$(rings_listed "$work/script.txt")" = "$conf_rings" ] && grep -q "^error: unknown command 'bogus'" "$work/script.txt" &&
+	[ "$(fiber_state "$work/script.txt" console)" = RUNNING ] || fail "ionctl script: $(cat "$work/script.txt")"
+printf 'help\nquit\n' | "$ionctl" -p ion-co >"$work/script.txt" 2>&1 || fail "ionctl script: $(cat "$work/script.txt")"
+grep -q '^bye' "$work/script.txt" || fail "ionctl script, quit: $(cat "$work/script.txt")"
+echo "ok: ionctl reads commands from a pipe"
+
 # quit ends that session only
 printf 'quit\n' | socat -t 5 - "UNIX-CONNECT:$sock" >"$work/quit.txt"
 grep -q '^bye' "$work/quit.txt" || grep -q '> bye' "$work/quit.txt" || fail "quit: $(cat "$work/quit.txt")"
@@ -236,15 +244,22 @@ left=$(ls /dev/hugepages | grep "^ion-co[^-]" || true)
 [ ! -e "$sock" ] || fail "console socket $sock left behind by -i"
 echo "ok: ionswitchd -i: show fibers, quit: exit 0, hugepage files removed"
 
-# end of input is quit too
+# end of input is quit too; meanwhile a client on --console-socket
+alt=/run/ion-co/console.sock
 rc=0
-printf 'show rings\n' | "$daemon" -- -c "$conf" -i >"$work/daemon.log" 2>&1 || rc=$?
+{
+	for _ in $(seq 100); do [ -S "$alt" ] && break; sleep 0.1; done
+	"$ionctl" -s "$alt" show fibers >"$work/alt.txt" 2>&1 || true
+	printf 'show rings\n'
+} | "$daemon" -- -c "$conf" -i --console-socket "$alt" >"$work/daemon.log" 2>&1 || rc=$?
 [ $rc -eq 0 ] || fail "ionswitchd -i, EOF: exited $rc"
+[ "$(fiber_state "$work/alt.txt" utcp)" = RUNNING ] || fail "--console-socket $alt: $(cat "$work/alt.txt")"
+[ ! -e "$alt" ] || fail "console socket $alt left behind"
 reply "$work/daemon.log" >"$work/i-rings.txt"
 [ "$(rings_listed "$work/i-rings.txt")" = "$conf_rings" ] ||
 	fail "ionswitchd -i: show rings: $(cat "$work/i-rings.txt")"
 grep -q "end of input on the console: stopping RX" "$work/daemon.log" || fail "-i: EOF did not stop it"
-echo "ok: ionswitchd -i: end of input stops the daemon"
+echo "ok: ionswitchd -i: end of input stops the daemon; --console-socket served meanwhile"
 
 # tiny console rings: a reply takes many slots over several steps of the
 # fiber (2 slots of 64 bytes), lines are cut inside; a line longer than an
