@@ -560,8 +560,17 @@ console_host_open(struct ionswitchd *d, const struct console_conf *cc,
 		return 0;
 	}
 	rc = open_ends(h);
-	if (rc == 0 && cc->socket_path != NULL)
+	if (rc == 0 && cc->socket_path != NULL) {
 		rc = listen_on(h, cc->socket_path);
+		/* a socket asked for must work; the default one is a
+		 * convenience: without it the daemon still does its job */
+		if (rc < 0 && !cc->socket_given) {
+			DLOG(WARNING,
+			     "console: running without a socket "
+			     "(--console-socket picks another path)\n");
+			rc = 0;
+		}
+	}
 	if (rc < 0) {
 		console_host_close(h);
 		return rc;
