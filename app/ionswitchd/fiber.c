@@ -14,6 +14,7 @@
 #include <rte_log.h>
 
 #include "fiber.h"
+#include "fiber_kinds.h"
 
 RTE_LOG_REGISTER_SUFFIX(fiber_logtype, fiber, INFO);
 #define FIBER_LOG(level, ...)                                                  \
@@ -142,8 +143,18 @@ fiber_init(struct fiber *f, const struct cfg_fiber *fc,
 	case CFG_FIBER_CONSOLE:
 		f->step = fiber_console_step;
 		break;
-	default:
+	case CFG_FIBER_MEMBRANE:
+		f->step = fiber_membrane_step;
+		break;
+	case CFG_FIBER_VFS:
+		f->step = fiber_vfs_step;
+		rc = fiber_vfs_init(f, fc);
+		if (rc < 0)
+			return rc;
+		break;
+	case CFG_FIBER_RXONLY:
 		f->step = step_rxonly;
+		break;
 	}
 	ion_cspace_init(&f->cs);
 	for (i = 0; i < fc->n_grants; i++) {
@@ -194,6 +205,8 @@ fiber_kill(struct fiber *f)
 {
 	/* release: the fault record above is visible with the state */
 	__atomic_store_n(&f->state, FIBER_KILLED, __ATOMIC_RELEASE);
+	if (f->kind == CFG_FIBER_MEMBRANE)
+		fiber_membrane_kill(f);
 }
 
 void
@@ -207,6 +220,8 @@ fiber_fini(struct fiber *f)
 	fiber_lwf_fini(f);
 	fiber_utcp_fini(f);
 	fiber_console_fini(f);
+	fiber_membrane_fini(f);
+	fiber_vfs_fini(f);
 }
 
 uint32_t

@@ -126,5 +126,10 @@ void stats_show_fibers(FILE *out, const struct ionswitchd *d);
 int stats_telemetry_register(struct ionswitchd *d);
 /* main.c */
 struct ion_ring *ionswitchd_ring(void *d, uint32_t channel);
+/* totals.c: every figure as JSON (--totals-json, GET /stats) */
+void totals_json(FILE *f, const struct ionswitchd *d);
+void totals_write(const struct ionswitchd *d, const char *path);
+/** totals_json() into @p buf; @return its length, @p len if truncated. */
+size_t totals_json_buf(char *buf, size_t len, void *d);
 
 #endif /* IONSWITCHD_H */

@@ -26,6 +26,7 @@
 
 #include <ion_memzone.h>
 
+#include "fiber_kinds.h"
 #include "console.h"
 #include "ionswitchd.h"
 
@@ -250,6 +251,20 @@ create_netswitch(struct ionswitchd *d)
 	return netswitch_create(&nc, &d->ns_cs, &d->ns);
 }
 
+/* The membrane speaks with the port's MAC address and serves our figures
+ * at GET /stats. */
+static int
+membrane_wire(struct ionswitchd *d, struct fiber *f, const struct cfg_fiber *fc)
+{
+	struct rte_ether_addr mac;
+	int rc;
+
+	rc = rte_eth_macaddr_get(d->port_id, &mac);
+	if (rc < 0)
+		return rc;
+	return fiber_membrane_init(f, fc, mac.addr_bytes, totals_json_buf, d);
+}
+
 static int
 create_fibers(struct ionswitchd *d)
 {
@@ -264,6 +279,8 @@ create_fibers(struct ionswitchd *d)
 
 		rc = fiber_init(f, &d->cfg.fibers[i], ionswitchd_ring, d,
 				d->cfg.burst);
+		if (rc == 0 && f->kind == CFG_FIBER_MEMBRANE)
+			rc = membrane_wire(d, f, &d->cfg.fibers[i]);
 		if (rc < 0) {
 			DLOG(ERR, "fiber %s: %s\n", d->cfg.fibers[i].name,
 			     strerror(-rc));
@@ -314,92 +331,6 @@ shutdown_drain(struct ionswitchd *d)
 		DLOG(WARNING, "TX did not flush in %u ms\n", d->cfg.drain_ms);
 	run_state_set(d, RUN_STOPPED);
 	rte_eal_mp_wait_lcore();
-}
-
-/* Totals as JSON, for scripts. */
-static void
-write_totals(struct ionswitchd *d, const char *path)
-{
-	struct netswitch_stats ns;
-	FILE *f = fopen(path, "w");
-	unsigned int i;
-
-	if (f == NULL) {
-		DLOG(ERR, "%s: %s\n", path, strerror(errno));
-		return;
-	}
-	netswitch_stats_get(d->ns, &ns);
-	fprintf(f,
-		"{\"netswitch\": {\"rx\": %lu, \"runt\": %lu, \"unknown\": "
-		"%lu, "
-		"\"tx\": %lu, \"tx_pending\": %u},\n \"routes\": [",
-		ns.rx, ns.runt, ns.unknown, ns.tx, ns.tx_pending);
-	for (i = 0; i < ns.n_routes; i++)
-		fprintf(f,
-			"%s\n  {\"ethertype\": %u, \"channel\": %u, \"rx\": "
-			"%lu, "
-			"\"delivered\": %lu, \"full\": %lu, \"oversize\": %lu}",
-			i ? "," : "", ns.route[i].ethertype,
-			ns.route[i].channel, ns.route[i].rx,
-			ns.route[i].delivered, ns.route[i].full,
-			ns.route[i].oversize);
-	fprintf(f, "],\n \"rings\": [");
-	for (i = 0; i < d->n_rings; i++) {
-		struct ion_ring_stats rs;
-
-		ion_ring_stats(d->rings[i], &rs);
-		fprintf(f,
-			"%s\n  {\"channel\": %u, \"enqueued\": %lu, "
-			"\"dequeued\": %lu, \"used\": %u}",
-			i ? "," : "", d->ring_ch[i], rs.enqueued, rs.dequeued,
-			rs.used);
-	}
-	fprintf(f, "],\n \"fibers\": [");
-	for (i = 0; i < d->n_fibers; i++) {
-		struct fiber_stats fs;
-
-		const struct fiber *fb = &d->fibers[i];
-		bool faulted = fiber_state_get(fb) == FIBER_KILLED &&
-			       fb->fault.count != 0;
-
-		fiber_stats_get(fb, &fs);
-		fprintf(f,
-			"%s\n  {\"name\": \"%s\", \"state\": \"%s\", "
-			"\"frames\": %lu, \"sent\": %lu, "
-			"\"fault_channel\": %u, \"fault_needs\": \"%s\"",
-			i ? "," : "", fb->name,
-			fiber_state_str(fiber_state_get(fb)), fs.frames,
-			fs.sent, faulted ? fb->fault.channel : 0,
-			faulted ? ion_perm_str(fb->fault.perm) : "");
-		if (fb->kind == CFG_FIBER_LWF) {
-			unsigned int k;
-
-			fprintf(f, ", \"lwf\": {");
-			for (k = 0; k < LWF_N_REASONS; k++)
-				fprintf(f, "\"%s\": %lu, ",
-					lwf_reason_str((int)k), fs.lwf[k]);
-			fprintf(f,
-				"\"not-lwf\": %lu}, \"app\": %lu, "
-				"\"app_full\": %lu",
-				fs.lwf[LWF_N_REASONS], fs.app, fs.app_full);
-		}
-		if (fb->kind == CFG_FIBER_UTCP) {
-			unsigned int k;
-
-			fprintf(f, ", \"utcp\": {");
-			for (k = 0; k < UTCP_N_REASONS; k++)
-				fprintf(f, "\"%s\": %lu, ",
-					utcp_reason_str((int)k), fs.utcp[k]);
-			fprintf(f,
-				"\"not-utcp\": %lu}, \"delivered\": %lu, "
-				"\"unbound\": %lu, \"app_full\": %lu",
-				fs.utcp[UTCP_N_REASONS], fs.app, fs.unbound,
-				fs.app_full);
-		}
-		fprintf(f, "}");
-	}
-	fprintf(f, "]}\n");
-	fclose(f);
 }
 
 static void
@@ -565,7 +496,7 @@ main(int argc, char **argv)
 		run(&d, d.cfg.stats_period);
 		stats_print(&d, true);
 		if (o.totals_json != NULL)
-			write_totals(&d, o.totals_json);
+			totals_write(&d, o.totals_json);
 	}
 	/* its ends of the console rings go before the rings do */
 	console_host_close(console);

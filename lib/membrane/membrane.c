@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lwIP over ION rings: the netif, its input from the net RX ring and its
+ * output to the net TX ring, and the membrane's life cycle.
+ *
+ * Debian's liblwip is built with NO_SYS=0, LWIP_TCPIP_CORE_LOCKING=1 and
+ * malloc-backed pools.  tcpip_init() starts lwIP's thread, which runs the
+ * timers (TCP retransmits, ARP ageing) with the core lock held; the
+ * membrane feeds frames to ethernet_input() directly with the same lock
+ * held, so a frame costs one copy (slot -> pbuf) and no mailbox hop.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lwip/etharp.h>
+#include <lwip/ethip6.h>
+#include <lwip/init.h>
+#include <lwip/netif.h>
+#include <lwip/pbuf.h>
+#include <lwip/tcpip.h>
+#include <netif/ethernet.h>
+
+#include "membrane_impl.h"
+
+/* lwIP's state is process-wide: it is started once, and one netif of
+ * ours lives in it at a time. */
+static uint32_t lwip_started;
+static uint32_t membrane_exists;
+
+int
+membrane_lwip_start(void)
+{
+	/* acquire/release: a second caller sees lwIP fully started */
+	if (__atomic_exchange_n(&lwip_started, 1, __ATOMIC_ACQ_REL) == 0)
+		tcpip_init(NULL, NULL);
+	return 0;
+}
+
+static bool
+stopped(const struct membrane *m)
+{
+	/* acquire: pairs with membrane_stop(); nothing is sent after it */
+	return __atomic_load_n(&m->stopped, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* lwIP's output: one frame into the TX ring.  Called with the core lock
+ * held (from the fiber's thread or lwIP's), hence one producer at a time.
+ */
+static err_t
+link_output(struct netif *n, struct pbuf *p)
+{
+	struct membrane *m = n->state;
+	struct ion_prod *tx = m->conf.tx;
+
+	if (stopped(m)) {
+		MB_ADD(m, tx_stopped, 1);
+		return ERR_IF;
+	}
+	if (p->tot_len > ion_ring_slot_size(tx->ring)) {
+		MB_ADD(m, tx_oversize, 1);
+		return ERR_BUF;
+	}
+	if (ion_prod_reserve(tx, 1) != 1) {
+		/* no waiting: TCP resends, ARP and ICMP are best effort */
+		MB_ADD(m, tx_full, 1);
+		return ERR_MEM;
+	}
+	pbuf_copy_partial(p, ion_prod_data(tx, 0), p->tot_len, 0);
+	ion_prod_slot(tx, 0)->len = p->tot_len;
+	ion_prod_slot(tx, 0)->tag = 0;
+	ion_prod_commit(tx, 1);
+	MB_ADD(m, tx_frames, 1);
+	MB_ADD(m, tx_bytes, p->tot_len);
+	return ERR_OK;
+}
+
+static err_t
+netif_setup(struct netif *n)
+{
+	struct membrane *m = n->state;
+
+	n->name[0] = 'i';
+	n->name[1] = 'o';
+	n->output = etharp_output;
+#if LWIP_IPV6
+	n->output_ip6 = ethip6_output;
+#endif
+	n->linkoutput = link_output;
+	n->mtu = 1500;
+	n->hwaddr_len = ETH_HWADDR_LEN;
+	memcpy(n->hwaddr, m->conf.mac, ETH_HWADDR_LEN);
+	n->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP |
+		   NETIF_FLAG_ETHERNET | NETIF_FLAG_IGMP | NETIF_FLAG_MLD6;
+	return ERR_OK;
+}
+
+int
+membrane_create(const struct membrane_conf *conf, struct membrane **out)
+{
+	ip4_addr_t ip, mask, gw;
+	struct membrane *m;
+	int rc;
+
+	if (conf->rx == NULL || conf->tx == NULL ||
+	    (conf->http && (conf->vfs_req == NULL || conf->vfs_rsp == NULL)))
+		return -EINVAL;
+	if (__atomic_exchange_n(&membrane_exists, 1, __ATOMIC_ACQ_REL) != 0)
+		return -EBUSY;
+	membrane_lwip_start();
+	m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		__atomic_store_n(&membrane_exists, 0, __ATOMIC_RELEASE);
+		return -ENOMEM;
+	}
+	m->conf = *conf;
+	ip4_addr_set_u32(&ip, conf->ip);
+	ip4_addr_set_u32(&mask, conf->netmask);
+	ip4_addr_set_u32(&gw, conf->gateway);
+
+	LOCK_TCPIP_CORE();
+	rc = -ENODEV;
+	if (netif_add(&m->netif, &ip, &mask, &gw, m, netif_setup,
+		      ethernet_input) == NULL)
+		goto fail;
+	m->netif_added = true;
+#if LWIP_IPV6
+	netif_create_ip6_linklocal_address(&m->netif, 1);
+#endif
+	netif_set_default(&m->netif);
+	netif_set_link_up(&m->netif);
+	netif_set_up(&m->netif);
+	rc = conf->echo ? mb_echo_start(m) : 0;
+	if (rc == 0 && conf->http)
+		rc = mb_httpd_start(m);
+	if (rc < 0)
+		goto fail;
+	UNLOCK_TCPIP_CORE();
+	*out = m;
+	return 0;
+fail:
+	UNLOCK_TCPIP_CORE();
+	membrane_destroy(m);
+	return rc;
+}
+
+/* One frame from the RX ring into lwIP (core lock held). */
+static void
+input_frame(struct membrane *m, const uint8_t *d, uint32_t len)
+{
+	struct pbuf *p;
+	uint16_t et;
+
+	MB_ADD(m, rx_frames, 1);
+	MB_ADD(m, rx_bytes, len);
+	/* lwIP has no 802.1Q support in this build: a tagged frame would be
+	 * dropped inside it, uncounted; count it here instead */
+	et = len >= 14 ? (uint16_t)(d[12] << 8 | d[13]) : 0;
+	if (et != ETHTYPE_IP && et != ETHTYPE_ARP && et != ETHTYPE_IPV6) {
+		MB_ADD(m, rx_unhandled, 1);
+		return;
+	}
+	/* PBUF_RAM, not PBUF_POOL: Debian's liblwip 2.1.3 sizes its pool
+	 * elements for a 536-byte MSS (616 bytes) while pbuf_alloc() fills
+	 * them to its 1460-byte MSS (1536): a full frame would overrun */
+	p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+	if (p == NULL) {
+		MB_ADD(m, rx_nopbuf, 1);
+		return;
+	}
+	pbuf_take(p, d, (u16_t)len);
+	if (m->netif.input(p, &m->netif) != ERR_OK)
+		pbuf_free(p);
+}
+
+unsigned int
+membrane_poll(struct membrane *m, unsigned int burst)
+{
+	struct ion_cons *rx = m->conf.rx, *vr = m->conf.vfs_rsp;
+	uint32_t n, nv = 0, i;
+
+	if (stopped(m))
+		return 0;
+	n = ion_cons_peek(rx, burst);
+	if (vr != NULL)
+		nv = ion_cons_peek(vr, vr->mask + 1);
+	if (n == 0 && nv == 0 && !mb_httpd_wants_kick(m))
+		return 0;
+	LOCK_TCPIP_CORE();
+	/* answers first: they free room in the TCP send buffers the frames'
+	 * ACKs then fill */
+	for (i = 0; i < nv; i++)
+		mb_httpd_vfs_input(m, (const void *)ion_cons_data(vr, i),
+				   ion_cons_slot(vr, i)->len);
+	for (i = 0; i < n; i++)
+		input_frame(m, ion_cons_data(rx, i), ion_cons_slot(rx, i)->len);
+	mb_httpd_kick(m);
+	UNLOCK_TCPIP_CORE();
+	if (nv != 0)
+		ion_cons_release(vr, nv);
+	ion_cons_release(rx, n);
+	return n + nv;
+}
+
+uint32_t
+membrane_backlog(const struct membrane *m)
+{
+	struct ion_ring_stats st;
+
+	ion_ring_stats(m->conf.rx->ring, &st);
+	return st.used;
+}
+
+void
+membrane_stop(struct membrane *m)
+{
+	/* release: link_output() sees it before any later frame */
+	if (__atomic_exchange_n(&m->stopped, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	LOCK_TCPIP_CORE();
+	if (m->netif_added) {
+		netif_set_link_down(&m->netif);
+		netif_set_down(&m->netif);
+	}
+	UNLOCK_TCPIP_CORE();
+}
+
+void
+membrane_destroy(struct membrane *m)
+{
+	if (m == NULL)
+		return;
+	membrane_stop(m);
+	LOCK_TCPIP_CORE();
+	mb_httpd_stop(m);
+	mb_echo_stop(m);
+	if (m->netif_added)
+		netif_remove(&m->netif);
+	UNLOCK_TCPIP_CORE();
+	free(m);
+	__atomic_store_n(&membrane_exists, 0, __ATOMIC_RELEASE);
+}
+
+void
+membrane_stats_get(const struct membrane *m, struct membrane_stats *st)
+{
+	const uint64_t *src = (const uint64_t *)&m->st;
+	uint64_t *dst = (uint64_t *)st;
+	size_t i;
+
+	/* relaxed: statistics; each field untorn is all a reader needs */
+	for (i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}

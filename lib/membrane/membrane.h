@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The membrane: lwIP (Debian's liblwip, NO_SYS=0 with core locking) over
+ * ION rings.  Frames from the net RX ring go into lwIP, lwIP's output goes
+ * to the net TX ring; on top run TCP/UDP echo and an HTTP/1.1 server whose
+ * files come through the VFS rings (docs/membrane.md).
+ *
+ * Threads: lwIP's own thread (tcpip_thread) runs its timers; the caller's
+ * thread (a fiber's lcore) feeds frames and VFS answers with the core lock
+ * held.  Every lwIP callback of the membrane therefore runs under that
+ * lock, which is what makes the TX ring's single producer single even
+ * though two threads may transmit.
+ */
+#ifndef MEMBRANE_H
+#define MEMBRANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ion_ring.h>
+
+struct membrane;
+
+/** Render the daemon's figures as JSON into @p buf; return the length. */
+typedef size_t (*membrane_stats_fn)(char *buf, size_t len, void *arg);
+
+struct membrane_conf {
+	uint8_t mac[6];
+	uint32_t ip, netmask, gateway; /**< IPv4, network byte order */
+	bool echo;		       /**< TCP and UDP echo on port 7 */
+	bool http;		       /**< HTTP/1.1 on http_port */
+	uint16_t http_port;
+	struct ion_cons *rx;	      /**< net RX ring: frames for lwIP */
+	struct ion_prod *tx;	      /**< net TX ring: lwIP's frames */
+	struct ion_prod *vfs_req;     /**< VFS requests (http only) */
+	struct ion_cons *vfs_rsp;     /**< VFS responses (http only) */
+	membrane_stats_fn stats_json; /**< GET /stats, or NULL (404) */
+	void *stats_arg;
+};
+
+/** Counters; each written by whoever holds lwIP's core lock. */
+struct membrane_stats {
+	uint64_t rx_frames, rx_bytes;
+	uint64_t rx_unhandled; /**< not IPv4/ARP/IPv6 (e.g. VLAN-tagged) */
+	uint64_t rx_nopbuf;    /**< no pbuf for a frame: dropped */
+	uint64_t tx_frames, tx_bytes;
+	uint64_t tx_full;     /**< TX ring full: dropped (TCP resends) */
+	uint64_t tx_oversize; /**< larger than a TX slot: dropped */
+	uint64_t tx_stopped;  /**< after membrane_stop(): dropped */
+	uint64_t tcp_echo_conns, tcp_echo_bytes, udp_echo_datagrams;
+	uint64_t udp_echo_fail; /**< echo datagrams lwIP could not send */
+	uint64_t http_conns;
+	uint64_t http_conns_refused; /**< connection table full: reset */
+	uint64_t http_requests;	     /**< = 2xx + 4xx + 5xx + gone */
+	uint64_t http_2xx, http_4xx, http_5xx;
+	uint64_t http_gone;  /**< client left before its status was sent */
+	uint64_t http_bytes; /**< body bytes queued to clients */
+	uint64_t vfs_requests;
+	uint64_t vfs_ring_full; /**< VFS request ring full: retried */
+	uint64_t vfs_orphans;	/**< answers for connections gone */
+};
+
+/**
+ * Start lwIP (its thread and timers) for this process.  Once per
+ * process: lwIP's state is global.  @return 0 (or the error of an earlier
+ * failed start).
+ */
+int membrane_lwip_start(void);
+
+/**
+ * Create the membrane's netif and services on @p conf's rings (ends the
+ * caller opened, through its capabilities).  At most one per process.
+ * @return 0 and *@p out, or a negative errno (-EBUSY: one exists).
+ */
+int membrane_create(const struct membrane_conf *conf, struct membrane **out);
+
+/**
+ * Feed at most @p burst frames from the RX ring and every waiting VFS
+ * answer into lwIP.  Never waits for the network; holds the core lock
+ * only while lwIP works.  @return frames read from the RX ring.
+ */
+unsigned int membrane_poll(struct membrane *m, unsigned int burst);
+
+/** Frames waiting in the RX ring. */
+uint32_t membrane_backlog(const struct membrane *m);
+
+/**
+ * Stop transmitting and take the netif down, from any thread (a killed
+ * fiber must not touch its rings again).
+ */
+void membrane_stop(struct membrane *m);
+
+/** membrane_stop(), then free everything; lwIP's thread stays idle. */
+void membrane_destroy(struct membrane *m);
+
+/** Snapshot of the counters, from any thread. */
+void membrane_stats_get(const struct membrane *m, struct membrane_stats *st);
+
+#endif /* MEMBRANE_H */

@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""The membrane test's totals add up: every frame and request accounted."""
+import json
+import sys
+
+tot = json.load(open(sys.argv[1]))
+errors = []
+
+
+def expect(cond, what):
+    if not cond:
+        errors.append(what)
+
+
+ns = tot["netswitch"]
+routes = tot["routes"]
+rings = {r["channel"]: r for r in tot["rings"]}
+fibers = {f["name"]: f for f in tot["fibers"]}
+expect(ns["rx"] == ns["runt"] + ns["unknown"] + sum(r["rx"] for r in routes),
+       f"netswitch rx {ns}")
+for r in routes:
+    expect(r["rx"] == r["delivered"] + r["full"] + r["oversize"], f"route {r}")
+for ch, r in rings.items():
+    expect(r["enqueued"] == r["dequeued"] and r["used"] == 0, f"ring 0x{ch:04x} not drained: {r}")
+
+mf = fibers["membrane"]
+m = mf["membrane"]
+expect(mf["state"] in ("DONE", "RUNNING"), f"membrane {mf['state']}")
+expect(m["rx_frames"] == rings[0x0500]["enqueued"] == mf["frames"],
+       f"membrane read {m['rx_frames']}, ring got {rings[0x0500]['enqueued']}")
+expect(m["tx_frames"] == rings[0x0501]["enqueued"],
+       f"membrane sent {m['tx_frames']}, ring got {rings[0x0501]['enqueued']}")
+expect(m["http_requests"] == m["http_2xx"] + m["http_4xx"] + m["http_5xx"] + m["http_gone"],
+       f"http requests {m['http_requests']} != statuses + gone {m}")
+expect(m["http_conns_refused"] == 0 and m["rx_nopbuf"] == 0, f"membrane refused work: {m}")
+expect(m["vfs_requests"] == rings[0x2000]["enqueued"],
+       f"membrane sent {m['vfs_requests']} VFS requests, ring got {rings[0x2000]['enqueued']}")
+
+v = fibers["vfs"]["vfs"]
+expect(v["requests"] == rings[0x2000]["dequeued"], f"vfs took {v['requests']} of {rings[0x2000]}")
+verdicts = (v["opens"] + v["reads"] + v["closes"] + v["refused"] + v["not_found"] + v["denied"]
+            + v["emfile"] + v["bad_handle"] + v["bad_requests"] + v["errors"])
+expect(v["requests"] == verdicts, f"vfs requests {v['requests']} != sum of outcomes {verdicts}: {v}")
+expect(v["refused"] > 0, "no escape attempt reached the VFS")
+expect(v["open_files"] == 0, f"files left open: {v['open_files']}")
+expect(v["opens"] == v["closes"], f"opens {v['opens']} != closes {v['closes']}")
+
+for e in errors:
+    print("check:", e)
+sys.exit(1 if errors else 0)

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The membrane against real Linux clients: ionswitchd on its virtio port,
+# dpdk-testpmd bridging it to the TAP ionmb0 (10.77.0.1/24); the membrane
+# answers as 10.77.0.2 with lwIP.
+#
+#   clients.sh BUILD_DIR
+#
+# ping (100 echoes), nc TCP echo of 10 MiB, UDP echo of 1000 datagrams,
+# curl of a 10 MiB file (sha256), 50 concurrent curls, requests that try
+# to leave the document root (refused, nothing outside served), GET /stats,
+# then the daemon's totals must add up.
+set -euo pipefail
+
+build=$(cd "${1:?build dir}" && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../../.." && pwd)
+work=$(mktemp -d /tmp/ion-mb.XXXXXX)
+run=/run/ion-mb
+www=$run/www
+iface=ionmb0
+me=10.77.0.2
+peer_prefix=ion-mb-peer
+daemon_pid=
+failed=0
+
+cleanup() {
+	if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
+		kill -KILL "$daemon_pid" 2>/dev/null || true
+	fi
+	"$top/scripts/peer.sh" stop "$peer_prefix" || true
+	rm -rf /dev/hugepages/ion-mb* /var/run/dpdk/ion-mb* "$run"
+	if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs in $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+die() {
+	echo "FAIL: $*" >&2
+	echo "--- daemon log" >&2
+	tail -40 "$work/daemon.log" >&2 || true
+	exit 1
+}
+check() { # check NAME CONDITION-COMMAND...
+	local name=$1
+	shift
+	if "$@"; then echo "ok: $name"; else echo "not ok: $name"; failed=$((failed + 1)); fi
+}
+
+# The document root, and a secret next to it that must never be served.
+rm -rf "$run"
+mkdir -p "$www/sub"
+echo "<html><body>ION</body></html>" >"$www/index.html"
+echo "hello from the membrane" >"$www/small.txt"
+echo "sub index" >"$www/sub/index.html"
+head -c 10485760 /dev/urandom >"$www/big.bin"
+echo "TOP SECRET outside the root" >"$run/secret.txt"
+ln -s ../secret.txt "$www/escape.txt"
+ln -s /etc/passwd "$www/passwd"
+ln -s small.txt "$www/alias.txt"
+
+"$top/scripts/peer.sh" stop "$peer_prefix" || true
+"$top/scripts/peer.sh" start "$run/vhost.sock" "$iface" "$peer_prefix" "$work/peer.log"
+ip addr add 10.77.0.1/24 dev "$iface"
+
+"$build/app/ionswitchd/ionswitchd" -- -c "$here/membrane.conf" \
+	--totals-json "$work/totals.json" >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 100); do
+	grep -q "running:" "$work/daemon.log" 2>/dev/null && break
+	kill -0 "$daemon_pid" 2>/dev/null || die "ionswitchd exited at start"
+	sleep 0.1
+done
+grep -q "running:" "$work/daemon.log" || die "ionswitchd did not start in 10 s"
+
+# The first ARP exchange may need a moment after the port comes up.
+for _ in $(seq 20); do ping -c 1 -W 1 "$me" >/dev/null 2>&1 && break; done
+
+# --- ping: 100 requests, 100 replies
+got=$(ping -c 100 -i 0.01 -W 2 "$me" | sed -n 's/.* \([0-9]*\) received.*/\1/p')
+check "ping: ${got:-0}/100 replies" [ "${got:-0}" -eq 100 ]
+
+# --- TCP echo: 10 MiB, byte-exact
+head -c 10485760 /dev/urandom >"$work/echo.in"
+timeout 120 nc -N -w 10 "$me" 7 <"$work/echo.in" >"$work/echo.out" || true
+check "nc TCP echo of 10 MiB ($(stat -c %s "$work/echo.out") bytes back)" \
+	cmp -s "$work/echo.in" "$work/echo.out"
+
+# --- UDP echo: 1000 datagrams, each answered
+udp=$(python3 - "$me" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1.0)
+ok = 0
+for i in range(1000):
+    msg = b"datagram %04d " % i + bytes(range(256))[: i % 200]
+    for _ in range(3):  # a datagram may be lost; the echo must not lie
+        s.sendto(msg, (sys.argv[1], 7))
+        try:
+            data, _ = s.recvfrom(2048)
+        except socket.timeout:
+            continue
+        if data == msg:
+            ok += 1
+            break
+print(ok)
+EOF
+)
+check "UDP echo: $udp/1000 datagrams" [ "$udp" -eq 1000 ]
+
+# --- curl: a 10 MiB file, byte-exact
+timeout 120 curl -sS -o "$work/big.out" "http://$me/big.bin" || true
+want=$(sha256sum <"$www/big.bin")
+check "curl of 10 MiB: sha256 equal" [ "$(sha256sum <"$work/big.out" 2>/dev/null)" = "$want" ]
+
+# --- 50 concurrent clients
+pids=()
+for i in $(seq 50); do
+	(curl -sS -m 60 -o "$work/c$i.out" -w '%{http_code}' "http://$me/big.bin" \
+		>"$work/c$i.code" 2>"$work/c$i.err" || true) &
+	pids+=($!)
+done
+wait "${pids[@]}" # not the daemon
+good=0
+for i in $(seq 50); do
+	[ "$(cat "$work/c$i.code")" = 200 ] &&
+		[ "$(sha256sum <"$work/c$i.out")" = "$want" ] && good=$((good + 1))
+done
+check "50 concurrent curl: $good/50 complete and exact" [ "$good" -eq 50 ]
+
+# --- keep-alive, HEAD, index, errors
+out=$(curl -sS "http://$me/small.txt" "http://$me/alias.txt" "http://$me/sub/")
+check "keep-alive: two files and a directory index on one connection" \
+	[ "$out" = "$(printf 'hello from the membrane\nhello from the membrane\nsub index')" ]
+code() { curl -sS -o "$work/body" -w '%{http_code}' --path-as-is "$@" || true; }
+check "HEAD: 200 with the length" \
+	sh -c "curl -sSI http://$me/big.bin | grep -qi '^content-length: 10485760'"
+check "missing file: 404" [ "$(code "http://$me/nope.txt")" = 404 ]
+check "POST: 405" [ "$(code -X POST "http://$me/small.txt")" = 405 ]
+check "malformed request: 400" \
+	[ "$(printf 'GET nothing\r\n\r\n' | nc -w 2 "$me" 80 | head -1 | tr -d '\r')" = "HTTP/1.1 400 Bad Request" ]
+
+# --- nothing outside the root
+for path in "/../secret.txt" "/sub/../../secret.txt" "/%2e%2e/secret.txt" \
+	"/%2E%2E/%2e%2e/etc/passwd" "/escape.txt" "/passwd" "/..%2fsecret.txt"; do
+	c=$(code "http://$me$path")
+	check "refused $path ($c)" sh -c "[ '$c' = 400 ] || [ '$c' = 403 ] || [ '$c' = 404 ]"
+	check "nothing outside the root in $path" \
+		sh -c "! grep -q -e 'TOP SECRET' -e 'root:' '$work/body'"
+done
+
+# --- GET /stats: the daemon's figures as JSON
+curl -sS "http://$me/stats" >"$work/stats.json" || true
+check "GET /stats is JSON with port, rings and fibers" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["port"]["rx"] > 0 and len(s["rings"]) == 8 and len(s["fibers"]) == 4
+assert s["fibers"][0]["membrane"]["http_requests"] > 0
+' "$work/stats.json"
+
+kill -0 "$daemon_pid" 2>/dev/null || die "ionswitchd died under the clients"
+kill -TERM "$daemon_pid"
+rc=0
+wait "$daemon_pid" || rc=$?
+daemon_pid=
+[ $rc -eq 0 ] || die "ionswitchd exited $rc after SIGTERM"
+left=$(ls /dev/hugepages | grep "^ion-mb[^-]" || true)
+[ -z "$left" ] || die "hugepage files left behind: $left"
+
+check "totals add up" python3 "$here/check_totals.py" "$work/totals.json"
+
+if [ $failed -ne 0 ]; then
+	echo "--- daemon log"
+	tail -60 "$work/daemon.log"
+	echo "FAIL: $failed checks failed"
+	exit 1
+fi
+echo "PASS: membrane with real clients"
