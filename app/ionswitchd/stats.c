@@ -13,6 +13,7 @@
 #include <rte_lcore.h>
 #include <rte_telemetry.h>
 
+#include "fiber_kinds.h"
 #include "ionswitchd.h"
 
 /* Telemetry callbacks take no argument: the daemon's wiring is here. */
@@ -114,6 +115,55 @@ stats_show_rings(FILE *out, const struct ionswitchd *d,
 	}
 }
 
+/* The netif's figures, then the services' */
+static void
+show_membrane(FILE *out, const struct fiber *f)
+{
+	struct membrane *m = fiber_membrane_get(f);
+	struct membrane_stats s;
+
+	if (m == NULL)
+		return;
+	membrane_stats_get(m, &s);
+	fprintf(out,
+		"      netif: rx %" PRIu64 " (%" PRIu64 " B) unhandled %" PRIu64
+		" no-pbuf %" PRIu64 "  tx %" PRIu64 " (%" PRIu64
+		" B) tx-full %" PRIu64 " oversize %" PRIu64 " stopped %" PRIu64
+		"\n",
+		s.rx_frames, s.rx_bytes, s.rx_unhandled, s.rx_nopbuf,
+		s.tx_frames, s.tx_bytes, s.tx_full, s.tx_oversize,
+		s.tx_stopped);
+	fprintf(out,
+		"      echo: tcp %" PRIu64 " conns %" PRIu64 " B  udp %" PRIu64
+		" (fail %" PRIu64 ")  http: conns %" PRIu64 " refused %" PRIu64
+		" requests %" PRIu64 " 2xx %" PRIu64 " 4xx %" PRIu64
+		" 5xx %" PRIu64 " gone %" PRIu64 " body %" PRIu64
+		" B  vfs: sent %" PRIu64 " ring-full %" PRIu64 "\n",
+		s.tcp_echo_conns, s.tcp_echo_bytes, s.udp_echo_datagrams,
+		s.udp_echo_fail, s.http_conns, s.http_conns_refused,
+		s.http_requests, s.http_2xx, s.http_4xx, s.http_5xx,
+		s.http_gone, s.http_bytes, s.vfs_requests, s.vfs_ring_full);
+}
+
+static void
+show_vfs(FILE *out, const struct fiber *f)
+{
+	struct membrane_vfs_stats s;
+
+	if (f->priv == NULL)
+		return;
+	membrane_vfs_get_stats(f->priv, &s);
+	fprintf(out,
+		"      vfs: requests %" PRIu64 " opens %" PRIu64
+		" reads %" PRIu64 " (%" PRIu64 " B) closes %" PRIu64
+		" refused %" PRIu64 " not-found %" PRIu64 " denied %" PRIu64
+		" emfile %" PRIu64 " bad-handle %" PRIu64
+		" bad-request %" PRIu64 " errors %" PRIu64 " open %u\n",
+		s.requests, s.opens, s.reads, s.bytes, s.closes, s.refused,
+		s.not_found, s.denied, s.emfile, s.bad_handle, s.bad_requests,
+		s.errors, s.open_files);
+}
+
 void
 stats_show_fibers(FILE *out, const struct ionswitchd *d)
 {
@@ -161,6 +211,10 @@ stats_show_fibers(FILE *out, const struct ionswitchd *d)
 				fs.utcp[UTCP_N_REASONS], fs.app, fs.unbound,
 				fs.app_full);
 		}
+		if (f->kind == CFG_FIBER_MEMBRANE)
+			show_membrane(out, f);
+		if (f->kind == CFG_FIBER_VFS)
+			show_vfs(out, f);
 	}
 }
 
@@ -371,6 +425,43 @@ tel_fibers(const char *cmd, const char *params, struct rte_tel_data *t)
 	return 0;
 }
 
+/* The membrane's netif and service counters, one dict */
+static int
+tel_membrane(const char *cmd, const char *params, struct rte_tel_data *t)
+{
+	static const char *const names[] = {
+		"rx_frames",	  "rx_bytes",	    "rx_unhandled",
+		"rx_nopbuf",	  "tx_frames",	    "tx_bytes",
+		"tx_full",	  "tx_oversize",    "tx_stopped",
+		"tcp_echo_conns", "tcp_echo_bytes", "udp_echo_datagrams",
+		"udp_echo_fail",  "http_conns",	    "http_conns_refused",
+		"http_requests",  "http_2xx",	    "http_4xx",
+		"http_5xx",	  "http_gone",	    "http_bytes",
+		"vfs_requests",	  "vfs_ring_full",  "vfs_orphans",
+	};
+	struct ionswitchd *d = tel_daemon;
+	struct membrane_stats st;
+	const uint64_t *v = (const uint64_t *)&st;
+	struct membrane *m = NULL;
+	unsigned int i;
+
+	(void)cmd;
+	(void)params;
+	/* the names follow struct membrane_stats field by field */
+	RTE_BUILD_BUG_ON(sizeof(names) / sizeof(names[0]) !=
+			 sizeof(st) / sizeof(uint64_t));
+	for (i = 0; i < d->n_fibers && m == NULL; i++)
+		if (d->fibers[i].kind == CFG_FIBER_MEMBRANE)
+			m = fiber_membrane_get(&d->fibers[i]);
+	rte_tel_data_start_dict(t);
+	if (m == NULL)
+		return 0;
+	membrane_stats_get(m, &st);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		rte_tel_data_add_dict_u64(t, names[i], v[i]);
+	return 0;
+}
+
 static int
 tel_lcores(const char *cmd, const char *params, struct rte_tel_data *t)
 {
@@ -428,7 +519,11 @@ stats_telemetry_register(struct ionswitchd *d)
 		    "Fiber states and counters. No parameters") < 0 ||
 	    rte_telemetry_register_cmd(
 		    "/ion/lcores", tel_lcores,
-		    "Busy and idle cycles per lcore. No parameters") < 0)
+		    "Busy and idle cycles per lcore. No parameters") < 0 ||
+	    rte_telemetry_register_cmd(
+		    "/ion/membrane", tel_membrane,
+		    "The membrane's netif and service counters. No "
+		    "parameters") < 0)
 		return -EINVAL;
 	return 0;
 }

@@ -153,9 +153,32 @@ curl -sS "http://$me/stats" >"$work/stats.json" || true
 check "GET /stats is JSON with port, rings and fibers" python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
-assert s["port"]["rx"] > 0 and len(s["rings"]) == 8 and len(s["fibers"]) == 4
+assert s["port"]["rx"] > 0 and len(s["rings"]) == 10 and len(s["fibers"]) == 5
 assert s["fibers"][0]["membrane"]["http_requests"] > 0
 ' "$work/stats.json"
+
+# --- telemetry: the netif's counters
+tel=$(echo /ion/membrane | dpdk-telemetry.py -f ion-mb 2>/dev/null | tail -1)
+check "telemetry /ion/membrane counts frames both ways" python3 -c '
+import json, sys
+m = json.loads(sys.argv[1])["/ion/membrane"]
+assert m["rx_frames"] > 0 and m["tx_frames"] > 0 and m["http_2xx"] > 0
+' "$tel"
+
+# --- the console: killing the UTCP fiber leaves the membrane working
+ionctl=$build/app/ionctl/ionctl
+sock=/run/ionswitchd/ion-mb.sock
+check "console: show rings lists every ring" sh -c "
+	out=\$('$ionctl' -s '$sock' show rings) &&
+	for ch in 0x0500 0x0501 0x0700 0x0701 0x0600 0x0601 0x2000 0x2001 0x1000 0x1001; do
+		echo \"\$out\" | grep -q \$ch || exit 1
+	done"
+"$ionctl" -s "$sock" kill fiber utcp >"$work/kill.out" 2>&1 || true
+check "console: utcp KILLED" sh -c "'$ionctl' -s '$sock' show fibers | grep utcp | grep -q KILLED"
+got=$(ping -c 20 -i 0.01 -W 2 "$me" | sed -n 's/.* \([0-9]*\) received.*/\1/p')
+check "ping after kill fiber utcp: ${got:-0}/20" [ "${got:-0}" -eq 20 ]
+check "curl after kill fiber utcp" \
+	sh -c "curl -sS http://$me/big.bin | sha256sum | grep -q '${want%% *}'"
 
 kill -0 "$daemon_pid" 2>/dev/null || die "ionswitchd died under the clients"
 kill -TERM "$daemon_pid"
