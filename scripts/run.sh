@@ -37,9 +37,34 @@ else
 	peer=1
 fi
 
+# The membrane's document root (config: fibers "vfs", root), with a page.
+www=/var/lib/ionswitchd/www
+if [ ! -d "$www" ]; then
+	mkdir -p "$www"
+	echo "<html><body><h1>ionswitchd</h1><p>served by lwIP over ION rings</p></body></html>" \
+		>"$www/index.html"
+fi
+
+# Linux's side of the link: 192.168.77.1, the membrane is 192.168.77.2
+# (config: fibers "membrane").  With vhost-net the TAP appears only once
+# the daemon runs, so this waits for it in the background.
+(
+	for _ in $(seq 100); do
+		ip link show "$iface" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	ip link set "$iface" up 2>/dev/null || true
+	ip addr replace 192.168.77.1/24 dev "$iface" 2>/dev/null || true
+) &
+
 cat <<EOM
-ionswitchd is starting on its virtio port; Linux reaches it through $iface.
+ionswitchd is starting on its virtio port; Linux reaches it through $iface
+(192.168.77.1); the membrane (lwIP) answers as 192.168.77.2.
 Try, from another shell:
+  ping 192.168.77.2
+  curl http://192.168.77.2/            (files from $www, over the VFS rings)
+  curl http://192.168.77.2/stats       (every figure as JSON)
+  nc 192.168.77.2 7                    (TCP echo; nc -u for UDP)
   python3 $top/test/ionswitchd/traffic.py sendsniff $iface utcp=100,lwf=100,ipv4=100 2
       (UTCP and LWF frames come back reflected by their fibers)
   $top/build/app/ionctl/ionctl show fibers

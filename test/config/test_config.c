@@ -9,6 +9,7 @@
  * refusal must name with a "#<" comment; the expected line is computed
  * from the marker, so a loader naming any other line fails the test.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,7 +224,7 @@ test_shipped(void)
 	CU_ASSERT_EQUAL(c.ns_lcore, 1);
 	CU_ASSERT_EQUAL(c.burst, 32);
 
-	CU_ASSERT_EQUAL_FATAL(c.n_channels, 10);
+	CU_ASSERT_EQUAL_FATAL(c.n_channels, 12);
 	CU_ASSERT_EQUAL(c.channels[0].id, 0x0500);
 	CU_ASSERT_STRING_EQUAL(c.channels[0].name, "net-rx");
 	CU_ASSERT_EQUAL(c.channels[0].slots, 256);
@@ -241,36 +242,49 @@ test_shipped(void)
 	CU_ASSERT_EQUAL(c.tx[0].channel, 0x0501);
 	CU_ASSERT_EQUAL(c.tx[2].channel, 0x0601);
 
-	CU_ASSERT_EQUAL_FATAL(c.n_fibers, 4);
+	CU_ASSERT_EQUAL_FATAL(c.n_fibers, 5);
 	m = &c.fibers[0];
 	CU_ASSERT_STRING_EQUAL(m->name, "membrane");
-	CU_ASSERT_EQUAL(m->kind, CFG_FIBER_REFLECT);
+	CU_ASSERT_EQUAL(m->kind, CFG_FIBER_MEMBRANE);
 	CU_ASSERT_EQUAL(m->lcore, 2);
 	CU_ASSERT_EQUAL(m->rx, 0x0500);
 	CU_ASSERT_EQUAL(m->tx, 0x0501);
 	CU_ASSERT_EQUAL(m->line, line_of(path, "name = \"membrane\""));
-	CU_ASSERT_EQUAL_FATAL(m->n_grants, 2);
+	CU_ASSERT_EQUAL(m->ip, htonl(0xc0a84d02)); /* 192.168.77.2 */
+	CU_ASSERT_EQUAL(m->netmask, htonl(0xffffff00));
+	CU_ASSERT_EQUAL(m->gateway, htonl(0xc0a84d01));
+	CU_ASSERT_TRUE(m->echo && m->http);
+	CU_ASSERT_EQUAL(m->http_port, 80);
+	CU_ASSERT_EQUAL(m->vfs_req, ION_CH_VFS_REQ);
+	CU_ASSERT_EQUAL(m->vfs_rsp, ION_CH_VFS_RSP);
+	CU_ASSERT_EQUAL_FATAL(m->n_grants, 4);
 	CU_ASSERT_EQUAL(m->grants[0].channel, 0x0500);
 	CU_ASSERT_EQUAL(m->grants[0].perms, ION_PERM_READ);
-	CU_ASSERT_EQUAL(m->grants[0].line, m->line + 1);
+	CU_ASSERT_EQUAL(m->grants[0].line, m->line + 4);
 	CU_ASSERT_EQUAL(m->grants[1].channel, 0x0501);
 	CU_ASSERT_EQUAL(m->grants[1].perms, ION_PERM_WRITE);
-	CU_ASSERT_EQUAL(m->grants[1].line, m->line + 2);
-	CU_ASSERT_STRING_EQUAL(c.fibers[1].name, "utcp");
-	CU_ASSERT_EQUAL(c.fibers[1].kind, CFG_FIBER_UTCP);
-	CU_ASSERT_TRUE(c.fibers[1].reflect);
-	CU_ASSERT_EQUAL_FATAL(c.fibers[1].n_binds, 1);
-	CU_ASSERT_EQUAL(c.fibers[1].binds[0].port, 7);
-	CU_ASSERT_EQUAL(c.fibers[1].binds[0].channel, 0x0710);
-	CU_ASSERT_STRING_EQUAL(c.fibers[2].name, "lwf");
-	CU_ASSERT_EQUAL(c.fibers[2].kind, CFG_FIBER_LWF);
-	CU_ASSERT_EQUAL(c.fibers[2].app, 0x0602);
-	CU_ASSERT_EQUAL(c.fibers[2].lcore, 3);
+	CU_ASSERT_EQUAL(m->grants[1].line, m->line + 5);
+	CU_ASSERT_STRING_EQUAL(c.fibers[1].name, "vfs");
+	CU_ASSERT_EQUAL(c.fibers[1].kind, CFG_FIBER_VFS);
+	CU_ASSERT_STRING_EQUAL(c.fibers[1].root, "/var/lib/ionswitchd/www");
+	CU_ASSERT_EQUAL(cfg_channel(&c, ION_CH_VFS_REQ)->slot_size,
+			ION_VFS_SLOT_SIZE);
+	CU_ASSERT_EQUAL(cfg_channel(&c, ION_CH_VFS_RSP)->slots, ION_VFS_SLOTS);
+	CU_ASSERT_STRING_EQUAL(c.fibers[2].name, "utcp");
+	CU_ASSERT_EQUAL(c.fibers[2].kind, CFG_FIBER_UTCP);
+	CU_ASSERT_TRUE(c.fibers[2].reflect);
+	CU_ASSERT_EQUAL_FATAL(c.fibers[2].n_binds, 1);
+	CU_ASSERT_EQUAL(c.fibers[2].binds[0].port, 7);
+	CU_ASSERT_EQUAL(c.fibers[2].binds[0].channel, 0x0710);
+	CU_ASSERT_STRING_EQUAL(c.fibers[3].name, "lwf");
+	CU_ASSERT_EQUAL(c.fibers[3].kind, CFG_FIBER_LWF);
+	CU_ASSERT_EQUAL(c.fibers[3].app, 0x0602);
+	CU_ASSERT_EQUAL(c.fibers[3].lcore, 3);
 	/* the console: its rings at the spec's size */
-	CU_ASSERT_STRING_EQUAL(c.fibers[3].name, "console");
-	CU_ASSERT_EQUAL(c.fibers[3].kind, CFG_FIBER_CONSOLE);
-	CU_ASSERT_EQUAL(c.fibers[3].rx, ION_CH_CONSOLE_RX);
-	CU_ASSERT_EQUAL(c.fibers[3].tx, ION_CH_CONSOLE_TX);
+	CU_ASSERT_STRING_EQUAL(c.fibers[4].name, "console");
+	CU_ASSERT_EQUAL(c.fibers[4].kind, CFG_FIBER_CONSOLE);
+	CU_ASSERT_EQUAL(c.fibers[4].rx, ION_CH_CONSOLE_RX);
+	CU_ASSERT_EQUAL(c.fibers[4].tx, ION_CH_CONSOLE_TX);
 	CU_ASSERT_EQUAL(cfg_channel(&c, ION_CH_CONSOLE_RX)->slots,
 			ION_CONSOLE_SLOTS);
 	CU_ASSERT_EQUAL(cfg_channel(&c, ION_CH_CONSOLE_TX)->slot_size,
@@ -819,6 +833,101 @@ test_app_wrong_kind(void)
 		AT_LOAD, "'app' is a key of kind \"lwf\" only");
 }
 
+/* A membrane fiber on 0x0500/0x0501; @p keys its kind-specific keys. */
+#define MEMBRANE_FIBER(keys)                                                   \
+	CHANNELS NETSWITCH                                                     \
+		"fibers = (\n"                                                 \
+		"  { name = \"m\"; lcore = 2; kind = \"membrane\"; "           \
+		"rx = 0x0500; tx = 0x0501;\n" keys                             \
+		"    grants = ( { channel = 0x0500; perm = \"r\"; } "          \
+		"); }\n"                                                       \
+		");\n"
+
+static void
+test_membrane_ok(void)
+{
+	expect_ok(MEMBRANE_FIBER("    ip = \"10.0.0.2\"; http = false;\n"));
+}
+
+static void
+test_membrane_bad_ip(void)
+{
+	expect_refusal(MEMBRANE_FIBER("    ip = \"10.0.0.256\"; " MARK "\n"),
+		       AT_LOAD, "is not an IPv4 address");
+}
+
+static void
+test_membrane_no_ip(void)
+{
+	expect_refusal(CHANNELS NETSWITCH
+		       "fibers = (\n"
+		       "  { name = \"m\"; lcore = 2; kind = \"membrane\"; " MARK
+		       "\n"
+		       "    rx = 0x0500; tx = 0x0501; http = false; }\n"
+		       ");\n",
+		       AT_LOAD, "has no 'ip'");
+}
+
+static void
+test_membrane_http_without_vfs(void)
+{
+	expect_refusal(CHANNELS NETSWITCH
+		       "fibers = (\n"
+		       "  { name = \"m\"; lcore = 2; kind = \"membrane\"; " MARK
+		       "\n"
+		       "    rx = 0x0500; tx = 0x0501; ip = \"10.0.0.2\"; }\n"
+		       ");\n",
+		       AT_LOAD, "serves HTTP but has no 'vfs_req'");
+}
+
+static void
+test_membrane_vfs_unknown_channel(void)
+{
+	expect_refusal(CHANNELS NETSWITCH
+		       "fibers = (\n"
+		       "  { name = \"m\"; lcore = 2; kind = \"membrane\"; " MARK
+		       "\n"
+		       "    rx = 0x0500; tx = 0x0501; ip = \"10.0.0.2\";\n"
+		       "    vfs_req = 0x2000; vfs_rsp = 0x0601; }\n"
+		       ");\n",
+		       AT_CHECK, "channel 0x2000 (vfs_req), which is not in");
+}
+
+static void
+test_ip_on_wrong_kind(void)
+{
+	expect_refusal(CHANNELS NETSWITCH
+		       "fibers = (\n"
+		       "  { name = \"a\"; lcore = 2; kind = \"rxonly\"; "
+		       "rx = 0x0500;\n"
+		       "    ip = \"10.0.0.2\"; } " MARK "\n"
+		       ");\n",
+		       AT_LOAD, "'ip' is a key of kind \"membrane\" only");
+}
+
+static void
+test_vfs_relative_root(void)
+{
+	expect_refusal(CHANNELS NETSWITCH
+		       "fibers = (\n"
+		       "  { name = \"v\"; lcore = 2; kind = \"vfs\"; "
+		       "rx = 0x0600; tx = 0x0601;\n"
+		       "    root = \"www\"; } " MARK "\n"
+		       ");\n",
+		       AT_LOAD, "is not an absolute path");
+}
+
+static void
+test_vfs_no_root(void)
+{
+	expect_refusal(CHANNELS NETSWITCH
+		       "fibers = (\n"
+		       "  { name = \"v\"; lcore = 2; kind = \"vfs\"; " MARK "\n"
+		       "    rx = 0x0600; tx = 0x0601; }\n"
+		       ");\n",
+		       AT_LOAD, "has no 'root'");
+}
+
 static void
 test_bad_ethertype(void)
 {
@@ -1220,6 +1329,16 @@ main(int argc, char **argv)
 		{"utcp: bind port out of range", test_bind_bad_port},
 		{"bind on a non-utcp fiber", test_bind_wrong_kind},
 		{"app on a non-lwf fiber", test_app_wrong_kind},
+		{"membrane: minimal", test_membrane_ok},
+		{"membrane: bad ip", test_membrane_bad_ip},
+		{"membrane: no ip", test_membrane_no_ip},
+		{"membrane: http without vfs rings",
+		 test_membrane_http_without_vfs},
+		{"membrane: vfs_req not a channel",
+		 test_membrane_vfs_unknown_channel},
+		{"ip on a non-membrane fiber", test_ip_on_wrong_kind},
+		{"vfs: relative root", test_vfs_relative_root},
+		{"vfs: no root", test_vfs_no_root},
 		{"bad ethertype", test_bad_ethertype},
 		{"bad burst", test_bad_burst},
 		{"too many routes", test_too_many_routes},
