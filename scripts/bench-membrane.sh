@@ -5,6 +5,7 @@
 #
 #   scripts/bench-membrane.sh [BUILD_DIR] [--rounds N] [--json] [--perf]
 #                             [--big-mib M] [--wrk-duration SECS]
+#                             [--idle-sleep-us US]
 #
 # Appliance path: ionswitchd (scripts/bench-membrane.conf) on its virtio
 # port; dpdk-testpmd (scripts/peer.sh) bridges its vhost-user socket to the
@@ -25,7 +26,9 @@
 # --json prints the figures as JSON on stdout (the table goes to stderr).
 # --perf also profiles the daemon (perf record -g -p PID) and the whole
 # machine (perf record -a) during one more membrane download and prints
-# the top of the reports.
+# the top of the reports.  --idle-sleep-us runs the daemon with that
+# idle.sleep_us instead of the config's 200 (how long an idle lcore may
+# sleep: a bound on its wake-up latency).
 #
 # Everything it creates carries its own names (EAL prefix ion-bm, peer
 # prefix ion-bm-peer, TAP ionbm0, netns ionbm-k, veth ionbm-k0/1) so it can
@@ -41,9 +44,10 @@ json=0
 perf=0
 big_mib=100
 wrk_secs=5
+idle_sleep_us=
 
 usage() {
-	sed -n '6,7p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
+	sed -n '6,8p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -53,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--perf) perf=1; shift ;;
 	--big-mib) big_mib=${2:?}; shift 2 ;;
 	--wrk-duration) wrk_secs=${2:?}; shift 2 ;;
+	--idle-sleep-us) idle_sleep_us=${2:?}; shift 2 ;;
 	-h | --help) usage ;;
 	-*) echo "bench-membrane: unknown option $1" >&2; usage ;;
 	*) [ -z "$build" ] || usage; build=$1; shift ;;
@@ -80,6 +85,7 @@ big=big.bin
 daemon_pid=
 nginx_pid=
 work=
+armed=0   # cleanup touches the shared names only once this run owns them
 
 # The table goes to stdout, or to stderr when stdout carries the JSON.
 say() { printf 'bench-membrane: %s\n' "$*" >&2; }
@@ -88,6 +94,7 @@ out() { if [ $json = 1 ]; then printf '%s\n' "$*" >&2; else printf '%s\n' "$*"; 
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
+	[ $armed = 1 ] || exit $rc
 	if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
 		# SIGTERM lets the daemon free its hugepages; KILL if it hangs
 		kill -TERM "$daemon_pid" 2>/dev/null || true
@@ -136,12 +143,18 @@ if [ $perf = 1 ]; then command -v perf >/dev/null || die "perf missing (linux-pe
 [ "$rounds" -ge 1 ] 2>/dev/null || die "--rounds needs a number >= 1"
 
 # Leftovers of an earlier run that was killed hard (SIGKILL skips the trap).
+armed=1
 "$top/scripts/peer.sh" stop "$peer_prefix" 2>/dev/null || true
 ip netns del "$ns" 2>/dev/null || true
 ip link del "$veth" 2>/dev/null || true
 rm -rf /dev/hugepages/"$prefix"* /var/run/dpdk/"$prefix"* "$run"
 
 work=$(mktemp -d /tmp/ion-bm.XXXXXX)
+if [ -n "$idle_sleep_us" ]; then
+	[ "$idle_sleep_us" -ge 0 ] 2>/dev/null || die "--idle-sleep-us needs a number"
+	sed "s/sleep_us = [0-9]*;/sleep_us = $idle_sleep_us;/" "$conf" >"$work/bench-membrane.conf"
+	conf=$work/bench-membrane.conf
+fi
 
 # --- the files, on tmpfs (/run): both servers read them from memory
 mkdir -p "$www"
@@ -348,16 +361,22 @@ if [ $perf = 1 ]; then
 	perf record -q -a -g -o "$work/perf.all.data" -- \
 		curl -sS -o /dev/null "http://$mb_ip/$big" 2>"$work/perf.all.err" ||
 		die "perf record -a failed: $(tail -3 "$work/perf.all.err")"
+	# Both DPDK processes name their lcore threads rte-worker-N, so the
+	# whole-machine view sorts by pid (pid:thread) to tell them apart.
+	rep() { # rep DATA SORT LINES
+		perf report -i "$1" --no-children --stdio -g none --sort "$2" \
+			--percent-limit 1 2>/dev/null | grep -v -e '^#' -e '^$' | head -"$3" ||
+			true # head closing the pipe early is not a failure
+	}
 	{
-		echo "--- perf report --no-children (ionswitchd only)"
-		perf report -i "$work/perf.daemon.data" --no-children --stdio -g none \
-			--percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
-		echo "--- perf report --no-children --sort comm (whole machine)"
-		perf report -i "$work/perf.all.data" --no-children --stdio -g none \
-			--sort comm --percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' | head -20
-		echo "--- perf report --no-children --sort comm,dso,sym (whole machine)"
-		perf report -i "$work/perf.all.data" --no-children --stdio -g none \
-			--sort comm,dso,sym --percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
+		echo "--- ionswitchd (pid $daemon_pid): perf report --no-children"
+		rep "$work/perf.daemon.data" comm,dso,sym 30
+		echo "--- ionswitchd by DSO"
+		rep "$work/perf.daemon.data" dso 12
+		echo "--- whole machine by thread (ionswitchd $daemon_pid, testpmd $(cat "/run/$peer_prefix.pid"))"
+		rep "$work/perf.all.data" pid 12
+		echo "--- whole machine by thread and symbol"
+		rep "$work/perf.all.data" pid,sym 30
 	} >&2
 fi
 
