@@ -18,7 +18,7 @@ start)
 	# Both lcores float over both CPUs: the forwarding lcore polls, so
 	# keep it from owning a CPU of a two-CPU machine.
 	setsid dpdk-testpmd --lcores '(0,1)@(0,1)' --file-prefix "$prefix" \
-		--no-pci -m 512 \
+		--no-pci -m 256 \
 		--vdev "net_vhost0,iface=$sock,queues=1" \
 		--vdev "net_tap0,iface=$iface" \
 		-- --forward-mode=io --auto-start --total-num-mbufs=8192 \
