@@ -33,6 +33,7 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "config_impl.h"
 
 #define DEF_FILE_PREFIX "ionswitchd"
 #define DEF_DEVARGS                                                            \
@@ -63,9 +64,9 @@ struct ld {
  * open: libconfig 1.5 records an @include by the bare name written in the
  * file, resolved against the include directory.
  */
-static void
-file_path(const char *top, const char *dir, const char *name, char *out,
-	  size_t len)
+void
+cfg_file_path(const char *top, const char *dir, const char *name, char *out,
+	      size_t len)
 {
 	if (name == NULL || strcmp(name, top) == 0 || name[0] == '/' ||
 	    dir[0] == '\0')
@@ -74,8 +75,8 @@ file_path(const char *top, const char *dir, const char *name, char *out,
 		snprintf(out, len, "%s/%s", dir, name);
 }
 
-static void
-dir_of(const char *path, char *out, size_t len)
+void
+cfg_dir_of(const char *path, char *out, size_t len)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -87,9 +88,9 @@ dir_of(const char *path, char *out, size_t len)
 		snprintf(out, len, "%.*s", (int)(slash - path), path);
 }
 
-static int __attribute__((format(printf, 5, 0)))
-vrefuse(char *err, size_t errlen, const char *file, int line, const char *fmt,
-	va_list ap)
+int
+cfg_vrefuse(char *err, size_t errlen, const char *file, int line,
+	    const char *fmt, va_list ap)
 {
 	int n;
 
@@ -109,11 +110,11 @@ refuse(const struct ld *l, const config_setting_t *s, const char *fmt, ...)
 	va_list ap;
 	int rc;
 
-	file_path(l->path, l->dir, config_setting_source_file(s), file,
-		  sizeof(file));
+	cfg_file_path(l->path, l->dir, config_setting_source_file(s), file,
+		      sizeof(file));
 	va_start(ap, fmt);
-	rc = vrefuse(l->err, l->errlen, file, config_setting_source_line(s),
-		     fmt, ap);
+	rc = cfg_vrefuse(l->err, l->errlen, file, config_setting_source_line(s),
+			 fmt, ap);
 	va_end(ap);
 	return rc;
 }
@@ -1064,15 +1065,15 @@ cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	fclose(f);
-	dir_of(path, l.dir, sizeof(l.dir));
+	cfg_dir_of(path, l.dir, sizeof(l.dir));
 
 	config_init(&lc);
 	config_set_include_dir(&lc, l.dir);
 	if (!config_read_file(&lc, path)) {
 		char file[CFG_PATH_LEN + CFG_PATH_LEN];
 
-		file_path(path, l.dir, config_error_file(&lc), file,
-			  sizeof(file));
+		cfg_file_path(path, l.dir, config_error_file(&lc), file,
+			      sizeof(file));
 		snprintf(err, errlen, "%s:%d: %s", file, config_error_line(&lc),
 			 config_error_text(&lc));
 		config_destroy(&lc);
@@ -1118,485 +1119,4 @@ cfg_channel(const struct cfg *c, uint32_t id)
 		if (c->channels[i].id == id)
 			return &c->channels[i];
 	return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* cfg_check                                                          */
-/* ------------------------------------------------------------------ */
-
-/*
- * Where an item sits, as a libconfig path: struct cfg keeps the line of
- * each item but not its file (config.h has no room for one), so a refusal
- * reads the file again to learn whether the item came from an @include.
- */
-struct where {
-	const char *path; /* "fibers", "netswitch.dispatch", ... */
-	int i;		  /* element of path, or -1 */
-	const char *sub;  /* member of that element, or NULL */
-	int j;		  /* element of sub, or -1 */
-	int line;
-};
-
-static void
-where_file(const struct cfg *c, const struct where *w, char *out, size_t len)
-{
-	const config_setting_t *s;
-	char dir[CFG_PATH_LEN];
-	config_t lc;
-
-	snprintf(out, len, "%s", c->file[0] != '\0' ? c->file : "(config)");
-	if (c->file[0] == '\0')
-		return;
-	dir_of(c->file, dir, sizeof(dir));
-	config_init(&lc);
-	config_set_include_dir(&lc, dir);
-	if (config_read_file(&lc, c->file)) {
-		s = config_lookup(&lc, w->path);
-		if (s != NULL && w->i >= 0)
-			s = config_setting_get_elem(s, (unsigned int)w->i);
-		if (s != NULL && w->sub != NULL)
-			s = config_setting_get_member(s, w->sub);
-		if (s != NULL && w->j >= 0)
-			s = config_setting_get_elem(s, (unsigned int)w->j);
-		/* the file changed since cfg_load(): keep the main file */
-		if (s != NULL && (int)config_setting_source_line(s) == w->line)
-			file_path(c->file, dir, config_setting_source_file(s),
-				  out, len);
-	}
-	config_destroy(&lc);
-}
-
-static int __attribute__((format(printf, 5, 6)))
-check_refuse(const struct cfg *c, const struct where *w, char *err,
-	     size_t errlen, const char *fmt, ...)
-{
-	char file[CFG_PATH_LEN + CFG_PATH_LEN];
-	va_list ap;
-	int rc;
-
-	where_file(c, w, file, sizeof(file));
-	va_start(ap, fmt);
-	rc = vrefuse(err, errlen, file, w->line, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-#define WHERE(p, a, s, b, l)                                                   \
-	(&(const struct where){                                                \
-		.path = (p), .i = (a), .sub = (s), .j = (b), .line = (l)})
-
-/* Who holds an end of a ring, while cfg_check() counts them. */
-#define END_NONE      (-1)
-#define END_NETSWITCH (-2)
-
-struct ends {
-	int writer; /* fiber index, END_NETSWITCH or END_NONE */
-	int reader;
-};
-
-static int
-check_lcores(const struct cfg *c, const bool lcores[CFG_MAX_LCORES],
-	     unsigned int main_lcore, char *err, size_t errlen)
-{
-	unsigned int i;
-
-	if (c->ns_lcore >= CFG_MAX_LCORES || !lcores[c->ns_lcore])
-		return check_refuse(
-			c, WHERE("netswitch", -1, NULL, -1, c->ns_line), err,
-			errlen,
-			"the NetSwitch is on lcore %u, which EAL "
-			"does not enable (see -l/--lcores)",
-			c->ns_lcore);
-	if (c->ns_lcore == main_lcore)
-		return check_refuse(
-			c, WHERE("netswitch", -1, NULL, -1, c->ns_line), err,
-			errlen,
-			"the NetSwitch is on lcore %u, the main "
-			"lcore; it needs a worker lcore of its own",
-			c->ns_lcore);
-	for (i = 0; i < c->n_fibers; i++) {
-		const struct cfg_fiber *f = &c->fibers[i];
-		const struct where *w =
-			WHERE("fibers", (int)i, NULL, -1, f->line);
-
-		if (f->lcore >= CFG_MAX_LCORES || !lcores[f->lcore])
-			return check_refuse(c, w, err, errlen,
-					    "fiber '%s' is on lcore %u, which "
-					    "EAL does not enable (see "
-					    "-l/--lcores)",
-					    f->name, f->lcore);
-		if (f->lcore == main_lcore)
-			return check_refuse(c, w, err, errlen,
-					    "fiber '%s' is on lcore %u, the "
-					    "main lcore; fibers run on worker "
-					    "lcores",
-					    f->name, f->lcore);
-		if (f->lcore == c->ns_lcore)
-			return check_refuse(c, w, err, errlen,
-					    "fiber '%s' is on lcore %u, the "
-					    "NetSwitch's lcore, which polls "
-					    "the port without pause",
-					    f->name, f->lcore);
-	}
-	return 0;
-}
-
-static int
-check_known(const struct cfg *c, char *err, size_t errlen)
-{
-	unsigned int i, j;
-
-	for (i = 0; i < c->n_routes; i++) {
-		const struct cfg_route *r = &c->routes[i];
-
-		if (cfg_channel(c, r->route.channel) == NULL)
-			return check_refuse(
-				c,
-				WHERE("netswitch.dispatch", (int)i, NULL, -1,
-				      r->line),
-				err, errlen,
-				"EtherType 0x%04x is routed to channel 0x%04x, "
-				"which is not in 'channels'",
-				r->route.ethertype, r->route.channel);
-	}
-	for (i = 0; i < c->n_tx; i++)
-		if (cfg_channel(c, c->tx[i].channel) == NULL)
-			return check_refuse(
-				c,
-				WHERE("netswitch.tx", (int)i, NULL, -1,
-				      c->tx[i].line),
-				err, errlen,
-				"netswitch.tx names channel 0x%04x, which is "
-				"not in 'channels'",
-				c->tx[i].channel);
-	for (i = 0; i < c->n_fibers; i++) {
-		const struct cfg_fiber *f = &c->fibers[i];
-		const struct where *w =
-			WHERE("fibers", (int)i, NULL, -1, f->line);
-
-		if (f->n_grants > ION_CSPACE_SLOTS)
-			return check_refuse(c, w, err, errlen,
-					    "fiber '%s' has %u grants; a "
-					    "CSpace holds at most %u",
-					    f->name, f->n_grants,
-					    ION_CSPACE_SLOTS);
-		if (f->rx != 0 && cfg_channel(c, f->rx) == NULL)
-			return check_refuse(c, w, err, errlen,
-					    "fiber '%s' reads channel 0x%04x "
-					    "(rx), which is not in 'channels'",
-					    f->name, f->rx);
-		if (f->tx != 0 && cfg_channel(c, f->tx) == NULL)
-			return check_refuse(c, w, err, errlen,
-					    "fiber '%s' writes channel 0x%04x "
-					    "(tx), which is not in 'channels'",
-					    f->name, f->tx);
-		if (f->app != 0 && cfg_channel(c, f->app) == NULL)
-			return check_refuse(c, w, err, errlen,
-					    "fiber '%s' writes channel 0x%04x "
-					    "(app), which is not in 'channels'",
-					    f->name, f->app);
-		if (f->vfs_req != 0 && cfg_channel(c, f->vfs_req) == NULL)
-			return check_refuse(
-				c, w, err, errlen,
-				"fiber '%s' sends VFS requests on "
-				"channel 0x%04x (vfs_req), which is "
-				"not in 'channels'",
-				f->name, f->vfs_req);
-		if (f->vfs_rsp != 0 && cfg_channel(c, f->vfs_rsp) == NULL)
-			return check_refuse(
-				c, w, err, errlen,
-				"fiber '%s' reads VFS responses on "
-				"channel 0x%04x (vfs_rsp), which is "
-				"not in 'channels'",
-				f->name, f->vfs_rsp);
-		for (j = 0; j < f->n_binds; j++)
-			if (cfg_channel(c, f->binds[j].channel) == NULL)
-				return check_refuse(
-					c,
-					WHERE("fibers", (int)i, "bind", (int)j,
-					      f->binds[j].line),
-					err, errlen,
-					"fiber '%s' binds port %u to channel "
-					"0x%04x, which is not in 'channels'",
-					f->name, f->binds[j].port,
-					f->binds[j].channel);
-		for (j = 0; j < f->n_grants; j++)
-			if (cfg_channel(c, f->grants[j].channel) == NULL)
-				return check_refuse(
-					c,
-					WHERE("fibers", (int)i, "grants",
-					      (int)j, f->grants[j].line),
-					err, errlen,
-					"fiber '%s' is granted channel 0x%04x, "
-					"which is not in 'channels'",
-					f->name, f->grants[j].channel);
-	}
-	return 0;
-}
-
-/* One writer and one reader a ring: the ring is single-producer, -consumer */
-static int
-check_ends(const struct cfg *c, struct ends *ends, char *err, size_t errlen)
-{
-	unsigned int i, j;
-
-	for (i = 0; i < c->n_channels; i++)
-		ends[i].writer = ends[i].reader = END_NONE;
-	for (i = 0; i < c->n_routes; i++)
-		ends[cfg_channel(c, c->routes[i].route.channel) - c->channels]
-			.writer = END_NETSWITCH;
-	for (i = 0; i < c->n_tx; i++)
-		ends[cfg_channel(c, c->tx[i].channel) - c->channels].reader =
-			END_NETSWITCH;
-	for (i = 0; i < c->n_fibers; i++) {
-		const struct cfg_fiber *f = &c->fibers[i];
-
-		for (j = 0; j < f->n_grants; j++) {
-			const struct cfg_grant *g = &f->grants[j];
-			const struct cfg_channel *ch =
-				cfg_channel(c, g->channel);
-			const struct where *w = WHERE(
-				"fibers", (int)i, "grants", (int)j, g->line);
-			struct ends *e = &ends[ch - c->channels];
-
-			if ((g->perms & ION_PERM_WRITE) &&
-			    e->writer == END_NETSWITCH)
-				return check_refuse(
-					c, w, err, errlen,
-					"two writers on channel 0x%04x (%s): "
-					"fiber '%s' is granted \"w\" on a ring "
-					"the NetSwitch writes (it is routed)",
-					ch->id, ch->name, f->name);
-			if ((g->perms & ION_PERM_WRITE) && e->writer >= 0)
-				return check_refuse(
-					c, w, err, errlen,
-					"two writers on channel 0x%04x (%s): "
-					"fibers '%s' and '%s' are both granted "
-					"\"w\"",
-					ch->id, ch->name,
-					c->fibers[e->writer].name, f->name);
-			if ((g->perms & ION_PERM_READ) &&
-			    e->reader == END_NETSWITCH)
-				return check_refuse(
-					c, w, err, errlen,
-					"two readers on channel 0x%04x (%s): "
-					"fiber '%s' is granted \"r\" on a ring "
-					"the NetSwitch reads (it is in "
-					"netswitch.tx)",
-					ch->id, ch->name, f->name);
-			if ((g->perms & ION_PERM_READ) && e->reader >= 0)
-				return check_refuse(
-					c, w, err, errlen,
-					"two readers on channel 0x%04x (%s): "
-					"fibers '%s' and '%s' are both granted "
-					"\"r\"",
-					ch->id, ch->name,
-					c->fibers[e->reader].name, f->name);
-			if (g->perms & ION_PERM_WRITE)
-				e->writer = (int)i;
-			if (g->perms & ION_PERM_READ)
-				e->reader = (int)i;
-		}
-	}
-	return 0;
-}
-
-int
-cfg_check(const struct cfg *c, const bool lcores[CFG_MAX_LCORES],
-	  unsigned int main_lcore, char *err, size_t errlen)
-{
-	struct ends ends[CFG_MAX_CHANNELS];
-	unsigned int i;
-	int rc;
-
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	if (c->n_channels > CFG_MAX_CHANNELS || c->n_fibers > CFG_MAX_FIBERS ||
-	    c->n_routes > NETSWITCH_MAX_ROUTES || c->n_tx > NETSWITCH_MAX_TX) {
-		snprintf(err, errlen, "%s:0: more items than struct cfg holds",
-			 c->file);
-		return -EINVAL;
-	}
-	rc = check_lcores(c, lcores, main_lcore, err, errlen);
-	if (rc == 0)
-		rc = check_known(c, err, errlen);
-	if (rc == 0)
-		rc = check_ends(c, ends, err, errlen);
-	if (rc < 0)
-		return rc;
-	/* a routed ring nobody reads fills up, then drops everything */
-	for (i = 0; i < c->n_routes; i++) {
-		const struct cfg_route *r = &c->routes[i];
-		const struct cfg_channel *ch = cfg_channel(c, r->route.channel);
-
-		if (ends[ch - c->channels].reader < 0)
-			return check_refuse(
-				c,
-				WHERE("netswitch.dispatch", (int)i, NULL, -1,
-				      r->line),
-				err, errlen,
-				"EtherType 0x%04x is routed to channel 0x%04x "
-				"(%s), which no fiber is granted \"r\" on: no "
-				"reader",
-				r->route.ethertype, ch->id, ch->name);
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* EAL arguments                                                      */
-/* ------------------------------------------------------------------ */
-
-static int
-parse_uint(const char **p, unsigned long *out)
-{
-	char *end;
-
-	if (**p < '0' || **p > '9')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoul(*p, &end, 10);
-	if (errno != 0)
-		return -EINVAL;
-	*p = end;
-	return 0;
-}
-
-/*
- * One set: "N", "N-M" or "(N,N-M,...)"; ids below @p limit go to @p set
- * (NULL: a CPU set, checked for syntax only).
- */
-static int
-parse_set(const char **p, bool *set, unsigned long limit)
-{
-	bool paren = **p == '(';
-
-	if (paren)
-		(*p)++;
-	for (;;) {
-		unsigned long a, b, i;
-
-		if (parse_uint(p, &a) < 0)
-			return -EINVAL;
-		b = a;
-		if (**p == '-') {
-			(*p)++;
-			if (parse_uint(p, &b) < 0 || b < a)
-				return -EINVAL;
-		}
-		if (set != NULL) {
-			if (b >= limit)
-				return -EINVAL;
-			for (i = a; i <= b; i++)
-				set[i] = true;
-		}
-		if (!paren || **p != ',')
-			break;
-		(*p)++;
-	}
-	if (paren) {
-		if (**p != ')')
-			return -EINVAL;
-		(*p)++;
-	}
-	return 0;
-}
-
-int
-cfg_parse_lcores(const char *arg, bool lcores[CFG_MAX_LCORES])
-{
-	bool set[CFG_MAX_LCORES];
-	const char *p = arg;
-
-	if (arg == NULL || *arg == '\0')
-		return -EINVAL;
-	memset(set, 0, sizeof(set));
-	for (;;) {
-		if (parse_set(&p, set, CFG_MAX_LCORES) < 0)
-			return -EINVAL;
-		if (*p == '@') {
-			p++;
-			if (parse_set(&p, NULL, 0) < 0)
-				return -EINVAL;
-		}
-		if (*p == '\0')
-			break;
-		if (*p != ',')
-			return -EINVAL;
-		p++;
-	}
-	memcpy(lcores, set, sizeof(set));
-	return 0;
-}
-
-/*
- * The option @p s stands for: "-l", "--lcores" and "-c" all choose the
- * lcores, so any one of them replaces the others; otherwise a short
- * option is its letter ("-m256" is "-m") and a long one its name before
- * any "=".  @return false if @p s is not an option.
- */
-static bool
-opt_key(const char *s, char *key, size_t len)
-{
-	size_t n;
-
-	if (s[0] != '-' || s[1] == '\0')
-		return false;
-	if (s[1] != '-')
-		n = 2;
-	else
-		n = strcspn(s, "=");
-	snprintf(key, len, "%.*s", (int)n, s);
-	if (strcmp(key, "-l") == 0 || strcmp(key, "-c") == 0 ||
-	    strcmp(key, "--lcores") == 0)
-		snprintf(key, len, "lcores");
-	return true;
-}
-
-static bool
-cli_gives(int argc, char **argv, const char *opt)
-{
-	char want[64], key[64];
-	int i;
-
-	if (!opt_key(opt, want, sizeof(want)))
-		return false;
-	for (i = 0; i < argc; i++)
-		if (opt_key(argv[i], key, sizeof(key)) &&
-		    strcmp(key, want) == 0)
-			return true;
-	return false;
-}
-
-int
-cfg_merge_eal(const struct cfg *c, const char *argv0, int cli_argc,
-	      char **cli_argv, char **out, int max)
-{
-	int n = 0, i, j, k;
-
-	if (n >= max)
-		return -E2BIG;
-	out[n++] = (char *)(uintptr_t)argv0;
-	/* an option and the non-option words after it are its values */
-	for (i = 0; i < c->eal_argc; i = j) {
-		bool keep = !cli_gives(cli_argc, cli_argv, c->eal_argv[i]);
-
-		j = i + 1;
-		if (c->eal_argv[i][0] == '-')
-			while (j < c->eal_argc && c->eal_argv[j][0] != '-')
-				j++;
-		if (!keep)
-			continue;
-		for (k = i; k < j; k++) {
-			if (n >= max)
-				return -E2BIG;
-			out[n++] = c->eal_argv[k];
-		}
-	}
-	for (i = 0; i < cli_argc; i++) {
-		if (n >= max)
-			return -E2BIG;
-		out[n++] = cli_argv[i];
-	}
-	return n;
 }

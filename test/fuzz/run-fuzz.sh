@@ -32,7 +32,8 @@ classify)
 	libs=($dpdk_L -lrte_ethdev -lrte_mbuf -lrte_mempool -lrte_ring
 		-lrte_eal) ;;
 config)
-	srcs=("$top/app/ionswitchd/config.c" "$top/lib/ion/ion_channel.c")
+	srcs=("$top/app/ionswitchd/config.c" "$top/app/ionswitchd/config_check.c"
+		"$top/app/ionswitchd/config_eal.c" "$top/lib/ion/ion_channel.c")
 	libs=($(pkg-config --libs libconfig) $dpdk_L -lrte_eal) ;;
 http)
 	srcs=("$top/lib/membrane/http.c")
