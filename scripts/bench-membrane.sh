@@ -309,6 +309,9 @@ one() { # one SIDE(mb|k) ROUND: the three measurements of one path
 	say "round $r $side: ${res[$side.dl.$r]} MB/s, ${res[$side.rps.$r]} req/s, ping avg ${res[$side.rtt.$r]} us median ${res[$side.rttmed.$r]} us"
 }
 
+# The machine is shared: its load average, before and after, says how
+# much else was running while the figures were taken.
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 say "$rounds rounds: download of $big_mib MiB, wrk -t1 -c10 -d${wrk_secs}s of a 1 KiB file, ping -c 200 -i 0.002"
 for r in $(seq "$rounds"); do
 	# Alternate the order so that drift in the machine's load (it is
@@ -317,13 +320,16 @@ for r in $(seq "$rounds"); do
 	kill -0 "$daemon_pid" 2>/dev/null || die "ionswitchd died during round $r"
 done
 
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+
 # --- medians and ratios
 vals() { local s=$1 m=$2 r; for r in $(seq "$rounds"); do printf '%s ' "${res[$s.$m.$r]}"; done; }
-summary=$(python3 - "$rounds" "$big_mib" "$wrk_secs" \
+summary=$(BM_LOAD="$load0 -> $load1" BM_SLEEP="${idle_sleep_us:-200}" \
+	BM_NGINX="$(nginx -v 2>&1 | sed 's/.*: //')" BM_WRK="$wrk_secs" python3 - "$rounds" "$big_mib" "$wrk_secs" \
 	"$(vals mb dl)" "$(vals k dl)" "$(vals mb rps)" "$(vals k rps)" \
 	"$(vals mb rtt)" "$(vals k rtt)" "$(vals mb rttmed)" "$(vals k rttmed)" \
 	"$conns_mb $reqs_mb $conns_k $reqs_k" <<'EOF'
-import json, statistics, sys
+import json, os, statistics, sys
 rounds, big, secs = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 v = [[float(x) for x in a.split()] for a in sys.argv[4:12]]
 cm, qm, ck, qk = (int(x) for x in sys.argv[12].split())
@@ -331,7 +337,15 @@ names = [("download_MBps", "TCP download, MB/s (curl, %d MiB)" % big),
          ("http_rps", "HTTP req/s (wrk -t1 -c10, 1 KiB)"),
          ("ping_avg_us", "ping RTT avg, us (lower is better)"),
          ("ping_median_us", "ping RTT median, us (lower is better)")]
-doc = {"rounds": rounds, "metrics": {},
+env = os.environ
+doc = {"rounds": rounds, "loadavg": env["BM_LOAD"],
+       "commands": {
+           "download": f"curl -sS -o /dev/null -w '%{{speed_download}}' http://IP/big.bin ({big} MiB)",
+           "http": f"wrk -t1 -c10 -d{env['BM_WRK']}s http://IP/small.bin (1 KiB, keep-alive)",
+           "ping": "ping -c 200 -i 0.002 IP"},
+       "membrane": {"ip": "10.80.0.2", "idle_sleep_us": int(env["BM_SLEEP"])},
+       "kernel": {"ip": "10.81.0.2", "server": env["BM_NGINX"] + ", 1 worker, sendfile on, veth + netns"},
+       "metrics": {},
        "keepalive": {"membrane": {"connections": cm, "requests": qm},
                      "kernel": {"connections": ck, "requests": qk}}}
 lines = [f"{'metric':40} {'membrane':>10} {'kernel':>10} {'membrane/kernel':>16}"]
@@ -342,6 +356,7 @@ for i, (key, label) in enumerate(names):
     doc["metrics"][key] = {"membrane": mm, "kernel": mk, "ratio": round(ratio, 4),
                            "membrane_rounds": mb, "kernel_rounds": k}
     lines.append(f"{label:40} {mm:10.1f} {mk:10.1f} {ratio:15.3f}x")
+lines.append(f"load average {env['BM_LOAD']}")
 lines.append(f"keep-alive: membrane {qm} requests on {cm} connections, "
              f"kernel {qk} requests on {ck} connections")
 print(json.dumps({"table": lines, "doc": doc}))
