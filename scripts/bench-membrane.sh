@@ -5,7 +5,7 @@
 #
 #   scripts/bench-membrane.sh [BUILD_DIR] [--rounds N] [--json] [--perf]
 #                             [--big-mib M] [--wrk-duration SECS]
-#                             [--idle-sleep-us US]
+#                             [--idle-sleep-us US] [--kernel-no-offloads]
 #
 # Appliance path: ionswitchd (scripts/bench-membrane.conf) on its virtio
 # port; dpdk-testpmd (scripts/peer.sh) bridges its vhost-user socket to the
@@ -28,7 +28,10 @@
 # machine (perf record -a) during one more membrane download and prints
 # the top of the reports.  --idle-sleep-us runs the daemon with that
 # idle.sleep_us instead of the config's 200 (how long an idle lcore may
-# sleep: a bound on its wake-up latency).
+# sleep: a bound on its wake-up latency).  --kernel-no-offloads turns off
+# the veth pair's segmentation and checksum offloads (ethtool -K ... tso gso
+# gro tx rx off), so the kernel too moves and checksums 1500-byte frames one
+# by one, as the membrane does.
 #
 # Everything it creates carries its own names (EAL prefix ion-bm, peer
 # prefix ion-bm-peer, TAP ionbm0, netns ionbm-k, veth ionbm-k0/1) so it can
@@ -45,6 +48,7 @@ perf=0
 big_mib=100
 wrk_secs=5
 idle_sleep_us=
+offloads=on
 
 usage() {
 	sed -n '6,8p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
@@ -58,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--big-mib) big_mib=${2:?}; shift 2 ;;
 	--wrk-duration) wrk_secs=${2:?}; shift 2 ;;
 	--idle-sleep-us) idle_sleep_us=${2:?}; shift 2 ;;
+	--kernel-no-offloads) offloads=off; shift ;;
 	-h | --help) usage ;;
 	-*) echo "bench-membrane: unknown option $1" >&2; usage ;;
 	*) [ -z "$build" ] || usage; build=$1; shift ;;
@@ -139,6 +144,7 @@ die() {
 for tool in dpdk-testpmd nginx wrk curl ping ip python3; do
 	command -v "$tool" >/dev/null || die "$tool missing: scripts/setup.sh installs it"
 done
+if [ $offloads = off ]; then command -v ethtool >/dev/null || die "ethtool missing"; fi
 if [ $perf = 1 ]; then command -v perf >/dev/null || die "perf missing (linux-perf)"; fi
 [ "$rounds" -ge 1 ] 2>/dev/null || die "--rounds needs a number >= 1"
 
@@ -191,6 +197,10 @@ ip link set "$veth" up
 ip netns exec "$ns" ip addr add "$k_ip/24" dev "$veth_ns"
 ip netns exec "$ns" ip link set "$veth_ns" up
 ip netns exec "$ns" ip link set lo up
+if [ $offloads = off ]; then
+	ethtool -K "$veth" tso off gso off gro off tx off rx off >/dev/null
+	ip netns exec "$ns" ethtool -K "$veth_ns" tso off gso off gro off tx off rx off >/dev/null
+fi
 
 # One worker: the membrane serves from one fiber.  keepalive_requests is
 # raised so that wrk's connections stay open for the whole run, as they do
@@ -325,7 +335,7 @@ load1=$(cut -d' ' -f1-3 /proc/loadavg)
 # --- medians and ratios
 vals() { local s=$1 m=$2 r; for r in $(seq "$rounds"); do printf '%s ' "${res[$s.$m.$r]}"; done; }
 summary=$(BM_LOAD="$load0 -> $load1" BM_SLEEP="${idle_sleep_us:-200}" \
-	BM_NGINX="$(nginx -v 2>&1 | sed 's/.*: //')" BM_WRK="$wrk_secs" python3 - "$rounds" "$big_mib" "$wrk_secs" \
+	BM_NGINX="$(nginx -v 2>&1 | sed 's/.*: //')" BM_WRK="$wrk_secs" BM_OFFLOADS=$offloads python3 - "$rounds" "$big_mib" "$wrk_secs" \
 	"$(vals mb dl)" "$(vals k dl)" "$(vals mb rps)" "$(vals k rps)" \
 	"$(vals mb rtt)" "$(vals k rtt)" "$(vals mb rttmed)" "$(vals k rttmed)" \
 	"$conns_mb $reqs_mb $conns_k $reqs_k" <<'EOF'
@@ -344,7 +354,8 @@ doc = {"rounds": rounds, "loadavg": env["BM_LOAD"],
            "http": f"wrk -t1 -c10 -d{env['BM_WRK']}s http://IP/small.bin (1 KiB, keep-alive)",
            "ping": "ping -c 200 -i 0.002 IP"},
        "membrane": {"ip": "10.80.0.2", "idle_sleep_us": int(env["BM_SLEEP"])},
-       "kernel": {"ip": "10.81.0.2", "server": env["BM_NGINX"] + ", 1 worker, sendfile on, veth + netns"},
+       "kernel": {"ip": "10.81.0.2", "server": env["BM_NGINX"] + ", 1 worker, sendfile on, veth + netns",
+                  "veth_offloads": env["BM_OFFLOADS"]},
        "metrics": {},
        "keepalive": {"membrane": {"connections": cm, "requests": qm},
                      "kernel": {"connections": ck, "requests": qk}}}
@@ -356,7 +367,8 @@ for i, (key, label) in enumerate(names):
     doc["metrics"][key] = {"membrane": mm, "kernel": mk, "ratio": round(ratio, 4),
                            "membrane_rounds": mb, "kernel_rounds": k}
     lines.append(f"{label:40} {mm:10.1f} {mk:10.1f} {ratio:15.3f}x")
-lines.append(f"load average {env['BM_LOAD']}")
+lines.append(f"membrane idle.sleep_us {env['BM_SLEEP']}, kernel veth offloads {env['BM_OFFLOADS']}, "
+             f"load average {env['BM_LOAD']}")
 lines.append(f"keep-alive: membrane {qm} requests on {cm} connections, "
              f"kernel {qk} requests on {ck} connections")
 print(json.dumps({"table": lines, "doc": doc}))
