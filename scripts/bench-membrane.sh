@@ -111,6 +111,11 @@ cleanup() {
 		for _ in $(seq 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$nginx_pid" 2>/dev/null || true
 	fi
+	# Whatever is left in the namespace is ours (an nginx worker orphaned
+	# by a KILLed master); deleting the namespace would not end it.
+	if ip netns pids "$ns" >/dev/null 2>&1; then
+		for p in $(ip netns pids "$ns"); do kill -KILL "$p" 2>/dev/null || true; done
+	fi
 	# Deleting the namespace deletes ionbm-k1 and with it its pair ionbm-k0.
 	ip netns del "$ns" 2>/dev/null || true
 	ip link del "$veth" 2>/dev/null || true
