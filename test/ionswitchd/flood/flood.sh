@@ -51,6 +51,13 @@ die() {
 	exit 1
 }
 
+# Under ASan: lwIP keeps IP fragments waiting for reassembly chained by a
+# pointer it writes into each fragment's IP header, which sits 14 bytes into
+# the frame, so the pointer is unaligned; LeakSanitizer ignores unaligned
+# pointers unless told, and would report fragments still queued at exit as
+# leaked.  (No effect on other builds.)
+export LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}use_unaligned=1
+
 rm -rf "$run"
 mkdir -p "$run/www"
 echo "<html><body>ION</body></html>" >"$run/www/index.html"
