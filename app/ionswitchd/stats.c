@@ -127,11 +127,11 @@ show_membrane(FILE *out, const struct fiber *f)
 	membrane_stats_get(m, &s);
 	fprintf(out,
 		"      netif: rx %" PRIu64 " (%" PRIu64 " B) unhandled %" PRIu64
-		" no-pbuf %" PRIu64 "  tx %" PRIu64 " (%" PRIu64
-		" B) tx-full %" PRIu64 " oversize %" PRIu64 " stopped %" PRIu64
-		"\n",
-		s.rx_frames, s.rx_bytes, s.rx_unhandled, s.rx_nopbuf,
-		s.tx_frames, s.tx_bytes, s.tx_full, s.tx_oversize,
+		" malformed %" PRIu64 " no-pbuf %" PRIu64 "  tx %" PRIu64
+		" (%" PRIu64 " B) tx-full %" PRIu64 " oversize %" PRIu64
+		" stopped %" PRIu64 "\n",
+		s.rx_frames, s.rx_bytes, s.rx_unhandled, s.rx_malformed,
+		s.rx_nopbuf, s.tx_frames, s.tx_bytes, s.tx_full, s.tx_oversize,
 		s.tx_stopped);
 	fprintf(out,
 		"      echo: tcp %" PRIu64 " conns %" PRIu64 " B  udp %" PRIu64
@@ -430,14 +430,15 @@ static int
 tel_membrane(const char *cmd, const char *params, struct rte_tel_data *t)
 {
 	static const char *const names[] = {
-		"rx_frames",	  "rx_bytes",	    "rx_unhandled",
-		"rx_nopbuf",	  "tx_frames",	    "tx_bytes",
-		"tx_full",	  "tx_oversize",    "tx_stopped",
-		"tcp_echo_conns", "tcp_echo_bytes", "udp_echo_datagrams",
-		"udp_echo_fail",  "http_conns",	    "http_conns_refused",
-		"http_requests",  "http_2xx",	    "http_4xx",
-		"http_5xx",	  "http_gone",	    "http_bytes",
-		"vfs_requests",	  "vfs_ring_full",  "vfs_orphans",
+		"rx_frames",	      "rx_bytes",	"rx_unhandled",
+		"rx_malformed",	      "rx_nopbuf",	"tx_frames",
+		"tx_bytes",	      "tx_full",	"tx_oversize",
+		"tx_stopped",	      "tcp_echo_conns", "tcp_echo_bytes",
+		"udp_echo_datagrams", "udp_echo_fail",	"http_conns",
+		"http_conns_refused", "http_requests",	"http_2xx",
+		"http_4xx",	      "http_5xx",	"http_gone",
+		"http_bytes",	      "vfs_requests",	"vfs_ring_full",
+		"vfs_orphans",
 	};
 	struct ionswitchd *d = tel_daemon;
 	struct membrane_stats st;

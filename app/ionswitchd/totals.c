@@ -39,10 +39,10 @@ json_membrane(FILE *f, const struct fiber *fb)
 	fprintf(f,
 		", \"membrane\": {\"rx_frames\": %" PRIu64
 		", \"rx_bytes\": %" PRIu64 ", \"rx_unhandled\": %" PRIu64
-		", \"rx_nopbuf\": %" PRIu64 ", \"tx_frames\": %" PRIu64
-		", \"tx_bytes\": %" PRIu64 ", \"tx_full\": %" PRIu64
-		", \"tx_oversize\": %" PRIu64 ", \"tx_stopped\": %" PRIu64
-		", \"tcp_echo_conns\": %" PRIu64
+		", \"rx_malformed\": %" PRIu64 ", \"rx_nopbuf\": %" PRIu64
+		", \"tx_frames\": %" PRIu64 ", \"tx_bytes\": %" PRIu64
+		", \"tx_full\": %" PRIu64 ", \"tx_oversize\": %" PRIu64
+		", \"tx_stopped\": %" PRIu64 ", \"tcp_echo_conns\": %" PRIu64
 		", \"tcp_echo_bytes\": %" PRIu64
 		", \"udp_echo_datagrams\": %" PRIu64
 		", \"udp_echo_fail\": %" PRIu64 ", \"http_conns\": %" PRIu64
@@ -52,13 +52,13 @@ json_membrane(FILE *f, const struct fiber *fb)
 		", \"http_5xx\": %" PRIu64 ", \"http_bytes\": %" PRIu64
 		", \"vfs_requests\": %" PRIu64 ", \"vfs_ring_full\": %" PRIu64
 		", \"vfs_orphans\": %" PRIu64 "}",
-		s.rx_frames, s.rx_bytes, s.rx_unhandled, s.rx_nopbuf,
-		s.tx_frames, s.tx_bytes, s.tx_full, s.tx_oversize, s.tx_stopped,
-		s.tcp_echo_conns, s.tcp_echo_bytes, s.udp_echo_datagrams,
-		s.udp_echo_fail, s.http_conns, s.http_conns_refused,
-		s.http_requests, s.http_gone, s.http_2xx, s.http_4xx,
-		s.http_5xx, s.http_bytes, s.vfs_requests, s.vfs_ring_full,
-		s.vfs_orphans);
+		s.rx_frames, s.rx_bytes, s.rx_unhandled, s.rx_malformed,
+		s.rx_nopbuf, s.tx_frames, s.tx_bytes, s.tx_full, s.tx_oversize,
+		s.tx_stopped, s.tcp_echo_conns, s.tcp_echo_bytes,
+		s.udp_echo_datagrams, s.udp_echo_fail, s.http_conns,
+		s.http_conns_refused, s.http_requests, s.http_gone, s.http_2xx,
+		s.http_4xx, s.http_5xx, s.http_bytes, s.vfs_requests,
+		s.vfs_ring_full, s.vfs_orphans);
 }
 
 static void

@@ -144,6 +144,65 @@ fail:
 	return rc;
 }
 
+#define IPPROTO_UDPLITE_ 136
+#define ETH_HLEN_	 14
+#define ARP_HLEN_	 28 /* Ethernet/IPv4 ARP */
+
+/* The protocol an IPv6 packet carries, past the extension headers lwIP
+ * walks (hop-by-hop, routing, fragment, destination options); -1 when the
+ * chain runs off the frame.  Hostile frames choose the chain. */
+static int
+ip6_upper(const uint8_t *ip6, uint32_t len)
+{
+	uint32_t off = 40;
+	int nh;
+	int i;
+
+	if (len < 40)
+		return -1;
+	nh = ip6[6];
+	for (i = 0; i < 8; i++) {
+		if (nh != 0 && nh != 43 && nh != 44 && nh != 60)
+			return nh;
+		if (off + 8 > len)
+			return -1;
+		nh = ip6[off];
+		off += nh == 44 ? 8 : 8u * (ip6[off + 1] + 1u);
+	}
+	return -1;
+}
+
+/*
+ * What lwIP 2.1.3 (as Debian builds it) must not see, found by the flood
+ * test (test/ionswitchd/flood): an ARP frame shorter than its header
+ * (etharp_input() reads 28 bytes regardless) and UDP-Lite, whose coverage
+ * field reaches an LWIP_ASSERT that aborts the process.  @return 0 to
+ * pass the frame, else the counter's verdict.
+ */
+enum guard { PASS, UNHANDLED, MALFORMED };
+
+static enum guard
+guard(const uint8_t *d, uint32_t len, uint16_t et)
+{
+	const uint8_t *l3 = d + ETH_HLEN_;
+	uint32_t n = len - ETH_HLEN_;
+	int up;
+
+	switch (et) {
+	case ETHTYPE_ARP:
+		return n < ARP_HLEN_ ? MALFORMED : PASS;
+	case ETHTYPE_IP:
+		if (n < 20 || (l3[0] & 0x0f) * 4u > n)
+			return MALFORMED;
+		return l3[9] == IPPROTO_UDPLITE_ ? UNHANDLED : PASS;
+	default: /* IPv6 */
+		up = ip6_upper(l3, n);
+		if (up < 0)
+			return MALFORMED;
+		return up == IPPROTO_UDPLITE_ ? UNHANDLED : PASS;
+	}
+}
+
 /* One frame from the RX ring into lwIP (core lock held). */
 static void
 input_frame(struct membrane *m, const uint8_t *d, uint32_t len)
@@ -155,9 +214,19 @@ input_frame(struct membrane *m, const uint8_t *d, uint32_t len)
 	MB_ADD(m, rx_bytes, len);
 	/* lwIP has no 802.1Q support in this build: a tagged frame would be
 	 * dropped inside it, uncounted; count it here instead */
-	et = len >= 14 ? (uint16_t)(d[12] << 8 | d[13]) : 0;
+	et = len >= ETH_HLEN_ ? (uint16_t)(d[12] << 8 | d[13]) : 0;
 	if (et != ETHTYPE_IP && et != ETHTYPE_ARP && et != ETHTYPE_IPV6) {
 		MB_ADD(m, rx_unhandled, 1);
+		return;
+	}
+	switch (guard(d, len, et)) {
+	case PASS:
+		break;
+	case UNHANDLED:
+		MB_ADD(m, rx_unhandled, 1);
+		return;
+	case MALFORMED:
+		MB_ADD(m, rx_malformed, 1);
 		return;
 	}
 	/* PBUF_RAM, not PBUF_POOL: Debian's liblwip 2.1.3 sizes its pool

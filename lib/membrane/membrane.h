@@ -42,7 +42,10 @@ struct membrane_conf {
 /** Counters; each written by whoever holds lwIP's core lock. */
 struct membrane_stats {
 	uint64_t rx_frames, rx_bytes;
-	uint64_t rx_unhandled; /**< not IPv4/ARP/IPv6 (e.g. VLAN-tagged) */
+	uint64_t rx_unhandled; /**< not IPv4/ARP/IPv6 (e.g. VLAN-tagged), or
+				*   UDP-Lite, which lwIP 2.1.3 asserts on */
+	uint64_t rx_malformed; /**< too short for its own header: dropped
+				*   before lwIP, which would read past it */
 	uint64_t rx_nopbuf;    /**< no pbuf for a frame: dropped */
 	uint64_t tx_frames, tx_bytes;
 	uint64_t tx_full;     /**< TX ring full: dropped (TCP resends) */

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""The membrane test's totals add up: every frame and request accounted."""
+"""The membrane test's totals add up: every frame and request accounted.
+
+  check_totals.py TOTALS_JSON UDPLITE_SENT SHORT_ARP_SENT
+"""
 import json
 import sys
 
@@ -34,6 +37,10 @@ expect(m["tx_frames"] == rings[0x0501]["enqueued"],
 expect(m["http_requests"] == m["http_2xx"] + m["http_4xx"] + m["http_5xx"] + m["http_gone"],
        f"http requests {m['http_requests']} != statuses + gone {m}")
 expect(m["http_conns_refused"] == 0 and m["rx_nopbuf"] == 0, f"membrane refused work: {m}")
+# what clients.sh sent that lwIP must not see: UDP-Lite, short ARP frames
+udplite, short_arp = int(sys.argv[2]), int(sys.argv[3])
+expect(m["rx_unhandled"] == udplite, f"rx_unhandled {m['rx_unhandled']}, sent {udplite} UDP-Lite")
+expect(m["rx_malformed"] == short_arp, f"rx_malformed {m['rx_malformed']}, sent {short_arp} short ARP")
 expect(m["vfs_requests"] == rings[0x2000]["enqueued"],
        f"membrane sent {m['vfs_requests']} VFS requests, ring got {rings[0x2000]['enqueued']}")
 
