@@ -9,8 +9,10 @@
 #   FLOOD_FRAMES  frames to send (default FRAMES, or 1000000)
 #   FLOOD_SEED    replay a run: the seed it printed
 #   FLOOD_WINDOW  frames in flight between the sender and the daemon's port
-#   FLOOD_GEN_ARGS  more flood_gen options
-#   KEEP_LOGS=1   keep the work directory (logs, counters, totals)
+#   FLOOD_GEN_ARGS  more flood_gen options (--only KIND,... to narrow a
+#                 failure down to some kinds of frames)
+#   KEEP_LOGS=1   keep the work directory (logs, counters, totals) when the
+#                 test passes; a failure always keeps it, with tail.pcap
 #
 # Then: the daemon is alive, ping gets 20 of 20 answers, SIGTERM stops it
 # with exit 0 and no hugepage file left, and check_flood.py finds every
@@ -31,6 +33,7 @@ frames=${FLOOD_FRAMES:-${2:-1000000}}
 gen=$build/test/ionswitchd/flood/flood_gen
 daemon_pid=
 watch_pid=
+passed=0
 
 cleanup() {
 	if [ -n "$watch_pid" ]; then kill "$watch_pid" 2>/dev/null || true; fi
@@ -39,7 +42,12 @@ cleanup() {
 	fi
 	"$top/scripts/peer.sh" stop "$peer_prefix" || true
 	rm -rf /dev/hugepages/"$prefix"* /var/run/dpdk/"$prefix"* "$run"
-	if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs in $work"; else rm -rf "$work"; fi
+	# a failure keeps its logs, counters and last frames (tail.pcap)
+	if [ "${KEEP_LOGS:-0}" = 1 ] || [ $passed = 0 ]; then
+		echo "logs in $work"
+	else
+		rm -rf "$work"
+	fi
 }
 trap cleanup EXIT
 
@@ -47,7 +55,11 @@ die() {
 	echo "FAIL: $*" >&2
 	echo "--- daemon log" >&2
 	tail -40 "$work/daemon.log" >&2 || true
-	[ -n "${seed:-}" ] && echo "replay: FLOOD_SEED=$seed FLOOD_FRAMES=$frames $0 $build" >&2
+	if [ -n "${seed:-}" ]; then
+		echo "replay: FLOOD_SEED=$seed FLOOD_FRAMES=$frames $0 $build" >&2
+		[ -s "$work/tail.pcap" ] &&
+			echo "or the last frames alone: $here/replay.py $iface pcap $work/tail.pcap" >&2
+	fi
 	exit 1
 }
 
@@ -97,7 +109,7 @@ echo "flood: seed $seed, $frames frames"
 "$gen" -i "$iface" -n "$frames" -s "$seed" --dst-mac "$mac" --dst-ip "$me" \
 	--avoid-ip 10.79.0.1 --window "${FLOOD_WINDOW:-768}" \
 	--telemetry "/var/run/dpdk/$prefix/dpdk_telemetry.v2" \
-	${FLOOD_GEN_ARGS:-} -o "$work/gen.json" ||
+	--tail-pcap "$work/tail.pcap" ${FLOOD_GEN_ARGS:-} -o "$work/gen.json" ||
 	die "flood_gen failed (daemon $(kill -0 "$daemon_pid" 2>/dev/null && echo alive || echo dead))"
 
 kill -0 "$daemon_pid" 2>/dev/null || die "ionswitchd died under the flood"
@@ -122,4 +134,5 @@ left=$(ls /dev/hugepages | grep "^$prefix[^-]" || true)
 
 python3 "$here/check_flood.py" check "$work/totals.json" "$work/gen.json" \
 	"$work/window.json" || die "counters do not add up"
+passed=1
 echo "PASS: flood of $frames frames, seed $seed"

@@ -6,7 +6,7 @@
  *
  *   flood_gen -i IFACE [-n FRAMES] [-s SEED] [--dst-mac MAC] [--dst-ip IP]
  *             [--avoid-ip IP] [--telemetry SOCK] [--window N]
- *             [--pcap FILE] [--dry-run] [--dodge BUGS] [--only KINDS]
+ *             [--pcap FILE] [--dry-run] [--only KINDS] [--tail-pcap FILE]
  *             [-o JSON]
  *
  * The frames are a pure function of the seed and the addresses: the first
@@ -776,51 +776,6 @@ mutate(struct frame *f)
  * also repoint lwIP's entry for Linux and break the ping that follows.
  * The membrane reads untagged frames only, so untagged ones are fixed.
  */
-/*
- * --dodge: frames that hit known bugs of Debian's lwIP 2.1.3 behind the
- * membrane are changed so they do not, to look past those bugs.  By
- * default the flood sends them, and the test fails while the bugs last.
- *   udplite:   a UDP-Lite datagram (protocol 136) whose checksum coverage
- *              exceeds the packet by 32 KiB aborts the process (LWIP_ASSERT
- *              "delete me" in inet_cksum_pseudo_partial_base()); IPv4's
- *              protocol, and IPv6's next header behind extension headers
- *              as lwIP walks them, become UDP (17).
- *   short-arp: etharp_input() reads a 28-byte ARP header without checking
- *              the frame has one: a frame shorter than 42 bytes is read
- *              past its buffer; such ARP frames are padded to 42 bytes.
- */
-static bool dodge_udplite, dodge_short_arp;
-
-static void
-guard_udplite(struct frame *f)
-{
-	uint8_t *d = f->d;
-	uint32_t nh_at = 14 + 6, next = 14 + 40;
-
-	if (get16(d + 12) == 0x0800) {
-		if (f->len > 14 + 9 && d[14 + 9] == 136)
-			d[14 + 9] = 17;
-		return;
-	}
-	if (get16(d + 12) != 0x86DD)
-		return;
-	/* extension headers: hop-by-hop (0), routing (43), destination
-	 * options (60): (length + 1) * 8 bytes; fragment (44): 8 bytes */
-	while (nh_at < f->len) {
-		uint8_t nh = d[nh_at];
-
-		if (nh == 136) {
-			d[nh_at] = 17;
-			return;
-		}
-		if ((nh != 0 && nh != 43 && nh != 60 && nh != 44) ||
-		    next + 2 > f->len)
-			return;
-		nh_at = next;
-		next += nh == 44 ? 8 : (d[next + 1] + 1u) * 8;
-	}
-}
-
 static void
 guard(struct frame *f)
 {
@@ -833,12 +788,6 @@ guard(struct frame *f)
 
 		if (ip == A.avoid_ip)
 			f->d[at + 3] ^= 0x80;
-	}
-	if (dodge_udplite)
-		guard_udplite(f);
-	if (dodge_short_arp && et == 0x0806 && f->len < 42) {
-		memset(f->d + f->len, 0, 42 - f->len);
-		f->len = 42;
 	}
 }
 
@@ -1101,6 +1050,55 @@ pcap_write(FILE *f, const struct frame *fr, uint64_t i)
 	fwrite(fr->d, fr->len, 1, f);
 }
 
+/*
+ * The last TAIL frames sent, for --tail-pcap: when the daemon dies or
+ * stops receiving, the frame that did it is among them (the fibers lag
+ * the port by at most a ring of 256 frames, the port the sender by the
+ * window), ready to replay alone.
+ */
+#define TAIL 4096
+
+static struct frame *tail;
+static uint64_t tail_n;
+static const char *tail_path;
+
+static void
+tail_add(const struct frame *f)
+{
+	struct frame *t = &tail[tail_n++ % TAIL];
+
+	t->len = f->len;
+	t->kind = f->kind;
+	t->mutated = f->mutated;
+	memcpy(t->d, f->d, f->len);
+}
+
+/* Something went wrong: keep the last frames sent, and fail. */
+static int
+failed(void)
+{
+	uint64_t i = tail_n > TAIL ? tail_n - TAIL : 0;
+	FILE *f;
+
+	if (tail == NULL || tail_n == 0)
+		return 1;
+	f = fopen(tail_path, "wb");
+	if (f == NULL) {
+		perror(tail_path);
+		return 1;
+	}
+	pcap_open(f);
+	for (uint64_t j = i; j < tail_n; j++)
+		pcap_write(f, &tail[j % TAIL], j);
+	fclose(f);
+	fprintf(stderr,
+		"flood_gen: frames %" PRIu64 "..%" PRIu64
+		" (the last sent; a frame's number is its pcap time in "
+		"microseconds) are in %s\n",
+		i, tail_n - 1, tail_path);
+	return 1;
+}
+
 static void
 print_json(FILE *o, const struct counts *c, uint64_t seed, uint64_t frames,
 	   uint64_t sent, uint64_t refused, double secs, unsigned int window,
@@ -1173,7 +1171,7 @@ usage(void)
 		"usage: flood_gen -i IFACE [-n FRAMES] [-s SEED] [--dst-mac MAC]\n"
 		"         [--dst-ip IP] [--avoid-ip IP] [--telemetry SOCK]\n"
 		"         [--window N] [--pcap FILE] [--dry-run]\n"
-		"         [--dodge udplite,short-arp] [--only KIND,...] [-o JSON]\n");
+		"         [--only KIND,...] [--tail-pcap FILE] [-o JSON]\n");
 	exit(2);
 }
 
@@ -1226,8 +1224,8 @@ main(int argc, char **argv)
 		{"window", required_argument, NULL, 'w'},
 		{"pcap", required_argument, NULL, 'p'},
 		{"dry-run", no_argument, NULL, 'D'},
-		{"dodge", required_argument, NULL, 'U'},
 		{"only", required_argument, NULL, 'K'},
+		{"tail-pcap", required_argument, NULL, 'T'},
 		{"output", required_argument, NULL, 'o'},
 		{NULL, 0, NULL, 0},
 	};
@@ -1286,20 +1284,12 @@ main(int argc, char **argv)
 		case 'D':
 			dry = true;
 			break;
+		case 'T':
+			tail_path = optarg;
+			break;
 		case 'K':
 			if (only_kinds(optarg) < 0)
 				usage();
-			break;
-		case 'U':
-			for (char *tok = strtok(optarg, ","); tok != NULL;
-			     tok = strtok(NULL, ",")) {
-				if (strcmp(tok, "udplite") == 0)
-					dodge_udplite = true;
-				else if (strcmp(tok, "short-arp") == 0)
-					dodge_short_arp = true;
-				else
-					usage();
-			}
 			break;
 		case 'o':
 			out_path = optarg;
@@ -1339,6 +1329,11 @@ main(int argc, char **argv)
 			return 1;
 		}
 		pcap_open(pcap);
+	}
+	if (tail_path != NULL) {
+		tail = calloc(TAIL, sizeof(*tail));
+		if (tail == NULL)
+			return 1;
 	}
 	if (!dry) {
 		fd = open_tx(iface);
@@ -1392,7 +1387,7 @@ main(int argc, char **argv)
 						"%" PRIu64 " frames in flight, "
 						"after %" PRIu64 " sent\n",
 						STALL_SECONDS, flight, sent);
-					return 1;
+					return failed();
 				}
 				continue;
 			}
@@ -1430,12 +1425,14 @@ main(int argc, char **argv)
 					"flood_gen: sendmmsg of a %zu-byte "
 					"frame: %s\n",
 					iov[k].iov_len, strerror(errno));
-				return 1;
+				return failed();
 			}
 			refused++;
 			usleep(50);
 		}
 		sent += n;
+		for (uint32_t i = 0; tail != NULL && i < n; i++)
+			tail_add(&batch[i]);
 	}
 
 	/* wait until the daemon's port has every frame */
@@ -1486,7 +1483,10 @@ main(int argc, char **argv)
 	return 0;
 
 tel_fail:
-	fprintf(stderr, "flood_gen: telemetry: %s\n",
-		errno ? strerror(errno) : "bad reply");
-	return 1;
+	fprintf(stderr,
+		"flood_gen: telemetry: %s, after %" PRIu64
+		" frames sent (the daemon's port had %" PRIu64 ")\n",
+		errno ? strerror(errno) : "bad reply", sent,
+		t != NULL ? t->rx - t->base : 0);
+	return failed();
 }

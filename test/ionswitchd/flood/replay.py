@@ -1,23 +1,30 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""One frame that hits a known bug of Debian's lwIP 2.1.3 behind the
-membrane (found by the flood test; flood_gen --dodge avoids them).
+"""Send again frames that made the daemon fail under the flood (flood.sh).
 
-  repro_lwip.py IFACE DST_MAC DST_IP udplite|short-arp
+  replay.py IFACE pcap FILE [FIRST [LAST]]
+      the frames of a pcap, by number (flood_gen --tail-pcap and --pcap
+      store a frame's number as its time in microseconds), 2 ms apart
+  replay.py IFACE udplite DST_MAC DST_IP
+  replay.py IFACE short-arp DST_MAC
+      frames of the two bugs of Debian's lwIP 2.1.3 the flood found; the
+      membrane now drops them before lwIP (lib/membrane/membrane.c guard()),
+      and the daemon must live through them:
 
 udplite:   a UDP-Lite datagram (IPv4 protocol 136) whose checksum coverage
            (the UDP length field) is 0xFFFF in a 12-byte datagram: lwIP's
            inet_cksum_pseudo_partial_base() fails LWIP_ASSERT("delete me",
-           chksum_len < 0x7fff) and the whole daemon aborts (any build).
+           chksum_len < 0x7fff), which aborts the whole daemon (any build).
 short-arp: 28 ARP frames of 14..41 bytes (the ARP header cut short):
-           etharp_input() reads 28 bytes of header past the end of the
-           frame's buffer; the ASan build dies of a SEGV in etharp_input
-           within a few thousand such frames, others read heap garbage
-           as ARP fields.  Send it in a loop for the crash.
+           etharp_input() reads the 28-byte ARP header past the end of the
+           frame's buffer.  The ASan build died of a SEGV in etharp_input
+           within a few hundred rounds of these; the others read heap
+           garbage as ARP fields.
 """
 import socket
 import struct
 import sys
+import time
 
 
 def csum(b):
@@ -29,25 +36,42 @@ def csum(b):
     return 0xFFFF - s
 
 
-def main(iface, dst_mac, dst_ip, what):
-    eth = bytes.fromhex(dst_mac.replace(":", "")) + bytes.fromhex("020000000a01")
+def pcap_frames(path):
+    data = open(path, "rb").read()[24:]
+    while data:
+        sec, usec, n, _ = struct.unpack("<IIII", data[:16])
+        yield sec * 1000000 + usec, data[16:16 + n]
+        data = data[16 + n:]
+
+
+def main(argv):
+    if len(argv) < 4:
+        sys.exit(__doc__)
+    iface, what = argv[1], argv[2]
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((iface, 0))
-    if what == "udplite":
+    if what == "pcap":
+        first = int(argv[4]) if len(argv) > 4 else 0
+        last = int(argv[5]) if len(argv) > 5 else 1 << 62
+        for i, f in pcap_frames(argv[3]):
+            if first <= i <= last:
+                s.send(f)
+                time.sleep(0.002)
+        return
+    eth = bytes.fromhex(argv[3].replace(":", "")) + bytes.fromhex("020000000a01")
+    if what == "udplite" and len(argv) == 5:
         udp = struct.pack("!HHHH", 4000, 7, 0xFFFF, 0) + b"boom"
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 136, 0,
-                         socket.inet_aton("10.79.0.100"), socket.inet_aton(dst_ip))
+                         socket.inet_aton("10.79.0.100"), socket.inet_aton(argv[4]))
         ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
         s.send(eth + b"\x08\x00" + ip + udp)
     elif what == "short-arp":
         arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + bytes(20)
-        for n in range(0, 28):
+        for n in range(28):
             s.send(eth + b"\x08\x06" + arp[:n])
     else:
         sys.exit(__doc__)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 5:
-        sys.exit(__doc__)
-    main(*sys.argv[1:])
+    main(sys.argv)
