@@ -70,11 +70,12 @@ def snapshot(iface, daemon, peer, peer_ports):
     qd = json.loads(subprocess.run(["tc", "-s", "-j", "qdisc", "show", "dev", iface],
                                    check=True, capture_output=True, text=True).stdout)
     tap["qdisc_packets"] = sum(q["packets"] for q in qd if q.get("root"))
+    ion_port = daemon("/ion/port")
     return {
         "tap": tap,
         "peer": {name: peer(f"/ethdev/stats,{pid}") for name, pid in peer_ports.items()},
-        "port": daemon("/ethdev/stats,0"),
-        "ion_port": daemon("/ion/port"),
+        "port": daemon(f"/ethdev/stats,{ion_port['port_id']}"),
+        "ion_port": ion_port,
         "routes": daemon("/ion/routes"),
     }
 
@@ -179,6 +180,27 @@ def expect(cond, what):
 
 
 def check(totals_path, gen_path, window_path):
+    """Over the flood (counters before and after it, all exact):
+      Linux's own frames = the TAP qdisc's packets (the sender bypasses it)
+      TAP read + dropped = sent + refused by the TAP (and sent again) + Linux's
+      TAP read = sent + Linux's; testpmd in from the TAP = TAP read
+      testpmd out to the daemon = testpmd in (nothing lost before the port)
+      daemon port rx (+ errors, which must be 0) = testpmd out = NetSwitch rx
+      runt, unknown, per EtherType rx and oversize = what the sender (and
+      Linux) sent, as flood_gen classified it
+    Over the whole run (the totals at exit):
+      port rx = NetSwitch rx = runt + unknown + sum of route rx
+      route rx = delivered + full + oversize; ring enqueued = delivered
+      into it; every ring drained (enqueued = dequeued, used 0)
+      lwf, utcp: frames = ring dequeued = sum of verdicts; none not-LWF or
+      not-UTCP; reflected = ok = tx ring enqueued; every verdict seen
+      utcp ok = delivered + unbound + app_full
+      membrane: rx_frames = fiber frames = ring dequeued; unhandled +
+      malformed + nopbuf <= rx_frames; nopbuf 0; unhandled >= tagged
+      frames sent when none was dropped full on the way
+      NetSwitch tx = what the TX rings gave, nothing pending; no fiber
+      KILLED
+    """
     tot = json.load(open(totals_path))
     gen = json.load(open(gen_path))
     win = json.load(open(window_path))
@@ -223,7 +245,8 @@ def check(totals_path, gen_path, window_path):
            f"testpmd's {vhost_out}")
     expect(d("port.ierrors") == 0 and d("port.imissed") == 0 and d("port.rx_nombuf") == 0,
            f"daemon port errors: {s1['port']}")
-    expect(d("ion_port.ns_rx") == port_rx, f"NetSwitch rx {d('ion_port.ns_rx')} != port rx {port_rx}")
+    expect(d("ion_port.ns_rx") == port_rx,
+           f"NetSwitch rx {d('ion_port.ns_rx')} != port rx {port_rx}")
     # per EtherType, as the generator classified its frames (+ Linux's)
     expect(d("ion_port.ns_runt") == gen["runt"] + linux.get("runt", 0),
            f"runt {d('ion_port.ns_runt')}, sent {gen['runt']}")
@@ -253,7 +276,8 @@ def check(totals_path, gen_path, window_path):
         into = [r for r in routes if r["channel"] == ch]
         if into:
             dl = sum(r["delivered"] for r in into)
-            expect(ring["enqueued"] == dl, f"ring 0x{ch:04x}: enqueued {ring['enqueued']} != delivered {dl}")
+            expect(ring["enqueued"] == dl,
+                   f"ring 0x{ch:04x}: enqueued {ring['enqueued']} != delivered {dl}")
         expect(ring["enqueued"] == ring["dequeued"] and ring["used"] == 0,
                f"ring 0x{ch:04x} not drained at exit: {ring}")
     for name, f in fibers.items():
@@ -266,7 +290,8 @@ def check(totals_path, gen_path, window_path):
            f"lwf read {lwf['frames']}, ring gave {rings[0x0600]['dequeued']}")
     expect(v["not-lwf"] == 0, f"lwf: {v['not-lwf']} frames the NetSwitch routed are not LWF")
     expect(lwf["sent"] == v["ok"] == rings[0x0601]["enqueued"],
-           f"lwf reflected {lwf['sent']}, accepted {v['ok']}, tx ring got {rings[0x0601]['enqueued']}")
+           f"lwf reflected {lwf['sent']}, accepted {v['ok']}, "
+           f"tx ring got {rings[0x0601]['enqueued']}")
     for reason in LWF_REASONS:
         expect(v[reason] > 0, f"lwf: the flood made no '{reason}' frame")
 
@@ -279,14 +304,16 @@ def check(totals_path, gen_path, window_path):
     expect(v["ok"] == utcp["delivered"] + utcp["unbound"] + utcp["app_full"],
            f"utcp ok {v['ok']} != delivered + unbound + app_full {utcp}")
     expect(utcp["sent"] == v["ok"] == rings[0x0701]["enqueued"],
-           f"utcp reflected {utcp['sent']}, accepted {v['ok']}, tx ring got {rings[0x0701]['enqueued']}")
+           f"utcp reflected {utcp['sent']}, accepted {v['ok']}, "
+           f"tx ring got {rings[0x0701]['enqueued']}")
     for reason in UTCP_REASONS:
         expect(v[reason] > 0, f"utcp: the flood made no '{reason}' packet")
 
     mf = fibers["membrane"]
     m = mf["membrane"]
     expect(m["rx_frames"] == mf["frames"] == rings[0x0500]["dequeued"],
-           f"membrane read {m['rx_frames']} (fiber {mf['frames']}), ring gave {rings[0x0500]['dequeued']}")
+           f"membrane read {m['rx_frames']} (fiber {mf['frames']}), "
+           f"ring gave {rings[0x0500]['dequeued']}")
     # what the membrane does not hand to lwIP it counts: unhandled (tagged,
     # UDP-Lite), malformed (shorter than its header), no pbuf
     refused = m["rx_unhandled"] + m.get("rx_malformed", 0) + m["rx_nopbuf"]
@@ -296,7 +323,8 @@ def check(totals_path, gen_path, window_path):
     # generator sent when the NetSwitch dropped none on the way
     if sum(r["full"] for r in routes if r["channel"] == 0x0500) == 0:
         expect(m["rx_unhandled"] >= gen["tagged_membrane"],
-               f"membrane unhandled {m['rx_unhandled']} < tagged frames sent {gen['tagged_membrane']}")
+               f"membrane unhandled {m['rx_unhandled']} < tagged frames sent "
+               f"{gen['tagged_membrane']}")
     expect(m["tx_frames"] == rings[0x0501]["enqueued"],
            f"membrane sent {m['tx_frames']}, ring got {rings[0x0501]['enqueued']}")
     tx_rings = sum(rings[ch]["dequeued"] for ch in (0x0501, 0x0601, 0x0701))
@@ -310,8 +338,9 @@ def check(totals_path, gen_path, window_path):
           f"dropped full per route {full}; Linux's own {n_linux}")
     print(f"check: lwf {lwf['lwf']}")
     print(f"check: utcp {utcp['utcp']}")
-    print(f"check: membrane rx {m['rx_frames']} unhandled {m['rx_unhandled']} malformed {m.get('rx_malformed', 0)} "
-          f"nopbuf {m['rx_nopbuf']} tx {m['tx_frames']} tx_full {m['tx_full']}")
+    print(f"check: membrane rx {m['rx_frames']} unhandled {m['rx_unhandled']} "
+          f"malformed {m.get('rx_malformed', 0)} nopbuf {m['rx_nopbuf']} "
+          f"tx {m['tx_frames']} tx_full {m['tx_full']}")
     for e in errors:
         print("check:", e)
     print(f"check: {'OK' if not errors else f'{len(errors)} errors'}")

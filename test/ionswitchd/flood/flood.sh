@@ -129,7 +129,7 @@ wait "$daemon_pid" || rc=$?
 daemon_pid=
 [ $rc -eq 0 ] || die "ionswitchd exited $rc after SIGTERM"
 [ -s "$work/totals.json" ] || die "no totals written"
-left=$(ls /dev/hugepages | grep "^$prefix[^-]" || true)
+left=$(find /dev/hugepages -maxdepth 1 -name "${prefix}map_*" -printf "%f ")
 [ -z "$left" ] || die "hugepage files left behind: $left"
 
 python3 "$here/check_flood.py" check "$work/totals.json" "$work/gen.json" \
