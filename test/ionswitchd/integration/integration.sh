@@ -100,6 +100,7 @@ lwf)
 		[ $(( $(ns_rx) - base )) -ge 250 ] && break
 		sleep 0.1
 	done
+	LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$here/lsan-dpdk.supp \
 	"$build/app/ion-lwf-sink/ion-lwf-sink" --proc-type=secondary \
 		--file-prefix ion-it --no-pci --single-file-segments -l 0 \
 		--log-level '*:warning' -- --channel 0x0602 --count 120 \
