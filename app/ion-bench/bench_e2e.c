@@ -1167,10 +1167,10 @@ print_json_run(const struct e2e_opts *o, const struct e2e_result *ion,
 	if (o->testpmd)
 		printf(", \"testpmd_mfps\": %.3f, \"testpmd_gbps\": %.3f, "
 		       "\"testpmd_offered\": %lu, \"testpmd_reflected\": %lu, "
-		       "\"testpmd_lost\": %lu",
+		       "\"testpmd_lost\": %lu, \"testpmd_gen_wait\": %.3f",
 		       tp->mfps, gbps(tp->mfps, bytes),
 		       (unsigned long)tp->offered, (unsigned long)tp->reflected,
-		       (unsigned long)tp->tx);
+		       (unsigned long)tp->tx, tp->gen_wait);
 	printf("}");
 }
 
