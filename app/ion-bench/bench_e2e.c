@@ -154,35 +154,6 @@ struct e2e_result {
 	bool ok;
 };
 
-/* ---- the daemon's fiber glue ----------------------------------------- */
-
-/*
- * fiber_lwf.c and fiber_utcp.c open their ends through these; the daemon's
- * fiber.c, which also carries every other kind of fiber, is not linked.
- * Same behaviour: opened through the fiber's CSpace on first touch.
- */
-struct ion_cons *
-fiber_rx_end(struct fiber *f)
-{
-	if (!f->rx_open) {
-		if (ion_cspace_open_cons(&f->cs, f->rx_ch, &f->rx) < 0)
-			return NULL;
-		f->rx_open = true;
-	}
-	return &f->rx;
-}
-
-struct ion_prod *
-fiber_tx_end(struct fiber *f)
-{
-	if (!f->tx_open) {
-		if (ion_cspace_open_prod(&f->cs, f->tx_ch, &f->tx) < 0)
-			return NULL;
-		f->tx_open = true;
-	}
-	return &f->tx;
-}
-
 static int
 lcore_fiber(void *arg)
 {

@@ -24,29 +24,6 @@ RTE_LOG_REGISTER_SUFFIX(fiber_logtype, fiber, INFO);
 	/* relaxed: own counter, a stats reader needs only no tearing */       \
 	__atomic_store_n(&(f)->st.field, (f)->st.field + (n), __ATOMIC_RELAXED)
 
-/* The fiber's consumer end of its rx ring, opened on first touch. */
-struct ion_cons *
-fiber_rx_end(struct fiber *f)
-{
-	if (!f->rx_open) {
-		if (ion_cspace_open_cons(&f->cs, f->rx_ch, &f->rx) < 0)
-			return NULL;
-		f->rx_open = true;
-	}
-	return &f->rx;
-}
-
-struct ion_prod *
-fiber_tx_end(struct fiber *f)
-{
-	if (!f->tx_open) {
-		if (ion_cspace_open_prod(&f->cs, f->tx_ch, &f->tx) < 0)
-			return NULL;
-		f->tx_open = true;
-	}
-	return &f->tx;
-}
-
 static int
 step_rxonly(struct fiber *f)
 {
@@ -79,25 +56,9 @@ step_reflect(struct fiber *f)
 	if (tx == NULL)
 		return -EACCES;
 	n = ion_prod_reserve(tx, n);
-	for (i = 0; i < n; i++) {
-		const struct ion_slot *in = ion_cons_slot(rx, i);
-		struct ion_slot *out = ion_prod_slot(tx, i);
-		uint8_t *od = ion_prod_data(tx, i);
-		struct rte_ether_hdr *eh = (struct rte_ether_hdr *)od;
-		uint32_t len = in->len;
-
-		if (len > ion_ring_slot_size(tx->ring))
-			len = ion_ring_slot_size(tx->ring);
-		memcpy(od, ion_cons_data(rx, i), len);
-		out->len = len;
-		out->tag = in->tag;
-		if (len >= sizeof(*eh)) {
-			struct rte_ether_addr a = eh->dst_addr;
-
-			eh->dst_addr = eh->src_addr;
-			eh->src_addr = a;
-		}
-	}
+	for (i = 0; i < n; i++)
+		fiber_reflect_slot(tx, i, ion_cons_data(rx, i),
+				   ion_cons_slot(rx, i));
 	ion_prod_commit(tx, n);
 	ion_cons_release(rx, n);
 	STAT_ADD(f, frames, n);

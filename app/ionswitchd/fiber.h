@@ -11,6 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <string.h>
+
+#include <rte_ether.h>
+
 #include <ion_ring.h>
 #include <wire.h>
 
@@ -108,6 +112,32 @@ void fiber_console_fini(struct fiber *f);
 /* Ends opened on first touch; NULL on a capability fault (fiber.c). */
 struct ion_cons *fiber_rx_end(struct fiber *f);
 struct ion_prod *fiber_tx_end(struct fiber *f);
+
+/**
+ * Write frame @p d (slot @p in) into reserved tx slot @p i with the MAC
+ * addresses swapped: the reflect of every fiber kind.  A frame longer than
+ * a tx slot is cut to it.
+ */
+static inline void
+fiber_reflect_slot(struct ion_prod *tx, uint32_t i, const uint8_t *d,
+		   const struct ion_slot *in)
+{
+	uint8_t *o = ion_prod_data(tx, i);
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)o;
+	uint32_t len = in->len;
+
+	if (len > ion_ring_slot_size(tx->ring))
+		len = ion_ring_slot_size(tx->ring);
+	memcpy(o, d, len);
+	if (len >= sizeof(*eh)) {
+		struct rte_ether_addr a = eh->dst_addr;
+
+		eh->dst_addr = eh->src_addr;
+		eh->src_addr = a;
+	}
+	ion_prod_slot(tx, i)->len = len;
+	ion_prod_slot(tx, i)->tag = in->tag;
+}
 
 /** Release the endpoints a fiber holds (its lcore must be stopped). */
 void fiber_fini(struct fiber *f);

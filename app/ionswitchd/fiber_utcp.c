@@ -109,19 +109,8 @@ fiber_utcp_step(struct fiber *f)
 		} else {
 			app_full++;
 		}
-		if (tx != NULL) {
-			uint8_t *o = ion_prod_data(tx, used_tx);
-			struct rte_ether_hdr *eh = (struct rte_ether_hdr *)o;
-			struct rte_ether_addr a;
-
-			memcpy(o, d, s->len);
-			a = eh->dst_addr;
-			eh->dst_addr = eh->src_addr;
-			eh->src_addr = a;
-			ion_prod_slot(tx, used_tx)->len = s->len;
-			ion_prod_slot(tx, used_tx)->tag = s->tag;
-			used_tx++;
-		}
+		if (tx != NULL)
+			fiber_reflect_slot(tx, used_tx++, d, s);
 	}
 	if (tx != NULL)
 		ion_prod_commit(tx, used_tx);
