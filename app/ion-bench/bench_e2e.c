@@ -7,8 +7,8 @@
  *   (main lcore)                                        |
  *       ^                      the daemon's lwf / utcp fiber step: lwf_parse
  *       |                      and the replay window, or utcp_parse; MAC
- *       |                      swap into the TX ring (fiber_lwf.c,
- *       |                      fiber_utcp.c, compiled in as they are)
+ *       |                      swap into the TX ring (lib/fiber's
+ *       |                      kind_lwf.c, kind_utcp.c, linked)   
  *       |                                               v
  *   generator <--B-- A <-- NetSwitch TX <-- lwf-tx 0x0601 | utcp-tx 0x0701
  *
@@ -60,7 +60,7 @@
 
 #include "bench.h"
 #include "bench_rig.h"
-#include "fiber.h" /* app/ionswitchd: the daemon's fibers */
+#include <fiber.h> /* lib/fiber: the daemon's own fiber kinds */
 
 #define BURST	    32
 #define MAX_RUNS    15
@@ -162,7 +162,7 @@ lcore_fiber(void *arg)
 
 	/* acquire: pairs with the main lcore's stop store */
 	while (!__atomic_load_n(&e->stop, __ATOMIC_ACQUIRE)) {
-		int rc = e->fib.step(&e->fib);
+		int rc = e->fib.kind->step(&e->fib);
 
 		if (rc < 0) {
 			/* the daemon would kill the fiber: so does the run */
@@ -172,13 +172,6 @@ lcore_fiber(void *arg)
 		bench_idle(&idle, (uint32_t)rc);
 	}
 	return 0;
-}
-
-static uint64_t
-fib_get(const uint64_t *field)
-{
-	/* relaxed: the fiber's lcore stores them whole */
-	return __atomic_load_n(field, __ATOMIC_RELAXED);
 }
 
 /* ---- the generator ---------------------------------------------------- */
@@ -620,34 +613,41 @@ rig_up(struct e2e *e, bool dut)
 	e->g.pool = e->gen_pool;
 	e->g.window = e->window;
 	if (dut) {
+		const struct fiber_kind *kind =
+			fiber_kind_find(e->lwf ? "lwf" : "utcp");
+		uint64_t params[FIBER_PARAMS_MAX / sizeof(uint64_t)];
+		const struct fiber_env env = {.stats_arg = NULL};
 		struct fiber *f = &e->fib;
 		unsigned int k = e->lwf ? 0 : 1;
+		struct fiber_conf fc = {
+			.name = e->lwf ? "lwf" : "utcp",
+			.kind = kind,
+			.lcore = e->lc[1],
+			.rx = ring_ch[k],
+			.tx = ring_ch[k + 2],
+			.burst = BURST,
+			.params = params,
+		};
+		char why[160];
 
-		memset(f, 0, sizeof(*f));
-		snprintf(f->name, sizeof(f->name), "%s",
-			 e->lwf ? "lwf" : "utcp");
-		f->kind = e->lwf ? CFG_FIBER_LWF : CFG_FIBER_UTCP;
-		f->step = e->lwf ? fiber_lwf_step : fiber_utcp_step;
-		f->rx_ch = ring_ch[k];
-		f->tx_ch = ring_ch[k + 2];
-		f->burst = BURST;
-		f->reflect = true;
-		if (e->lwf && (rc = fiber_lwf_init(f)) < 0)
-			return rc;
+		/* the daemon's kind, set up as its config would: reflect */
+		if (kind == NULL || fiber_params_default(kind, params) < 0 ||
+		    fiber_param_parse(fiber_kind_param(kind, "reflect"),
+				      params, "true", why, sizeof(why)) < 0)
+			return -EINVAL;
+		rc = fiber_init(f, &fc, &env);
 		e->fib_init = true;
+		if (rc < 0)
+			return rc;
 		rc = bench_rings_up(e->rings, ring_ch, ring_rx, 4, &e->ns_cs,
 				    &e->all_cs);
 		if (rc < 0)
 			return rc;
 		/* the fiber holds what the daemon's manifest grants it: its
 		 * own rx and tx rings */
-		ion_cspace_init(&f->cs);
-		if ((rc = ion_cspace_grant(&f->cs, e->rings[k],
-					   ION_PERM_READ)) < 0 ||
-		    (rc = ion_cspace_grant(&f->cs, e->rings[k + 2],
-					   ION_PERM_WRITE)) < 0)
+		if ((rc = fiber_grant(f, e->rings[k], ION_PERM_READ)) < 0 ||
+		    (rc = fiber_grant(f, e->rings[k + 2], ION_PERM_WRITE)) < 0)
 			return rc;
-		f->state = FIBER_READY;
 	}
 	rc = ports_up(e, dut);
 	if (rc < 0)
@@ -677,15 +677,7 @@ rig_down(struct e2e *e)
 	struct fiber *f = &e->fib;
 
 	if (e->fib_init) {
-		if (f->rx_open)
-			ion_cons_close(&f->rx);
-		if (f->tx_open)
-			ion_prod_close(&f->tx);
-		f->rx_open = f->tx_open = false;
-		if (e->lwf)
-			fiber_lwf_fini(f);
-		else
-			fiber_utcp_fini(f);
+		fiber_fini(f);
 		e->fib_init = false;
 	}
 	netswitch_free(e->ns);
@@ -703,16 +695,22 @@ rig_down(struct e2e *e)
 
 /* ---- the ION side ----------------------------------------------------- */
 
-/* The fiber's refusals: every reason but "ok", "not this protocol" too. */
+/*
+ * The fiber's refusals: every reason but "ok", "not this protocol" too.
+ * The kind's counter table lists its verdicts in the order of the wire
+ * parser's reasons: "ok", the reasons, then "not_lwf" / "not_utcp".
+ */
 static uint64_t
 fiber_invalid(const struct e2e *e, uint64_t *why)
 {
-	const uint64_t *c = e->lwf ? e->fib.st.lwf : e->fib.st.utcp;
+	const struct ctr_set *set = e->fib.kind->counters;
+	uint64_t snap[FIBER_STATS_MAX / sizeof(uint64_t)];
 	unsigned int n = e->lwf ? LWF_N_REASONS : UTCP_N_REASONS, i;
 	uint64_t sum = 0;
 
-	for (i = 1; i <= n; i++) {
-		uint64_t v = fib_get(&c[i]);
+	e->fib.kind->stats(&e->fib, snap);
+	for (i = 1; i <= n && i < set->n; i++) {
+		uint64_t v = ctr_value(&set->desc[i], snap);
 
 		if (why != NULL)
 			why[i] = v;

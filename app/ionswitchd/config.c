@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include <libconfig.h>
+#include <rte_common.h>
 
 #include "config.h"
 #include "config_impl.h"
@@ -299,7 +300,7 @@ get_enum(const struct ld *l, const config_setting_t *g, const char *gname,
 	 const char *key, const char *const *names, int *idx)
 {
 	const config_setting_t *s = config_setting_get_member(g, key);
-	char what[96], list[64] = "";
+	char what[96], list[160] = "";
 	const char *v;
 	size_t n = 0;
 	int i;
@@ -712,34 +713,29 @@ load_grants(const struct ld *l, const config_setting_t *fg, const char *gname,
 	return 0;
 }
 
-/* utcp: bind = ( { port = 7; channel = 0x0710; }, ... ) */
+/* A list of { port; channel; } (FIBER_P_BINDS), e.g. utcp's bind. */
 static int
-load_binds(const struct ld *l, const config_setting_t *fg, const char *gname,
-	   struct cfg_fiber *f)
+load_binds(const struct ld *l, const config_setting_t *list,
+	   const char *what, const struct cfg_fiber *f, struct fiber_binds *out)
 {
 	static const char *const keys[] = {"port", "channel", NULL};
-	config_setting_t *list = config_setting_get_member(fg, "bind");
 	unsigned int i, j, n;
-	char what[64];
 	int rc;
 
-	if (list == NULL)
-		return 0;
-	snprintf(what, sizeof(what), "%s.bind", gname);
 	if (!config_setting_is_list(list))
 		return refuse_type(l, list, what, "a list ( ... ) of groups");
 	n = (unsigned int)config_setting_length(list);
-	if (n > CFG_MAX_BINDS)
-		return refuse(l, config_setting_get_elem(list, CFG_MAX_BINDS),
+	if (n > FIBER_MAX_BINDS)
+		return refuse(l, config_setting_get_elem(list, FIBER_MAX_BINDS),
 			      "fiber '%s' binds %u ports; at most %u", f->name,
-			      n, CFG_MAX_BINDS);
+			      n, FIBER_MAX_BINDS);
 	for (i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(list, i);
-		struct cfg_bind *b = &f->binds[i];
-		char ename[80];
+		struct fiber_bind *b = &out->b[i];
+		char ename[112];
 		long long v;
 
-		snprintf(ename, sizeof(ename), "%s.bind[%u]", gname, i);
+		snprintf(ename, sizeof(ename), "%s[%u]", what, i);
 		if (!config_setting_is_group(e))
 			return refuse_type(l, e, ename, "a group { ... }");
 		rc = check_keys(l, e, ename, keys);
@@ -756,46 +752,27 @@ load_binds(const struct ld *l, const config_setting_t *fg, const char *gname,
 		b->channel = (uint32_t)v;
 		b->line = config_setting_source_line(e);
 		for (j = 0; j < i; j++)
-			if (f->binds[j].port == b->port)
+			if (out->b[j].port == b->port)
 				return refuse(l, e,
 					      "fiber '%s' binds port %u twice "
 					      "(first at line %d)",
 					      f->name, b->port,
-					      f->binds[j].line);
-		f->n_binds = i + 1;
+					      out->b[j].line);
+		out->n = i + 1;
 	}
 	return 0;
 }
 
-/* A key only some kinds take: refused, at its line, on the others. */
-static int
-only_for(const struct ld *l, const config_setting_t *fg,
-	 const struct cfg_fiber *f, bool ok, const char *const *keys,
-	 const char *kinds)
-{
-	for (; *keys != NULL; keys++) {
-		const config_setting_t *s =
-			config_setting_get_member(fg, *keys);
-
-		if (s != NULL && !ok)
-			return refuse(l, s,
-				      "fiber '%s': '%s' is a key of kind %s "
-				      "only",
-				      f->name, *keys, kinds);
-	}
-	return 0;
-}
-
-/* "10.0.0.2" into network byte order; absent: @p def. */
+/* "10.0.0.2" into network byte order. */
 static int
 get_ipv4(const struct ld *l, const config_setting_t *g, const char *gname,
-	 const char *key, const char *def, uint32_t *out)
+	 const char *key, uint32_t *out)
 {
 	char v[INET_ADDRSTRLEN + 1];
 	struct in_addr a;
 	int rc;
 
-	rc = get_str(l, g, gname, key, def, v, sizeof(v));
+	rc = get_str(l, g, gname, key, NULL, v, sizeof(v));
 	if (rc < 0)
 		return rc;
 	if (inet_pton(AF_INET, v, &a) != 1)
@@ -807,103 +784,150 @@ get_ipv4(const struct ld *l, const config_setting_t *g, const char *gname,
 	return 0;
 }
 
-/* membrane: ip, netmask, gateway, echo, http, http_port, vfs_req/_rsp */
+/* One key of the fiber's kind, present in group @p fg, by its type. */
 static int
-load_membrane(const struct ld *l, const config_setting_t *fg, const char *gname,
-	      struct cfg_fiber *f)
+load_param(const struct ld *l, const config_setting_t *fg, const char *gname,
+	   struct cfg_fiber *f, const struct fiber_param *p)
 {
-	static const char *const keys[] = {"ip",      "netmask", "gateway",
-					   "echo",    "http",	 "http_port",
-					   "vfs_req", "vfs_rsp", NULL};
-	bool is = f->kind == CFG_FIBER_MEMBRANE;
+	const config_setting_t *s = config_setting_get_member(fg, p->key);
+	char *at = (char *)f->params.bytes + p->off;
+	char what[96];
 	long long v;
 	int rc;
 
-	rc = only_for(l, fg, f, is, keys, "\"membrane\"");
-	if (rc < 0 || !is)
+	snprintf(what, sizeof(what), "%s.%s", gname, p->key);
+	switch (p->type) {
+	case FIBER_P_BOOL:
+		return get_bool(l, fg, gname, p->key, false, (bool *)at);
+	case FIBER_P_UINT:
+	case FIBER_P_CHANNEL:
+		if (p->type == FIBER_P_UINT)
+			rc = int_value(l, s, what, p->min, p->max, false, &v);
+		else
+			rc = int_value(l, s, what, 1, UINT32_MAX, true, &v);
+		if (rc == 0)
+			*(uint32_t *)at = (uint32_t)v;
 		return rc;
-	rc = get_ipv4(l, fg, gname, "ip", NULL, &f->ip);
-	if (rc == 0)
-		rc = get_ipv4(l, fg, gname, "netmask", "255.255.255.0",
-			      &f->netmask);
-	if (rc == 0)
-		rc = get_ipv4(l, fg, gname, "gateway", "0.0.0.0", &f->gateway);
-	if (rc == 0)
-		rc = get_bool(l, fg, gname, "echo", true, &f->echo);
-	if (rc == 0)
-		rc = get_bool(l, fg, gname, "http", true, &f->http);
-	if (rc == 0)
-		rc = get_int(l, fg, gname, "http_port", 1, UINT16_MAX, 80,
-			     false, &v);
-	if (rc < 0)
+	case FIBER_P_IPV4:
+		return get_ipv4(l, fg, gname, p->key, (uint32_t *)at);
+	case FIBER_P_PATH:
+		rc = get_str(l, fg, gname, p->key, NULL, at, FIBER_PATH_LEN);
+		if (rc == 0 && at[0] != '/')
+			return refuse(l, s, "%s \"%s\" is not an absolute path",
+				      what, at);
 		return rc;
-	f->http_port = (uint16_t)v;
-	rc = get_int(l, fg, gname, "vfs_req", 1, UINT32_MAX, 0, true, &v);
-	if (rc < 0)
-		return rc;
-	f->vfs_req = (uint32_t)v;
-	rc = get_int(l, fg, gname, "vfs_rsp", 1, UINT32_MAX, 0, true, &v);
-	if (rc < 0)
-		return rc;
-	f->vfs_rsp = (uint32_t)v;
-	if (f->http && (f->vfs_req == 0 || f->vfs_rsp == 0))
-		return refuse(l, fg,
-			      "fiber '%s' serves HTTP but has no 'vfs_req' "
-			      "and 'vfs_rsp' rings to fetch files through "
-			      "(or set http = false)",
-			      f->name);
-	if (f->tx == 0 && config_setting_get_member(fg, "tx") == NULL)
-		return refuse(l, fg,
-			      "fiber '%s' has no 'tx': the membrane "
-			      "transmits on it",
-			      f->name);
+	case FIBER_P_BINDS:
+		return load_binds(l, s, what, f, (struct fiber_binds *)at);
+	}
+	return refuse(l, s, "%s: a key of an unknown type", what);
+}
+
+/* Keys of fiber group @p fg: the common ones, or its kind's. */
+static int
+check_fiber_keys(const struct ld *l, const config_setting_t *fg,
+		 const char *gname, const struct cfg_fiber *f)
+{
+	static const char *const common[] = {"name", "lcore", "kind", "rx",
+					     "tx",   "grants", NULL};
+	int i, n = config_setting_length(fg);
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(fg, i);
+		const char *key = config_setting_name(m);
+		const struct fiber_kind *const *k;
+		const char *const *c;
+		char kinds[96] = "";
+		size_t len = 0;
+		int others = 0;
+
+		for (c = common; *c != NULL && strcmp(*c, key) != 0; c++)
+			;
+		if (*c != NULL || fiber_kind_param(f->kind, key) != NULL)
+			continue;
+		for (k = fiber_kinds; *k != NULL; k++)
+			if (fiber_kind_param(*k, key) != NULL &&
+			    len < sizeof(kinds))
+				len += (size_t)snprintf(
+					kinds + len, sizeof(kinds) - len,
+					"%s\"%s\"", others++ ? " and " : "",
+					(*k)->name);
+		if (others == 0)
+			return refuse(l, m, "unknown key '%s' in '%s'", key,
+				      gname);
+		return refuse(l, m, "fiber '%s': '%s' is a key of kind%s %s only",
+			      f->name, key, others > 1 ? "s" : "", kinds);
+	}
 	return 0;
 }
 
-/* vfs: root, a directory (it must exist when the daemon starts) */
+/* The fiber's kind, by name, from the one table (lib/fiber). */
 static int
-load_vfs(const struct ld *l, const config_setting_t *fg, const char *gname,
+get_kind(const struct ld *l, const config_setting_t *fg, const char *gname,
 	 struct cfg_fiber *f)
 {
-	static const char *const keys[] = {"root", NULL};
-	bool is = f->kind == CFG_FIBER_VFS;
+	const char *names[16];
+	unsigned int i;
+	int k, rc;
+
+	for (i = 0; fiber_kinds[i] != NULL && i < RTE_DIM(names) - 1; i++)
+		names[i] = fiber_kinds[i]->name;
+	names[i] = NULL;
+	rc = get_enum(l, fg, gname, "kind", names, &k);
+	if (rc == 0)
+		f->kind = fiber_kinds[k];
+	return rc;
+}
+
+/* The kind's own keys: given, defaulted, or refused when required. */
+static int
+load_params(const struct ld *l, const config_setting_t *fg, const char *gname,
+	    struct cfg_fiber *f)
+{
+	const struct fiber_kind *k = f->kind;
+	struct fiber_conf fc;
+	char why[CFG_ERR_LEN];
+	unsigned int i;
 	int rc;
 
-	rc = only_for(l, fg, f, is, keys, "\"vfs\"");
-	if (rc < 0 || !is)
-		return rc;
-	rc = get_str(l, fg, gname, "root", NULL, f->root, sizeof(f->root));
-	if (rc < 0)
-		return rc;
-	if (f->root[0] != '/')
-		return refuse(l, config_setting_get_member(fg, "root"),
-			      "%s.root \"%s\" is not an absolute path", gname,
-			      f->root);
-	if (config_setting_get_member(fg, "tx") == NULL)
+	if (k->params_size > sizeof(f->params) ||
+	    fiber_params_default(k, f->params.bytes) < 0)
+		return refuse(l, fg, "fiber kind \"%s\" has parameters larger "
+			      "than the loader holds", k->name);
+	for (i = 0; i < k->n_params; i++) {
+		const struct fiber_param *p = &k->params[i];
+
+		if (config_setting_get_member(fg, p->key) != NULL)
+			rc = load_param(l, fg, gname, f, p);
+		else if (p->def == NULL)
+			rc = refuse(l, fg, "%s has no '%s' (%s)", gname, p->key,
+				    p->help);
+		else
+			rc = 0;
+		if (rc < 0)
+			return rc;
+	}
+	if (k->needs_tx && config_setting_get_member(fg, "tx") == NULL)
 		return refuse(l, fg,
-			      "fiber '%s' has no 'tx': the VFS answers on it",
-			      f->name);
+			      "fiber '%s' has no 'tx': a \"%s\" fiber writes "
+			      "its output there",
+			      f->name, k->name);
+	fc = (struct fiber_conf){.name = f->name,
+				 .kind = k,
+				 .lcore = f->lcore,
+				 .rx = f->rx,
+				 .tx = f->tx,
+				 .params = f->params.bytes};
+	if (k->check != NULL && k->check(&fc, why, sizeof(why)) < 0)
+		return refuse(l, fg, "%s", why);
 	return 0;
 }
 
 static int
 load_fibers(const struct ld *l, const config_t *lc, struct cfg *c)
 {
-	static const char *const keys[] = {
-		"name",	   "lcore",	"kind",	   "rx",      "tx",
-		"grants",  "app",	"reflect", "bind",    "ip",
-		"netmask", "gateway",	"vfs_req", "vfs_rsp", "echo",
-		"http",	   "http_port", "root",	   NULL};
-	static const char *const kinds[] = {"rxonly",  "reflect",  "lwf",
-					    "utcp",    "membrane", "vfs",
-					    "console", NULL};
-	static const enum cfg_fiber_kind kind_of[] = {
-		CFG_FIBER_RXONLY, CFG_FIBER_REFLECT,  CFG_FIBER_LWF,
-		CFG_FIBER_UTCP,	  CFG_FIBER_MEMBRANE, CFG_FIBER_VFS,
-		CFG_FIBER_CONSOLE};
 	config_setting_t *list;
 	unsigned int i, j, n;
-	int rc, k;
+	int rc;
 
 	rc = get_seq(l, config_root_setting(lc), NULL, "fibers", true,
 		     CFG_MAX_FIBERS, &list);
@@ -920,10 +944,8 @@ load_fibers(const struct ld *l, const config_t *lc, struct cfg *c)
 		if (!config_setting_is_group(e))
 			return refuse_type(l, e, gname, "a group { ... }");
 		f->line = config_setting_source_line(e);
-		rc = check_keys(l, e, gname, keys);
-		if (rc == 0)
-			rc = get_str(l, e, gname, "name", NULL, f->name,
-				     sizeof(f->name));
+		rc = get_str(l, e, gname, "name", NULL, f->name,
+			     sizeof(f->name));
 		if (rc < 0)
 			return rc;
 		for (j = 0; j < i; j++)
@@ -937,61 +959,23 @@ load_fibers(const struct ld *l, const config_t *lc, struct cfg *c)
 		if (rc < 0)
 			return rc;
 		f->lcore = (unsigned int)v;
-		rc = get_enum(l, e, gname, "kind", kinds, &k);
+		rc = get_kind(l, e, gname, f);
+		if (rc == 0)
+			rc = check_fiber_keys(l, e, gname, f);
 		if (rc < 0)
 			return rc;
-		f->kind = kind_of[k];
-		/* every kind reads rx; reflect, and lwf with reflect, write tx
-		 */
 		rc = get_int(l, e, gname, "rx", 1, UINT32_MAX, REQUIRED, true,
 			     &v);
 		if (rc < 0)
 			return rc;
 		f->rx = (uint32_t)v;
-		rc = get_bool(l, e, gname, "reflect", false, &f->reflect);
-		if (rc < 0)
-			return rc;
-		if (f->kind != CFG_FIBER_LWF && f->kind != CFG_FIBER_UTCP &&
-		    config_setting_get_member(e, "reflect") != NULL)
-			return refuse(l,
-				      config_setting_get_member(e, "reflect"),
-				      "fiber '%s': 'reflect' is a key of kinds "
-				      "\"lwf\" and \"utcp\" only",
-				      f->name);
-		if (f->kind != CFG_FIBER_LWF &&
-		    config_setting_get_member(e, "app") != NULL)
-			return refuse(l, config_setting_get_member(e, "app"),
-				      "fiber '%s': 'app' is a key of kind "
-				      "\"lwf\" only",
-				      f->name);
-		if (f->kind != CFG_FIBER_UTCP &&
-		    config_setting_get_member(e, "bind") != NULL)
-			return refuse(l, config_setting_get_member(e, "bind"),
-				      "fiber '%s': 'bind' is a key of kind "
-				      "\"utcp\" only",
-				      f->name);
-		rc = load_binds(l, e, gname, f);
-		if (rc == 0)
-			rc = load_membrane(l, e, gname, f);
-		if (rc == 0)
-			rc = load_vfs(l, e, gname, f);
-		if (rc < 0)
-			return rc;
-		if ((f->kind == CFG_FIBER_REFLECT || f->reflect) &&
-		    config_setting_get_member(e, "tx") == NULL)
-			return refuse(l, e,
-				      "fiber '%s' reflects frames but has no "
-				      "'tx' to write",
-				      f->name);
-		rc = get_int(l, e, gname, "app", 1, UINT32_MAX, 0, true, &v);
-		if (rc < 0)
-			return rc;
-		f->app = (uint32_t)v;
 		rc = get_int(l, e, gname, "tx", 1, UINT32_MAX, 0, true, &v);
 		if (rc < 0)
 			return rc;
 		f->tx = (uint32_t)v;
-		rc = load_grants(l, e, gname, f);
+		rc = load_params(l, e, gname, f);
+		if (rc == 0)
+			rc = load_grants(l, e, gname, f);
 		if (rc < 0)
 			return rc;
 		c->n_fibers = i + 1;

@@ -7,7 +7,10 @@
  *  1. cfg_load() parses the file and checks every value's type and range;
  *  2. cfg_check() checks the whole against the lcores EAL will enable:
  *     channels known, at most 64 grants a fiber, one writer and one reader
- *     a ring, fibers on enabled worker lcores, every routed ring read.
+ *     a ring, the NetSwitch and the fibers on enabled lcores, every
+ *     routed ring read.
+ * A fiber's own keys come from its kind's table (lib/fiber), so a new
+ * kind needs nothing here.
  * Each refusal is one sentence prefixed "FILE:LINE: ".
  */
 #ifndef IONSWITCHD_CONFIG_H
@@ -17,6 +20,7 @@
 #include <stdint.h>
 
 #include <ion_ring.h>
+#include <fiber.h>
 #include <netswitch.h>
 
 #define CFG_MAX_CHANNELS 32
@@ -45,50 +49,24 @@ struct cfg_grant {
 	int line;
 };
 
-enum cfg_fiber_kind {
-	CFG_FIBER_RXONLY, /**< reads rx, counts and releases (testpmd rxonly) */
-	CFG_FIBER_REFLECT,  /**< reads rx, swaps MACs, writes tx (macswap) */
-	CFG_FIBER_LWF,	    /**< validates LWF v2 frames (docs/wire-formats.md):
-			     *   accepted ones to app and/or back out on tx */
-	CFG_FIBER_UTCP,	    /**< validates UTCP packets: payloads to the ring
-			     *   bound to their destination port, and/or back */
-	CFG_FIBER_MEMBRANE, /**< lwIP: rx/tx are the network rings; echo and
-			     *   HTTP services, files through the VFS rings */
-	CFG_FIBER_VFS,	    /**< serves files under root: rx the VFS request
-			     *   ring, tx the response ring */
-	CFG_FIBER_CONSOLE,  /**< runs console commands: rx console input,
-			     *   tx console output */
-};
-
-#define CFG_MAX_BINDS 16
-
-/** utcp: payloads for destination port @p port go to ring @p channel. */
-struct cfg_bind {
-	uint16_t port;
-	uint32_t channel;
-	int line;
-};
-
+/**
+ * One fiber of the manifest: the keys every fiber has, and its kind's own
+ * parameters, converted by the kind's table (lib/fiber: struct
+ * fiber_param) into the kind's own struct.
+ */
 struct cfg_fiber {
 	char name[CFG_NAME_LEN];
-	enum cfg_fiber_kind kind;
+	const struct fiber_kind *kind;
 	unsigned int lcore;
-	uint32_t rx;  /**< channel the fiber reads (0: none) */
-	uint32_t tx;  /**< channel the fiber writes (0: none) */
-	uint32_t app; /**< lwf: ring of accepted frames (0: none) */
-	bool reflect; /**< lwf, utcp: send accepted frames back out on tx */
-	struct cfg_bind binds[CFG_MAX_BINDS]; /**< utcp: port -> ring */
-	unsigned int n_binds;
-	/* membrane: IPv4 addresses in network byte order, the services */
-	uint32_t ip, netmask, gateway;
-	uint32_t vfs_req, vfs_rsp; /**< the VFS rings it uses (0: none) */
-	bool echo;		   /**< TCP and UDP echo on port 7 */
-	bool http;		   /**< HTTP/1.1 on http_port */
-	uint16_t http_port;
-	/* vfs: the directory it serves */
-	char root[CFG_PATH_LEN];
+	uint32_t rx; /**< channel the fiber reads */
+	uint32_t tx; /**< channel the fiber writes (0: none) */
 	struct cfg_grant grants[ION_CSPACE_SLOTS];
 	unsigned int n_grants;
+	/** kind->params_size bytes: the kind's parameter struct */
+	union {
+		uint8_t bytes[FIBER_PARAMS_MAX];
+		uint64_t align;
+	} params;
 	int line;
 };
 
@@ -148,11 +126,11 @@ int cfg_load(struct cfg *c, const char *path, char *err, size_t errlen);
 
 /**
  * Check @p c as a whole.  @p lcores[i] is true for every lcore EAL will
- * enable, @p main_lcore is EAL's main lcore.
+ * enable.
  * @return 0, or -EINVAL with "FILE:LINE: sentence" in @p err.
  */
 int cfg_check(const struct cfg *c, const bool lcores[CFG_MAX_LCORES],
-	      unsigned int main_lcore, char *err, size_t errlen);
+	      char *err, size_t errlen);
 
 /** The channel @p id of @p c, or NULL. */
 const struct cfg_channel *cfg_channel(const struct cfg *c, uint32_t id);

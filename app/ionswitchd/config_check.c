@@ -91,9 +91,11 @@ struct ends {
 	int reader;
 };
 
+/* Any lcore EAL enables may run any step: the NetSwitch and fibers share
+ * lcores, the main lcore's too. */
 static int
 check_lcores(const struct cfg *c, const bool lcores[CFG_MAX_LCORES],
-	     unsigned int main_lcore, char *err, size_t errlen)
+	     char *err, size_t errlen)
 {
 	unsigned int i;
 
@@ -104,36 +106,55 @@ check_lcores(const struct cfg *c, const bool lcores[CFG_MAX_LCORES],
 			"the NetSwitch is on lcore %u, which EAL "
 			"does not enable (see -l/--lcores)",
 			c->ns_lcore);
-	if (c->ns_lcore == main_lcore)
-		return check_refuse(
-			c, WHERE("netswitch", -1, NULL, -1, c->ns_line), err,
-			errlen,
-			"the NetSwitch is on lcore %u, the main "
-			"lcore; it needs a worker lcore of its own",
-			c->ns_lcore);
 	for (i = 0; i < c->n_fibers; i++) {
 		const struct cfg_fiber *f = &c->fibers[i];
-		const struct where *w =
-			WHERE("fibers", (int)i, NULL, -1, f->line);
 
 		if (f->lcore >= CFG_MAX_LCORES || !lcores[f->lcore])
-			return check_refuse(c, w, err, errlen,
-					    "fiber '%s' is on lcore %u, which "
-					    "EAL does not enable (see "
-					    "-l/--lcores)",
-					    f->name, f->lcore);
-		if (f->lcore == main_lcore)
-			return check_refuse(c, w, err, errlen,
-					    "fiber '%s' is on lcore %u, the "
-					    "main lcore; fibers run on worker "
-					    "lcores",
-					    f->name, f->lcore);
-		if (f->lcore == c->ns_lcore)
-			return check_refuse(c, w, err, errlen,
-					    "fiber '%s' is on lcore %u, the "
-					    "NetSwitch's lcore, which polls "
-					    "the port without pause",
-					    f->name, f->lcore);
+			return check_refuse(
+				c, WHERE("fibers", (int)i, NULL, -1, f->line),
+				err, errlen,
+				"fiber '%s' is on lcore %u, which EAL does "
+				"not enable (see -l/--lcores)",
+				f->name, f->lcore);
+	}
+	return 0;
+}
+
+/* Every channel the kind's keys name (FIBER_P_CHANNEL, FIBER_P_BINDS). */
+static int
+check_params(const struct cfg *c, unsigned int i, char *err, size_t errlen)
+{
+	const struct cfg_fiber *f = &c->fibers[i];
+	const struct fiber_kind *k = f->kind;
+	unsigned int p, j;
+
+	for (p = 0; p < k->n_params; p++) {
+		const char *at = (const char *)f->params.bytes + k->params[p].off;
+		const struct fiber_binds *b = (const void *)at;
+		uint32_t ch = *(const uint32_t *)at;
+
+		if (k->params[p].type == FIBER_P_CHANNEL && ch != 0 &&
+		    cfg_channel(c, ch) == NULL)
+			return check_refuse(
+				c, WHERE("fibers", (int)i, NULL, -1, f->line),
+				err, errlen,
+				"fiber '%s' names channel 0x%04x (%s), which "
+				"is not in 'channels'",
+				f->name, ch, k->params[p].key);
+		if (k->params[p].type != FIBER_P_BINDS)
+			continue;
+		for (j = 0; j < b->n; j++)
+			if (cfg_channel(c, b->b[j].channel) == NULL)
+				return check_refuse(
+					c,
+					WHERE("fibers", (int)i,
+					      k->params[p].key, (int)j,
+					      b->b[j].line),
+					err, errlen,
+					"fiber '%s' binds port %u to channel "
+					"0x%04x, which is not in 'channels'",
+					f->name, b->b[j].port,
+					b->b[j].channel);
 	}
 	return 0;
 }
@@ -187,36 +208,8 @@ check_known(const struct cfg *c, char *err, size_t errlen)
 					    "fiber '%s' writes channel 0x%04x "
 					    "(tx), which is not in 'channels'",
 					    f->name, f->tx);
-		if (f->app != 0 && cfg_channel(c, f->app) == NULL)
-			return check_refuse(c, w, err, errlen,
-					    "fiber '%s' writes channel 0x%04x "
-					    "(app), which is not in 'channels'",
-					    f->name, f->app);
-		if (f->vfs_req != 0 && cfg_channel(c, f->vfs_req) == NULL)
-			return check_refuse(
-				c, w, err, errlen,
-				"fiber '%s' sends VFS requests on "
-				"channel 0x%04x (vfs_req), which is "
-				"not in 'channels'",
-				f->name, f->vfs_req);
-		if (f->vfs_rsp != 0 && cfg_channel(c, f->vfs_rsp) == NULL)
-			return check_refuse(
-				c, w, err, errlen,
-				"fiber '%s' reads VFS responses on "
-				"channel 0x%04x (vfs_rsp), which is "
-				"not in 'channels'",
-				f->name, f->vfs_rsp);
-		for (j = 0; j < f->n_binds; j++)
-			if (cfg_channel(c, f->binds[j].channel) == NULL)
-				return check_refuse(
-					c,
-					WHERE("fibers", (int)i, "bind", (int)j,
-					      f->binds[j].line),
-					err, errlen,
-					"fiber '%s' binds port %u to channel "
-					"0x%04x, which is not in 'channels'",
-					f->name, f->binds[j].port,
-					f->binds[j].channel);
+		if (check_params(c, i, err, errlen) < 0)
+			return -EINVAL;
 		for (j = 0; j < f->n_grants; j++)
 			if (cfg_channel(c, f->grants[j].channel) == NULL)
 				return check_refuse(
@@ -300,7 +293,7 @@ check_ends(const struct cfg *c, struct ends *ends, char *err, size_t errlen)
 
 int
 cfg_check(const struct cfg *c, const bool lcores[CFG_MAX_LCORES],
-	  unsigned int main_lcore, char *err, size_t errlen)
+	  char *err, size_t errlen)
 {
 	struct ends ends[CFG_MAX_CHANNELS];
 	unsigned int i;
@@ -314,7 +307,7 @@ cfg_check(const struct cfg *c, const bool lcores[CFG_MAX_LCORES],
 			 c->file);
 		return -EINVAL;
 	}
-	rc = check_lcores(c, lcores, main_lcore, err, errlen);
+	rc = check_lcores(c, lcores, err, errlen);
 	if (rc == 0)
 		rc = check_known(c, err, errlen);
 	if (rc == 0)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The daemon's wiring: one struct that owns the port, the rings, the
- * NetSwitch and the fibers, shared by the lcores, the stats printer and
- * the telemetry callbacks.
+ * NetSwitch, the fibers and the scheduler, shared by the lcores' steps,
+ * the counters' renderers and the telemetry callbacks.
  */
 #ifndef IONSWITCHD_H
 #define IONSWITCHD_H
@@ -11,49 +11,22 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <rte_ethdev.h>
 #include <rte_log.h>
 
+#include <console.h>
+#include <ctr.h>
+#include <fiber.h>
 #include <ion_ring.h>
 #include <netswitch.h>
 
 #include "config.h"
-#include "fiber.h"
 
 struct rte_mempool;
-
-/** Run state, moved forward only by the main lcore. */
-enum run_state {
-	RUN_STARTING,
-	RUN_RUNNING,
-	RUN_DRAINING, /**< RX stopped; fibers empty their rings */
-	RUN_STOPPING, /**< fibers done; NetSwitch flushes TX and exits */
-	RUN_STOPPED,
-};
-
-enum lcore_role { ROLE_NONE, ROLE_MAIN, ROLE_NETSWITCH, ROLE_WORKER };
-
-/** Busy/idle accounting of one lcore, written only by that lcore. */
-struct lcore_stats {
-	uint64_t busy_cycles;
-	uint64_t idle_cycles;
-	uint64_t sleeps;
-	uint64_t loops;
-};
-
-struct lcore_ctx {
-	enum lcore_role role;
-	unsigned int n_fibers;
-	struct fiber *fibers[CFG_MAX_FIBERS];
-	uint32_t done; /**< atomic: worker finished draining */
-	struct lcore_stats st __attribute__((aligned(64)));
-};
+struct console_host;
 
 struct ionswitchd {
 	struct cfg cfg;
-	uint32_t run; /**< enum run_state, atomic */
-	uint32_t
-		rx_stopped; /**< atomic: the NetSwitch made its last RX burst */
+	struct fiber_sched sched; /**< every lcore's steps, the run state */
 
 	uint16_t port_id;
 	char port_name[64];
@@ -67,11 +40,24 @@ struct ionswitchd {
 	/** the main lcore's: WRITE on console input, READ on console output */
 	struct ion_cspace con_cs;
 	struct netswitch *ns;
+	bool rx_off;	  /**< the NetSwitch's RX step: the port is not read */
+	uint32_t flushed; /**< atomic: the NetSwitch's TX is empty, stopping */
 
 	unsigned int n_fibers;
 	struct fiber fibers[CFG_MAX_FIBERS];
+	struct fiber_env env;	  /**< what the fibers get from the daemon */
+	struct console_ops ops;	  /**< what console commands act on */
+	struct console_host *con; /**< the main lcore's side, or NULL */
 
-	struct lcore_ctx lcores[CFG_MAX_LCORES];
+	/* the control step (steps.c), on the main lcore */
+	const int *signal;    /**< set by the signal handler (main.c) */
+	const char *stop_why; /**< NULL while running */
+	char why[32];
+	uint64_t deadline;    /**< TSC: the current shutdown phase ends */
+	uint64_t next_stats, next_console;
+	unsigned int stats_period;
+	int exit_code;
+
 	uint64_t start_tsc;
 	uint64_t prev_tsc, prev_rx, prev_tx; /**< for the stats' rates */
 };
@@ -80,56 +66,43 @@ extern int ionswitchd_logtype;
 #define DLOG(level, ...)                                                       \
 	rte_log(RTE_LOG_##level, ionswitchd_logtype, "ionswitchd: " __VA_ARGS__)
 
-static inline enum run_state
-run_state_get(const struct ionswitchd *d)
-{
-	/* acquire: pairs with run_state_set(); orders the phases */
-	return (enum run_state)__atomic_load_n(&d->run, __ATOMIC_ACQUIRE);
-}
-
-static inline void
-run_state_set(struct ionswitchd *d, enum run_state s)
-{
-	__atomic_store_n(&d->run, s, __ATOMIC_RELEASE);
-}
-
-/* lcore.c */
-int lcore_main(void *arg);
 /* port.c */
 int port_setup(struct ionswitchd *d);
 void port_close(struct ionswitchd *d);
-/* stats.c */
-void stats_print(struct ionswitchd *d, bool totals);
 
-/* Counters read once for a whole block, so that its sections agree. */
-struct stats_snap {
-	struct rte_eth_stats port;
-	struct netswitch_stats ns;
+/* steps.c: the NetSwitch's RX and TX steps and the main lcore's control
+ * step, added to the scheduler where the config places them */
+int steps_add(struct ionswitchd *d, unsigned int main_lcore);
+/** Ask the control step to stop the daemon (signal, console). */
+void steps_stop(struct ionswitchd *d, const char *why);
+
+/* counters.c: every figure, from the counter tables, in any format */
+enum counters_what {
+	COUNTERS_PORT = 1u << 0,   /**< port, netswitch, routes */
+	COUNTERS_RINGS = 1u << 1,  /**< rings */
+	COUNTERS_FIBERS = 1u << 2, /**< fibers */
+	COUNTERS_LCORES = 1u << 3, /**< lcores */
+	COUNTERS_ALL = 0xf,
 };
+/** Walk the sections of @p what into emitter @p e. */
+void counters_emit(const struct ionswitchd *d, struct ctr_emit *e,
+		   unsigned int what);
+/** The stats block on stdout (the totals at exit when @p totals). */
+void counters_print(struct ionswitchd *d, bool totals);
+/** The whole document as JSON (--totals-json) to @p path. */
+void counters_write_json(const struct ionswitchd *d, const char *path);
+/** The same into @p buf (GET /stats); @return length, @p len if cut. */
+size_t counters_json_buf(char *buf, size_t len, void *d);
+/** The Prometheus exposition into @p buf (GET /metrics). */
+size_t counters_prom_buf(char *buf, size_t len, void *d);
+/** /ion/port, /ion/netswitch, /ion/routes, /ion/rings, /ion/fibers,
+ * /ion/lcores. */
+int counters_telemetry_register(struct ionswitchd *d);
+/** Every counter set with its help (--counters). */
+void counters_describe(FILE *out);
 
-/* Packet rates over the @p dt seconds since counts prev_rx/prev_tx. */
-struct stats_rates {
-	double dt; /**< <= 0: no rates line */
-	uint64_t prev_rx, prev_tx;
-};
-
-/*
- * The sections of the stats block, each rendered into @p out: the block
- * prints them to stdout, the console's "show" commands into its reply.
- */
-void stats_snap_get(const struct ionswitchd *d, struct stats_snap *s);
-void stats_show_port(FILE *out, const struct ionswitchd *d,
-		     const struct stats_snap *s, const struct stats_rates *r);
-void stats_show_rings(FILE *out, const struct ionswitchd *d,
-		      const struct stats_snap *s);
-void stats_show_fibers(FILE *out, const struct ionswitchd *d);
-int stats_telemetry_register(struct ionswitchd *d);
 /* main.c */
-struct ion_ring *ionswitchd_ring(void *d, uint32_t channel);
-/* totals.c: every figure as JSON (--totals-json, GET /stats) */
-void totals_json(FILE *f, const struct ionswitchd *d);
-void totals_write(const struct ionswitchd *d, const char *path);
-/** totals_json() into @p buf; @return its length, @p len if truncated. */
-size_t totals_json_buf(char *buf, size_t len, void *d);
+struct ion_ring *ionswitchd_ring(const struct ionswitchd *d, uint32_t channel);
+const char *ionswitchd_ring_name(const struct ionswitchd *d, uint32_t channel);
 
 #endif /* IONSWITCHD_H */

@@ -4,10 +4,17 @@
  *
  *   ionswitchd [EAL options] -- -c FILE [--stats-period N] [--check]
  *              [--totals-json FILE] [-i] [--console-socket PATH]
+ *              [--counters]
  *
- * main lcore:  wiring, stats, signals, shutdown
- * NetSwitch:   port RX -> rings by EtherType; TX rings -> port
- * workers:     fibers, round-robin, through their capabilities
+ * Here is the wiring: rings, the port, the NetSwitch, the fibers, and the
+ * steps each lcore runs (lib/fiber's scheduler).  The steps themselves:
+ *   netswitch-rx, netswitch-tx  port RX -> rings by EtherType; TX rings ->
+ *                               port (steps.c), on netswitch.lcore
+ *   control                     signals, console, stats, shutdown
+ *                               (steps.c), on the main lcore
+ *   each fiber                  its kind's step, on its lcore
+ * Any lcore may run any of them; the shipped config runs everything but
+ * the control step on one lcore (docs/architecture.md).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,31 +28,31 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_pdump.h>
 
 #include <ion_memzone.h>
 
-#include "fiber_kinds.h"
-#include "console.h"
+#include "console_host.h"
 #include "ionswitchd.h"
 
 RTE_LOG_REGISTER_DEFAULT(ionswitchd_logtype, INFO);
 
 #define DEFAULT_CONFIG "config/ionswitchd.conf"
-#define MAIN_TICK_US   100000
+/* A main lcore with nothing but the control step sleeps this long at most:
+ * the console still answers within milliseconds. */
+#define CONTROL_SLEEP_US 5000
 
 struct opts {
 	const char *config;
 	const char *totals_json;
 	int stats_period; /* -1: from the config */
 	bool check_only;
+	bool counters;		    /* --counters: describe them, exit */
 	bool interactive;	    /* -i: the console on stdin/stdout */
 	const char *console_socket; /* NULL: /run/ionswitchd/<prefix>.sock */
 };
-
-/* The console's main-lcore side; NULL without a console fiber. */
-static struct console_host *console;
 
 /* Set by the signal handler; lock-free atomics are async-signal-safe. */
 static int stop_signal;
@@ -67,6 +74,7 @@ usage(const char *prog)
 		"      --check             check the configuration and exit\n"
 		"      --totals-json FILE  write the totals there at exit\n"
 		"  -i, --interactive       console prompt on stdin/stdout\n"
+		"      --counters          list every counter with its help\n"
 		"      --console-socket PATH  console socket (default "
 		"/run/ionswitchd/<file-prefix>.sock)\n"
 		"  -h, --help              this text\n",
@@ -83,6 +91,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"totals-json", required_argument, NULL, 'J'},
 		{"interactive", no_argument, NULL, 'i'},
 		{"console-socket", required_argument, NULL, 'S'},
+		{"counters", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -119,6 +128,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'S':
 			o->console_socket = optarg;
+			break;
+		case 'C':
+			o->counters = true;
 			break;
 		case 'h':
 			usage("ionswitchd");
@@ -184,15 +196,22 @@ eal_lcores(int argc, char **argv, bool lcores[CFG_MAX_LCORES],
 }
 
 struct ion_ring *
-ionswitchd_ring(void *arg, uint32_t channel)
+ionswitchd_ring(const struct ionswitchd *d, uint32_t channel)
 {
-	struct ionswitchd *d = arg;
 	unsigned int i;
 
 	for (i = 0; i < d->n_rings; i++)
 		if (d->ring_ch[i] == channel)
 			return d->rings[i];
 	return NULL;
+}
+
+const char *
+ionswitchd_ring_name(const struct ionswitchd *d, uint32_t channel)
+{
+	const struct cfg_channel *cc = cfg_channel(&d->cfg, channel);
+
+	return cc != NULL ? cc->name : "";
 }
 
 static int
@@ -251,10 +270,11 @@ create_netswitch(struct ionswitchd *d)
 	return netswitch_create(&nc, &d->ns_cs, &d->ns);
 }
 
-/* The membrane speaks with the port's MAC address and serves our figures
- * at GET /stats. */
+/* What every fiber gets from the daemon: the port's MAC address (the
+ * membrane speaks with it), our figures (its GET /stats and /metrics) and
+ * the console's commands. */
 static int
-membrane_wire(struct ionswitchd *d, struct fiber *f, const struct cfg_fiber *fc)
+make_env(struct ionswitchd *d)
 {
 	struct rte_ether_addr mac;
 	int rc;
@@ -262,75 +282,59 @@ membrane_wire(struct ionswitchd *d, struct fiber *f, const struct cfg_fiber *fc)
 	rc = rte_eth_macaddr_get(d->port_id, &mac);
 	if (rc < 0)
 		return rc;
-	return fiber_membrane_init(f, fc, mac.addr_bytes, totals_json_buf, d);
+	memcpy(d->env.mac, mac.addr_bytes, sizeof(d->env.mac));
+	d->env.stats_json = counters_json_buf;
+	d->env.stats_prom = counters_prom_buf;
+	d->env.stats_arg = d;
+	console_host_ops(d);
+	d->env.console = &d->ops;
+	return 0;
 }
 
 static int
 create_fibers(struct ionswitchd *d)
 {
-	unsigned int i;
+	unsigned int i, j;
 	int rc;
 
-	d->lcores[rte_get_main_lcore()].role = ROLE_MAIN;
-	d->lcores[d->cfg.ns_lcore].role = ROLE_NETSWITCH;
 	for (i = 0; i < d->cfg.n_fibers; i++) {
+		const struct cfg_fiber *cf = &d->cfg.fibers[i];
+		const struct fiber_conf fc = {
+			.name = cf->name,
+			.kind = cf->kind,
+			.lcore = cf->lcore,
+			.rx = cf->rx,
+			.tx = cf->tx,
+			.burst = d->cfg.burst,
+			.params = cf->params.bytes,
+		};
 		struct fiber *f = &d->fibers[i];
-		struct lcore_ctx *lc;
 
-		rc = fiber_init(f, &d->cfg.fibers[i], ionswitchd_ring, d,
-				d->cfg.burst);
-		if (rc == 0 && f->kind == CFG_FIBER_MEMBRANE)
-			rc = membrane_wire(d, f, &d->cfg.fibers[i]);
+		d->n_fibers = i + 1;
+		rc = fiber_init(f, &fc, &d->env);
+		for (j = 0; rc == 0 && j < cf->n_grants; j++)
+			rc = fiber_grant(f,
+					 ionswitchd_ring(d,
+							 cf->grants[j].channel),
+					 cf->grants[j].perms);
 		if (rc < 0) {
-			DLOG(ERR, "fiber %s: %s\n", d->cfg.fibers[i].name,
-			     strerror(-rc));
+			DLOG(ERR, "fiber %s: %s\n", cf->name, strerror(-rc));
 			return rc;
 		}
-		lc = &d->lcores[f->lcore];
-		lc->role = ROLE_WORKER;
-		lc->fibers[lc->n_fibers++] = f;
-		d->n_fibers = i + 1;
 	}
 	return 0;
 }
 
-/* Wait until every lcore of @p role is done, or @p ms pass. */
-static bool
-wait_done(struct ionswitchd *d, enum lcore_role role, unsigned int ms)
+/* Every lcore but the main one: its steps until STOPPED. */
+static int
+lcore_main(void *arg)
 {
-	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * ms / 1000;
-	unsigned int l;
+	struct ionswitchd *d = arg;
+	unsigned int l = rte_lcore_id();
 
-	do {
-		bool all = true;
-
-		RTE_LCORE_FOREACH_WORKER(l)
-		{
-			/* acquire: pairs with mark_done() on that lcore */
-			if (d->lcores[l].role == role &&
-			    !__atomic_load_n(&d->lcores[l].done,
-					     __ATOMIC_ACQUIRE))
-				all = false;
-		}
-		if (all)
-			return true;
-		rte_delay_us_sleep(1000);
-	} while (rte_get_timer_cycles() < end);
-	return false;
-}
-
-static void
-shutdown_drain(struct ionswitchd *d)
-{
-	run_state_set(d, RUN_DRAINING);
-	if (!wait_done(d, ROLE_WORKER, d->cfg.drain_ms))
-		DLOG(WARNING, "fibers did not drain in %u ms\n",
-		     d->cfg.drain_ms);
-	run_state_set(d, RUN_STOPPING);
-	if (!wait_done(d, ROLE_NETSWITCH, d->cfg.drain_ms))
-		DLOG(WARNING, "TX did not flush in %u ms\n", d->cfg.drain_ms);
-	run_state_set(d, RUN_STOPPED);
-	rte_eal_mp_wait_lcore();
+	if (d->sched.lcores[l].n_steps == 0)
+		return 0;
+	return fiber_sched_lcore(&d->sched, l);
 }
 
 static void
@@ -349,36 +353,20 @@ teardown(struct ionswitchd *d)
 }
 
 static void
-run(struct ionswitchd *d, unsigned int period)
+run(struct ionswitchd *d)
 {
-	uint64_t hz = rte_get_timer_hz();
-	uint64_t next = rte_get_timer_cycles() + period * hz;
+	unsigned int main_lcore = rte_get_main_lcore();
 
+	/* alone with the control step, the main lcore may sleep longer */
+	if (d->sched.lcores[main_lcore].n_steps == 1)
+		d->sched.lcores[main_lcore].max_sleep_us = CONTROL_SLEEP_US;
 	d->start_tsc = d->prev_tsc = rte_rdtsc();
 	rte_eal_mp_remote_launch(lcore_main, d, SKIP_MAIN);
-	run_state_set(d, RUN_RUNNING);
+	fiber_sched_set(&d->sched, FIBER_RUN_RUNNING);
 	DLOG(INFO, "running: %u rings, %u fibers; Ctrl-C stops\n", d->n_rings,
 	     d->n_fibers);
-	while (__atomic_load_n(&stop_signal, __ATOMIC_RELAXED) == 0 &&
-	       console_host_stop(console) == NULL) {
-		/* the console answers within ms; the tick bounds its wait */
-		if (console != NULL)
-			console_host_poll(console, MAIN_TICK_US / 1000);
-		else
-			rte_delay_us_sleep(MAIN_TICK_US);
-		if (period != 0 && rte_get_timer_cycles() >= next) {
-			stats_print(d, false);
-			next += period * hz;
-		}
-	}
-	if (console_host_stop(console) != NULL &&
-	    __atomic_load_n(&stop_signal, __ATOMIC_RELAXED) == 0)
-		DLOG(INFO, "%s: stopping RX, draining rings\n",
-		     console_host_stop(console));
-	else
-		DLOG(INFO, "signal %d: stopping RX, draining rings\n",
-		     stop_signal);
-	shutdown_drain(d);
+	fiber_sched_lcore(&d->sched, main_lcore);
+	rte_eal_mp_wait_lcore();
 }
 
 static bool
@@ -387,7 +375,7 @@ has_console(const struct cfg *c)
 	unsigned int i;
 
 	for (i = 0; i < c->n_fibers; i++)
-		if (c->fibers[i].kind == CFG_FIBER_CONSOLE)
+		if (strcmp(c->fibers[i].kind->name, "console") == 0)
 			return true;
 	return false;
 }
@@ -425,6 +413,10 @@ main(int argc, char **argv)
 	if (parse_opts(argc - sep, argv + sep, &o) < 0)
 		return 2;
 	/* getopt wants argv[0]: argv + sep points at "--" (or the end) */
+	if (o.counters) {
+		counters_describe(stdout);
+		return 0;
+	}
 
 	if (cfg_load(&d.cfg, o.config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ionswitchd: %s\n", err);
@@ -439,7 +431,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (eal_lcores(eal_argc, eal_argv, lcores, &main_lcore) < 0 ||
-	    cfg_check(&d.cfg, lcores, main_lcore, err, sizeof(err)) < 0) {
+	    cfg_check(&d.cfg, lcores, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ionswitchd: %s\n", err);
 		return 1;
 	}
@@ -468,15 +460,22 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	rte_pdump_init(); /* lets dpdk-dumpcap capture the port */
 
+	fiber_sched_init(&d.sched, d.cfg.idle_polls, d.cfg.idle_sleep_us);
+	d.signal = &stop_signal;
+	d.stats_period = d.cfg.stats_period;
 	rc = create_rings(&d);
 	if (rc == 0)
 		rc = port_setup(&d);
 	if (rc == 0)
 		rc = create_netswitch(&d);
 	if (rc == 0)
+		rc = make_env(&d);
+	if (rc == 0)
 		rc = create_fibers(&d);
 	if (rc == 0)
-		rc = stats_telemetry_register(&d);
+		rc = steps_add(&d, rte_get_main_lcore());
+	if (rc == 0)
+		rc = counters_telemetry_register(&d);
 	if (rc == 0) {
 		struct console_conf cc = {
 			.interactive = o.interactive,
@@ -490,17 +489,17 @@ main(int argc, char **argv)
 				 eal_file_prefix(eal_argc, eal_argv));
 			cc.socket_path = sock;
 		}
-		rc = console_host_open(&d, &cc, &console);
+		rc = console_host_open(&d, &cc, &d.con);
 	}
 	if (rc == 0) {
-		run(&d, d.cfg.stats_period);
-		stats_print(&d, true);
+		run(&d);
+		counters_print(&d, true);
 		if (o.totals_json != NULL)
-			totals_write(&d, o.totals_json);
+			counters_write_json(&d, o.totals_json);
 	}
 	/* its ends of the console rings go before the rings do */
-	console_host_close(console);
-	console = NULL;
+	console_host_close(d.con);
+	d.con = NULL;
 	teardown(&d);
 	rte_pdump_uninit();
 	rte_eal_cleanup();

@@ -15,7 +15,7 @@
 #include "console.h"
 
 struct calls {
-	unsigned int port, rings, fibers, kills;
+	unsigned int port, rings, fibers, lcores, kills;
 	char killed[64];
 };
 
@@ -45,6 +45,14 @@ stub_fibers(void *arg, FILE *out)
 	fputs("FIBERS\n", out);
 }
 
+static void
+stub_lcores(void *arg, FILE *out)
+{
+	(void)arg;
+	calls.lcores++;
+	fputs("LCORES\n", out);
+}
+
 static int
 stub_kill(void *arg, const char *name, FILE *out)
 {
@@ -63,6 +71,7 @@ static const struct console_ops ops = {
 	.show_port = stub_port,
 	.show_rings = stub_rings,
 	.show_fibers = stub_fibers,
+	.show_lcores = stub_lcores,
 	.kill_fiber = stub_kill,
 };
 
@@ -105,6 +114,10 @@ test_show(void)
 	CU_ASSERT_EQUAL(run("show fibers", &r), 0);
 	CU_ASSERT_STRING_EQUAL(r, "FIBERS\n");
 	free(r);
+	CU_ASSERT_EQUAL(run("show lcores", &r), 0);
+	CU_ASSERT_STRING_EQUAL(r, "LCORES\n");
+	CU_ASSERT_EQUAL(calls.lcores, 1);
+	free(r);
 	/* blanks anywhere, a CR from a telnet-ish client, a newline */
 	CU_ASSERT_EQUAL(run("  \tshow   fibers \r\n", &r), 0);
 	CU_ASSERT_STRING_EQUAL(r, "FIBERS\n");
@@ -123,7 +136,9 @@ test_show_errors(void)
 	for (i = 0; i < N_TESTS(bad); i++) {
 		CU_ASSERT_EQUAL(run(bad[i], &r), CONSOLE_OUT_ERROR);
 		CU_ASSERT_TRUE(starts(r, "error: usage: show"));
-		CU_ASSERT_EQUAL(calls.port + calls.rings + calls.fibers, 0);
+		CU_ASSERT_EQUAL(calls.port + calls.rings + calls.fibers +
+					calls.lcores,
+				0);
 		free(r);
 	}
 }

@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	if (cfg_load(&c, path, err, sizeof(err)) == 0) {
-		(void)cfg_check(&c, lcores, 0, err, sizeof(err));
+		(void)cfg_check(&c, lcores, err, sizeof(err));
 		cfg_free(&c);
 	} else if (strchr(err, ':') == NULL) {
 		__builtin_trap(); /* every refusal names FILE:LINE */

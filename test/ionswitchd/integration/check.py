@@ -5,6 +5,12 @@ import json
 import os
 import sys
 
+# Verdict counters of the lwf and utcp kinds (nested under the kind's name
+# in each fiber's JSON, with the delivery counters beside them).
+LWF_VERDICTS = ("ok", "too_short", "bad_magic", "bad_version", "bad_length",
+                "too_big", "bad_checksum", "replay", "not_lwf")
+UTCP_VERDICTS = ("ok", "too_short", "bad_version", "bad_length",
+                 "bad_checksum", "not_utcp")
 ET = {"ipv4": 0x0800, "arp": 0x0806, "ipv6": 0x86DD, "utcp": 0x88B5,
       "lwf": 0x4C57, "vlan_ipv4": 0x0800, "qinq_lwf": 0x4C57}
 RING_OF = {0x0800: 0x0500, 0x0806: 0x0500, 0x86DD: 0x0500,
@@ -89,20 +95,21 @@ def main(mode, totals_path, traffic_path, base):
 
     if mode == "lwf":
         lwf = fibers["lwf"]
+        kc = lwf["lwf"]
         want = {"ok": sent["lwf_ok"], "replay": sent["lwf_replay"],
-                "bad-checksum": sent["lwf_badcrc"], "bad-magic": sent["lwf_badmagic"],
-                "bad-version": sent["lwf_badversion"], "too-short": sent["lwf_short"],
-                "bad-length": sent["lwf_badlen"], "too-big": sent["lwf_toobig"],
-                "not-lwf": 0}
+                "bad_checksum": sent["lwf_badcrc"], "bad_magic": sent["lwf_badmagic"],
+                "bad_version": sent["lwf_badversion"], "too_short": sent["lwf_short"],
+                "bad_length": sent["lwf_badlen"], "too_big": sent["lwf_toobig"],
+                "not_lwf": 0}
         for reason, n in want.items():
-            expect(lwf["lwf"][reason] == n,
-                   f"lwf {reason}: counted {lwf['lwf'][reason]}, sent {n}")
-        expect(lwf["frames"] == sum(lwf["lwf"].values()),
-               f"lwf frames {lwf['frames']} != sum of verdicts {lwf['lwf']}")
+            expect(kc[reason] == n, f"lwf {reason}: counted {kc[reason]}, sent {n}")
+        verdicts = sum(kc[v] for v in LWF_VERDICTS)
+        expect(lwf["frames"] == verdicts,
+               f"lwf frames {lwf['frames']} != sum of verdicts {verdicts}")
         expect(lwf["frames"] == rings[0x0600]["enqueued"],
                f"lwf read {lwf['frames']} of {rings[0x0600]['enqueued']}")
-        expect(lwf["app"] == sent["lwf_ok"] and lwf["app_full"] == 0,
-               f"app ring got {lwf['app']} (full {lwf['app_full']}), accepted {sent['lwf_ok']}")
+        expect(kc["app"] == sent["lwf_ok"] and kc["app_full"] == 0,
+               f"app ring got {kc['app']} (full {kc['app_full']}), accepted {sent['lwf_ok']}")
         expect(lwf["sent"] == sent["lwf_ok"], f"reflected {lwf['sent']} of {sent['lwf_ok']}")
         expect(back.get("0x4c57", 0) == sent["lwf_ok"],
                f"{back.get('0x4c57', 0)} LWF frames came back, {sent['lwf_ok']} accepted")
@@ -114,19 +121,20 @@ def main(mode, totals_path, traffic_path, base):
 
     if mode == "utcp":
         u = fibers["utcp"]
+        kc = u["utcp"]
         accepted = sent["utcp_ok"] + sent["utcp_unbound"]
-        want = {"ok": accepted, "bad-checksum": sent["utcp_badsum"],
-                "bad-version": sent["utcp_badversion"], "too-short": sent["utcp_short"],
-                "bad-length": sent["utcp_badlen"], "not-utcp": 0}
+        want = {"ok": accepted, "bad_checksum": sent["utcp_badsum"],
+                "bad_version": sent["utcp_badversion"], "too_short": sent["utcp_short"],
+                "bad_length": sent["utcp_badlen"], "not_utcp": 0}
         for reason, n in want.items():
-            expect(u["utcp"][reason] == n,
-                   f"utcp {reason}: counted {u['utcp'][reason]}, sent {n}")
-        expect(u["frames"] == sum(u["utcp"].values()),
-               f"utcp frames {u['frames']} != sum of verdicts {u['utcp']}")
+            expect(kc[reason] == n, f"utcp {reason}: counted {kc[reason]}, sent {n}")
+        verdicts = sum(kc[v] for v in UTCP_VERDICTS)
+        expect(u["frames"] == verdicts,
+               f"utcp frames {u['frames']} != sum of verdicts {verdicts}")
         expect(u["frames"] == rings[0x0700]["enqueued"],
                f"utcp read {u['frames']} of {rings[0x0700]['enqueued']}")
-        expect(u["delivered"] == sent["utcp_ok"] and u["unbound"] == sent["utcp_unbound"]
-               and u["app_full"] == 0, f"utcp delivery {u}")
+        expect(kc["delivered"] == sent["utcp_ok"] and kc["unbound"] == sent["utcp_unbound"]
+               and kc["app_full"] == 0, f"utcp delivery {kc}")
         expect(rings[0x0710]["enqueued"] == sent["utcp_ok"],
                f"port 7's ring got {rings[0x0710]['enqueued']} of {sent['utcp_ok']}")
         expect(u["sent"] == accepted and back.get("0x88b5", 0) == accepted,

@@ -56,7 +56,7 @@ grep -q "running:" "$work/daemon.log" || fail "ionswitchd did not start in 10 s"
 telemetry() { echo "$1" | dpdk-telemetry.py -f ion-it 2>/dev/null | tail -1; }
 
 # Frames the NetSwitch has received so far (Linux may add its own).
-ns_rx() { telemetry /ion/port | python3 -c 'import json,sys; print(json.load(sys.stdin)["/ion/port"]["ns_rx"])'; }
+ns_rx() { telemetry /ion/netswitch | python3 -c 'import json,sys; print(json.load(sys.stdin)["/ion/netswitch"]["rx"])'; }
 
 base=$(ns_rx)
 # dpdk-dumpcap (Debian's, a DPDK secondary process) maps the primary's

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The console: an operator's command line into the running daemon.
+ * The console protocol: an operator's command line into the running
+ * daemon, over two ION rings, and the command parser.  No DPDK, no EAL:
+ * the console fiber kind (lib/fiber) and the daemon's host side
+ * (app/ionswitchd/console_host.c) share it, and the unit test drives the
+ * parser with stubs.
  *
  *   stdin (-i) / UNIX socket clients          console fiber (worker lcore)
  *          |                                          ^       |
@@ -21,8 +25,8 @@
  *    that tell the main lcore what to do next (error, quit, shutdown).
  *    Replies are never interleaved: the fiber runs one command at a time.
  */
-#ifndef IONSWITCHD_CONSOLE_H
-#define IONSWITCHD_CONSOLE_H
+#ifndef CONSOLE_H
+#define CONSOLE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,13 +49,14 @@
 #define CONSOLE_OUT_SHUTDOWN (1u << 19)
 
 /*
- * What the commands act on, supplied by the daemon (fiber_console.c) or
+ * What the commands act on, supplied by the daemon (app/ionswitchd) or
  * by a test.  Each show callback writes its section of text to @p out.
  */
 struct console_ops {
 	void (*show_port)(void *arg, FILE *out);
 	void (*show_rings)(void *arg, FILE *out);
 	void (*show_fibers)(void *arg, FILE *out);
+	void (*show_lcores)(void *arg, FILE *out);
 	/**
 	 * Kill fiber @p name and write the reply to @p out: a confirmation,
 	 * or a line "error: ..." naming the reason.  @return 0 or a negative
@@ -85,45 +90,4 @@ uint32_t console_refuse_overlong(const char *line, size_t len, uint32_t max,
  */
 size_t console_cut(const char *text, size_t len, size_t max);
 
-/* ---- the daemon's side (needs EAL) ---- */
-
-struct ionswitchd;
-struct fiber;
-
-/** fiber_console.c: give console fiber @p f its state.  @return 0 or
- * -ENOMEM. */
-int fiber_console_init(struct fiber *f, struct ionswitchd *d);
-
-struct console_conf {
-	bool interactive;	 /**< -i: a session on stdin/stdout */
-	const char *socket_path; /**< NULL: no socket */
-	bool socket_given; /**< --console-socket was on the command line */
-};
-
-struct console_host;
-
-/**
- * Wire the console (console.c): set up every console fiber, take the
- * main lcore's ends of the first one's rings through d->con_cs, listen
- * on the socket.  *out is NULL when the config has no console fiber and
- * nothing asked for one.
- * @return 0, or a negative errno after logging why.
- */
-int console_host_open(struct ionswitchd *d, const struct console_conf *cc,
-		      struct console_host **out);
-
-/**
- * Serve the console for at most @p max_ms: wait for input (poll(2)),
- * pass command lines to the fiber, relay its replies.  Returns early on a
- * signal.  Waits only ~1 ms while a reply is due, so commands are
- * answered in milliseconds.
- */
-void console_host_poll(struct console_host *h, unsigned int max_ms);
-
-/** NULL, or why the console asked the daemon to stop (quit, shutdown). */
-const char *console_host_stop(const struct console_host *h);
-
-/** Close the sessions, remove the socket, give the ring ends back. */
-void console_host_close(struct console_host *h);
-
-#endif /* IONSWITCHD_CONSOLE_H */
+#endif /* CONSOLE_H */

@@ -30,7 +30,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "console.h"
+#include "console_host.h"
 #include "ionswitchd.h"
 
 #define MAX_SOCK_SESSIONS 16
@@ -468,6 +468,84 @@ listen_on(struct console_host *h, const char *path)
 	return 0;
 }
 
+/* ---- what the commands act on ---- */
+
+static void
+show(void *arg, FILE *out, unsigned int what)
+{
+	struct ctr_emit e;
+
+	ctr_emit_init(&e, CTR_TEXT, out);
+	counters_emit(arg, &e, what);
+	ctr_emit_end(&e);
+}
+
+static void
+show_port(void *arg, FILE *out)
+{
+	show(arg, out, COUNTERS_PORT);
+}
+
+static void
+show_rings(void *arg, FILE *out)
+{
+	show(arg, out, COUNTERS_RINGS);
+}
+
+static void
+show_fibers(void *arg, FILE *out)
+{
+	show(arg, out, COUNTERS_FIBERS);
+}
+
+static void
+show_lcores(void *arg, FILE *out)
+{
+	show(arg, out, COUNTERS_LCORES);
+}
+
+static int
+kill_fiber(void *arg, const char *name, FILE *out)
+{
+	struct ionswitchd *d = arg;
+	unsigned int i;
+
+	for (i = 0; i < d->n_fibers; i++) {
+		struct fiber *f = &d->fibers[i];
+		enum fiber_state s;
+
+		if (strcmp(f->name, name) != 0)
+			continue;
+		s = fiber_state_get(f);
+		if (s != FIBER_READY) {
+			fprintf(out, "error: fiber '%s' is already %s\n", name,
+				fiber_state_str(s));
+			return -EALREADY;
+		}
+		fiber_kill(f);
+		DLOG(NOTICE, "console: fiber %s killed by the operator\n",
+		     name);
+		fprintf(out, "fiber '%s' killed\n", name);
+		return 0;
+	}
+	fprintf(out, "error: no fiber named '%s'; 'show fibers' lists them\n",
+		name);
+	return -ENOENT;
+}
+
+void
+console_host_ops(struct ionswitchd *d)
+{
+	d->ops = (struct console_ops){
+		.show_port = show_port,
+		.show_rings = show_rings,
+		.show_fibers = show_fibers,
+		.show_lcores = show_lcores,
+		.kill_fiber = kill_fiber,
+		.arg = d,
+	};
+}
+
 /* ---- set-up and the main loop's part ---- */
 
 static int
@@ -475,11 +553,13 @@ open_ends(struct console_host *h)
 {
 	struct ionswitchd *d = h->d;
 	struct fiber *f = h->fiber;
-	struct ion_ring *in = ionswitchd_ring(d, f->rx_ch);
-	struct ion_ring *out = ionswitchd_ring(d, f->tx_ch);
+	uint32_t rx_ch = f->ends[FIBER_RX].channel;
+	uint32_t tx_ch = f->ends[FIBER_TX].channel;
+	struct ion_ring *in = ionswitchd_ring(d, rx_ch);
+	struct ion_ring *out = ionswitchd_ring(d, tx_ch);
 	int rc;
 
-	if (f->tx_ch == 0 || in == NULL || out == NULL) {
+	if (tx_ch == 0 || in == NULL || out == NULL) {
 		DLOG(ERR,
 		     "console fiber %s needs both rx (console input) and tx "
 		     "(console output) rings\n",
@@ -494,17 +574,17 @@ open_ends(struct console_host *h)
 		rc = ion_cspace_grant(&d->con_cs, out, ION_PERM_READ);
 	if (rc < 0)
 		return rc;
-	rc = ion_cspace_open_prod(&d->con_cs, f->rx_ch, &h->in);
+	rc = ion_cspace_open_prod(&d->con_cs, rx_ch, &h->in);
 	if (rc < 0) {
 		DLOG(ERR, "console input ring 0x%04x: %s (another writer?)\n",
-		     f->rx_ch, strerror(-rc));
+		     rx_ch, strerror(-rc));
 		return rc;
 	}
 	h->in_open = true;
-	rc = ion_cspace_open_cons(&d->con_cs, f->tx_ch, &h->rout);
+	rc = ion_cspace_open_cons(&d->con_cs, tx_ch, &h->rout);
 	if (rc < 0) {
 		DLOG(ERR, "console output ring 0x%04x: %s (another reader?)\n",
-		     f->tx_ch, strerror(-rc));
+		     tx_ch, strerror(-rc));
 		return rc;
 	}
 	h->rout_open = true;
@@ -531,13 +611,8 @@ console_host_open(struct ionswitchd *d, const struct console_conf *cc,
 	for (i = 0; i < d->n_fibers; i++) {
 		struct fiber *f = &d->fibers[i];
 
-		if (f->kind != CFG_FIBER_CONSOLE)
+		if (strcmp(f->kind->name, "console") != 0)
 			continue;
-		rc = fiber_console_init(f, d);
-		if (rc < 0) {
-			free(h);
-			return rc;
-		}
 		if (h->fiber == NULL)
 			h->fiber = f;
 		else
@@ -590,13 +665,13 @@ console_host_stop(const struct console_host *h)
 	return h != NULL ? h->stop : NULL;
 }
 
-void
+unsigned int
 console_host_poll(struct console_host *h, unsigned int max_ms)
 {
 	struct pollfd pfd[N_SESSIONS + 1];
 	struct session *who[N_SESSIONS + 1];
-	unsigned int i, n = 0;
-	int timeout = (int)max_ms;
+	unsigned int i, n = 0, work;
+	int ready, timeout = (int)max_ms;
 	bool alive = fiber_state_get(h->fiber) == FIBER_READY;
 
 	if (!alive && !h->fiber_gone)
@@ -616,7 +691,7 @@ console_host_poll(struct console_host *h, unsigned int max_ms)
 			ev |= POLLIN;
 		if (s->out_len > 0)
 			ev |= POLLOUT;
-		if (s->inflight && alive)
+		if (s->inflight && alive && timeout > REPLY_WAIT_MS)
 			timeout = REPLY_WAIT_MS;
 		if (ev == 0)
 			continue;
@@ -631,8 +706,10 @@ console_host_poll(struct console_host *h, unsigned int max_ms)
 		pfd[n].revents = 0;
 		who[n++] = NULL;
 	}
-	if (poll(pfd, n, timeout) < 0)
-		return; /* EINTR: the caller looks at the signal */
+	ready = poll(pfd, n, timeout);
+	if (ready < 0)
+		return 0; /* EINTR: the caller looks at the signal */
+	work = (unsigned int)ready;
 	for (i = 0; i < n; i++) {
 		if (pfd[i].revents == 0)
 			continue;
@@ -643,7 +720,7 @@ console_host_poll(struct console_host *h, unsigned int max_ms)
 		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 			session_read(who[i]);
 	}
-	relay_replies(h);
+	work += relay_replies(h);
 	for (i = 0; i < N_SESSIONS; i++) {
 		unsigned int k = (h->rr + i) % N_SESSIONS;
 		struct session *s = &h->s[k];
@@ -663,6 +740,7 @@ console_host_poll(struct console_host *h, unsigned int max_ms)
 	}
 	h->rr = (h->rr + 1) % N_SESSIONS;
 	fflush(stdout);
+	return work;
 }
 
 void

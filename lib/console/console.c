@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The console's command parser and dispatcher.  It knows nothing of DPDK
- * or the rings: what a command acts on comes through struct console_ops,
- * so the unit test drives it with stubs and no EAL (test/console).
+ * The console's command parser and dispatcher (console.h).  It knows
+ * nothing of DPDK or the rings: what a command acts on comes through
+ * struct console_ops, so the unit test drives it with stubs and no EAL
+ * (test/console).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -52,6 +53,7 @@ help(FILE *out)
 	      "  show rings        every ring: enqueued, dequeued, dropped, "
 	      "used\n"
 	      "  show fibers       every fiber: kind, lcore, state, counters\n"
+	      "  show lcores       every lcore: its steps, busy and idle time\n"
 	      "  kill fiber NAME   stop scheduling fiber NAME (state KILLED)\n"
 	      "  quit              end this session (on ionswitchd -i: stop "
 	      "the daemon)\n"
@@ -77,15 +79,17 @@ static uint32_t
 show(const struct console_ops *ops, const struct words *ws, FILE *out)
 {
 	if (ws->n != 2)
-		return fail(out, "usage: show port|rings|fibers");
+		return fail(out, "usage: show port|rings|fibers|lcores");
 	if (strcmp(ws->w[1], "port") == 0 || strcmp(ws->w[1], "ports") == 0)
 		ops->show_port(ops->arg, out);
 	else if (strcmp(ws->w[1], "rings") == 0)
 		ops->show_rings(ops->arg, out);
 	else if (strcmp(ws->w[1], "fibers") == 0)
 		ops->show_fibers(ops->arg, out);
+	else if (strcmp(ws->w[1], "lcores") == 0)
+		ops->show_lcores(ops->arg, out);
 	else
-		return fail(out, "usage: show port|rings|fibers");
+		return fail(out, "usage: show port|rings|fibers|lcores");
 	return 0;
 }
 

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The daemon's own steps, run by the lcore scheduler (lib/fiber) like any
+ * fiber, on the lcores the config names:
+ *
+ *   netswitch-rx  one RX burst from the port into the rings
+ *   netswitch-tx  one pass over the TX rings to the port
+ *   control       (main lcore) signals, the console's sessions, the stats
+ *                 block, and the shutdown's phases
+ *
+ * Shutdown, moved forward by the control step only:
+ *   RUNNING -> DRAINING   stop reading the port; fibers empty their rings
+ *   DRAINING -> STOPPING  every fiber is DONE (or KILLED), or drain_ms
+ *   STOPPING -> STOPPED   the NetSwitch's TX is empty, or drain_ms
+ */
+#include <rte_cycles.h>
+
+#include "console_host.h"
+#include "ionswitchd.h"
+
+/* The console is polled every millisecond: replies within ms, and no
+ * system call on every round of a data lcore it shares. */
+#define CONSOLE_POLL_US 1000
+
+static unsigned int
+rx_step(void *arg)
+{
+	struct ionswitchd *d = arg;
+
+	if (fiber_sched_state(&d->sched) <= FIBER_RUN_RUNNING)
+		return netswitch_rx(d->ns);
+	if (!d->rx_off) {
+		d->rx_off = true;
+		fiber_sched_inputs_closed(&d->sched);
+	}
+	return 0;
+}
+
+static unsigned int
+tx_step(void *arg)
+{
+	struct ionswitchd *d = arg;
+	unsigned int n = netswitch_tx(d->ns);
+
+	/* fibers are done: what the TX rings hold is all that is left */
+	if (n == 0 && fiber_sched_state(&d->sched) == FIBER_RUN_STOPPING &&
+	    netswitch_tx_pending(d->ns) == 0)
+		/* release: the last TX precedes "flushed" */
+		__atomic_store_n(&d->flushed, 1, __ATOMIC_RELEASE);
+	return n;
+}
+
+void
+steps_stop(struct ionswitchd *d, const char *why)
+{
+	if (d->stop_why == NULL)
+		d->stop_why = why;
+}
+
+static uint64_t
+after_ms(unsigned int ms)
+{
+	return rte_get_timer_cycles() + rte_get_timer_hz() * ms / 1000;
+}
+
+/* Move the run state on when the current phase is over. */
+static void
+shutdown_phase(struct ionswitchd *d, uint64_t now)
+{
+	switch (fiber_sched_state(&d->sched)) {
+	case FIBER_RUN_RUNNING:
+		DLOG(INFO, "%s: stopping RX, draining rings\n", d->stop_why);
+		d->deadline = after_ms(d->cfg.drain_ms);
+		fiber_sched_set(&d->sched, FIBER_RUN_DRAINING);
+		break;
+	case FIBER_RUN_DRAINING:
+		if (!fiber_sched_fibers_done(&d->sched) && now < d->deadline)
+			break;
+		if (now >= d->deadline)
+			DLOG(WARNING, "fibers did not drain in %u ms\n",
+			     d->cfg.drain_ms);
+		d->deadline = after_ms(d->cfg.drain_ms);
+		fiber_sched_set(&d->sched, FIBER_RUN_STOPPING);
+		break;
+	case FIBER_RUN_STOPPING:
+		/* acquire: pairs with the TX step's release */
+		if (!__atomic_load_n(&d->flushed, __ATOMIC_ACQUIRE) &&
+		    now < d->deadline)
+			break;
+		if (now >= d->deadline)
+			DLOG(WARNING, "TX did not flush in %u ms\n",
+			     d->cfg.drain_ms);
+		fiber_sched_set(&d->sched, FIBER_RUN_STOPPED);
+		break;
+	default:
+		break;
+	}
+}
+
+static unsigned int
+control_step(void *arg)
+{
+	struct ionswitchd *d = arg;
+	uint64_t now = rte_get_timer_cycles();
+	unsigned int work = 0;
+	int sig;
+
+	/* relaxed: the handler's store; nothing else is read through it */
+	sig = __atomic_load_n(d->signal, __ATOMIC_RELAXED);
+	if (sig != 0 && d->stop_why == NULL) {
+		snprintf(d->why, sizeof(d->why), "signal %d", sig);
+		steps_stop(d, d->why);
+	}
+	if (now >= d->next_console && d->con != NULL) {
+		d->next_console = now + rte_get_timer_hz() / 1000000 *
+						CONSOLE_POLL_US;
+		work += console_host_poll(d->con, 0);
+		if (console_host_stop(d->con) != NULL)
+			steps_stop(d, console_host_stop(d->con));
+	}
+	if (d->stats_period != 0 && now >= d->next_stats) {
+		d->next_stats = now + rte_get_timer_hz() * d->stats_period;
+		counters_print(d, false);
+	}
+	if (d->stop_why != NULL)
+		shutdown_phase(d, now);
+	return work;
+}
+
+int
+steps_add(struct ionswitchd *d, unsigned int main_lcore)
+{
+	const struct fiber_step rx = {"netswitch-rx", rx_step, d};
+	const struct fiber_step tx = {"netswitch-tx", tx_step, d};
+	const struct fiber_step ctl = {"control", control_step, d};
+	unsigned int i;
+	int rc;
+
+	rc = fiber_sched_add(&d->sched, main_lcore, &ctl);
+	if (rc == 0)
+		rc = fiber_sched_add(&d->sched, d->cfg.ns_lcore, &rx);
+	if (rc == 0)
+		rc = fiber_sched_add(&d->sched, d->cfg.ns_lcore, &tx);
+	for (i = 0; rc == 0 && i < d->n_fibers; i++)
+		rc = fiber_sched_add_fiber(&d->sched, &d->fibers[i]);
+	d->next_stats = rte_get_timer_cycles() +
+			rte_get_timer_hz() * d->stats_period;
+	return rc;
+}

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What every fiber has, whatever its kind (fiber.h): its ends opened on
+ * first touch through its CSpace, the step wrapper that turns a fault
+ * into KILLED, and its common counters.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fiber_impl.h"
+
+RTE_LOG_REGISTER_SUFFIX(fiber_logtype, fiber, INFO);
+
+int
+fiber_end_add(struct fiber *f, uint32_t channel, uint32_t perm)
+{
+	struct fiber_end *e;
+
+	if (f->n_ends == FIBER_MAX_ENDS)
+		return -ENOSPC;
+	e = &f->ends[f->n_ends];
+	memset(e, 0, sizeof(*e));
+	e->channel = channel;
+	e->perm = perm;
+	return (int)f->n_ends++;
+}
+
+/* The one place an end is opened: the CSpace decides. */
+int
+fiber_end_open(struct fiber *f, unsigned int i)
+{
+	struct fiber_end *e = &f->ends[i];
+	int rc;
+
+	if (i >= f->n_ends)
+		return -EINVAL;
+	if (e->perm == ION_PERM_WRITE)
+		rc = ion_cspace_open_prod(&f->cs, e->channel, &e->prod);
+	else
+		rc = ion_cspace_open_cons(&f->cs, e->channel, &e->cons);
+	if (rc == 0)
+		e->open = true;
+	return rc;
+}
+
+int
+fiber_init(struct fiber *f, const struct fiber_conf *c,
+	   const struct fiber_env *env)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", c->name);
+	f->kind = c->kind;
+	f->lcore = c->lcore;
+	f->burst = c->burst;
+	ion_cspace_init(&f->cs);
+	fiber_end_add(f, c->rx, ION_PERM_READ);	 /* FIBER_RX */
+	fiber_end_add(f, c->tx, ION_PERM_WRITE); /* FIBER_TX */
+	f->state = FIBER_READY;
+	return f->kind->init != NULL ? f->kind->init(f, c->params, env) : 0;
+}
+
+int
+fiber_grant(struct fiber *f, struct ion_ring *ring, uint32_t perms)
+{
+	int rc = ion_cspace_grant(&f->cs, ring, perms);
+
+	return rc < 0 ? rc : 0;
+}
+
+static void
+log_death(struct fiber *f, int rc)
+{
+	const struct ion_cap *held;
+
+	if (rc != -EACCES) {
+		FIBER_LOG(ERR, "%s KILLED: step failed: %s\n", f->name,
+			  strerror(-rc));
+		return;
+	}
+	f->fault = f->cs.fault;
+	held = ion_cspace_lookup(&f->cs, f->fault.channel);
+	FIBER_LOG(ERR,
+		  "%s KILLED: capability fault on channel 0x%04x "
+		  "(needs %s, holds \"%s\")\n",
+		  f->name, f->fault.channel,
+		  f->fault.perm == ION_PERM_WRITE ? "WRITE" : "READ",
+		  ion_perm_str(held != NULL ? held->perms : 0));
+}
+
+unsigned int
+fiber_run(struct fiber *f)
+{
+	int rc;
+
+	if (fiber_state_get(f) != FIBER_READY)
+		return 0;
+	rc = f->kind->step(f);
+	FIBER_STAT_ADD(f, steps, 1);
+	if (rc > 0)
+		return (unsigned int)rc;
+	if (rc < 0) {
+		log_death(f, rc);
+		fiber_kill(f);
+		return 0;
+	}
+	/* inputs closed and nothing left: what is in its ring is all */
+	if (fiber_draining(f) &&
+	    /* acquire: pairs with fiber_sched_inputs_closed() */
+	    __atomic_load_n(&f->sched->inputs_closed, __ATOMIC_ACQUIRE) &&
+	    fiber_backlog(f) == 0)
+		/* release: its last writes precede DONE */
+		__atomic_store_n(&f->state, FIBER_DONE, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void
+fiber_kill(struct fiber *f)
+{
+	/* release: the fault record above is visible with the state */
+	__atomic_store_n(&f->state, FIBER_KILLED, __ATOMIC_RELEASE);
+	if (f->kind->kill != NULL)
+		f->kind->kill(f);
+}
+
+void
+fiber_fini(struct fiber *f)
+{
+	unsigned int i;
+
+	if (f->kind != NULL && f->kind->fini != NULL)
+		f->kind->fini(f);
+	for (i = 0; i < f->n_ends; i++) {
+		struct fiber_end *e = &f->ends[i];
+
+		if (!e->open)
+			continue;
+		if (e->perm == ION_PERM_WRITE)
+			ion_prod_close(&e->prod);
+		else
+			ion_cons_close(&e->cons);
+		e->open = false;
+	}
+}
+
+uint32_t
+fiber_backlog(const struct fiber *f)
+{
+	const struct ion_cap *cap =
+		ion_cspace_lookup(&f->cs, f->ends[FIBER_RX].channel);
+	struct ion_ring_stats st;
+
+	if (cap == NULL)
+		return 0;
+	ion_ring_stats(cap->ring, &st);
+	return st.used;
+}
+
+bool
+fiber_draining(const struct fiber *f)
+{
+	return f->sched != NULL &&
+	       fiber_sched_state(f->sched) >= FIBER_RUN_DRAINING;
+}
+
+const char *
+fiber_state_str(enum fiber_state s)
+{
+	static const char *const names[] = {
+		[FIBER_READY] = "RUNNING",
+		[FIBER_KILLED] = "KILLED",
+		[FIBER_DONE] = "DONE",
+	};
+
+	return (unsigned int)s < RTE_DIM(names) ? names[s] : "?";
+}
+
+static const struct ctr_desc fiber_ctrs[] = {
+	CTR(struct fiber_stats, frames, "messages taken from its rx ring"),
+	CTR(struct fiber_stats, sent, "messages written to its tx ring"),
+	CTR(struct fiber_stats, steps, "times its lcore ran it"),
+};
+
+const struct ctr_set fiber_ctr_set = CTR_SET("fiber", fiber_ctrs, "fiber");
+
+void
+fiber_ctr_row(const struct fiber *f, struct ctr_row *r,
+	      struct fiber_stats *snap, void *kind_snap)
+{
+	enum fiber_state s = fiber_state_get(f);
+	bool faulted = s == FIBER_KILLED && f->fault.count != 0;
+
+	memset(r, 0, sizeof(*r));
+	ctr_row_str(r, "name", f->name, true);
+	ctr_row_str(r, "kind", f->kind->name, true);
+	ctr_row_num(r, "lcore", f->lcore, false, false);
+	ctr_row_str(r, "state", fiber_state_str(s), false);
+	if (faulted) {
+		ctr_row_num(r, "fault_channel", f->fault.channel, true, false);
+		ctr_row_str(r, "fault_needs", ion_perm_str(f->fault.perm),
+			    false);
+	}
+	kind_stats_copy(snap, &f->st, sizeof(*snap));
+	r->set = &fiber_ctr_set;
+	r->base = snap;
+	if (f->kind->counters != NULL && f->kind->stats != NULL) {
+		f->kind->stats(f, kind_snap);
+		r->sub = f->kind->counters;
+		r->sub_base = kind_snap;
+	}
+}

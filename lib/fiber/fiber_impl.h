@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What the kinds share inside lib/fiber; not installed. */
+#ifndef FIBER_IMPL_H
+#define FIBER_IMPL_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include <rte_ether.h>
+#include <rte_log.h>
+
+#include "fiber.h"
+
+extern int fiber_logtype;
+#define FIBER_LOG(level, ...)                                                  \
+	rte_log(RTE_LOG_##level, fiber_logtype, "fiber: " __VA_ARGS__)
+
+/**
+ * Write frame @p d (slot @p in) into reserved tx slot @p i with the MAC
+ * addresses swapped: the reflect of every kind.  A frame longer than a tx
+ * slot is cut to it.
+ */
+static inline void
+fiber_reflect_slot(struct ion_prod *tx, uint32_t i, const uint8_t *d,
+		   const struct ion_slot *in)
+{
+	uint8_t *o = ion_prod_data(tx, i);
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)o;
+	uint32_t len = in->len;
+
+	if (len > ion_ring_slot_size(tx->ring))
+		len = ion_ring_slot_size(tx->ring);
+	memcpy(o, d, len);
+	if (len >= sizeof(*eh)) {
+		struct rte_ether_addr a = eh->dst_addr;
+
+		eh->dst_addr = eh->src_addr;
+		eh->src_addr = a;
+	}
+	ion_prod_slot(tx, i)->len = len;
+	ion_prod_slot(tx, i)->tag = in->tag;
+}
+
+/* relaxed: own counter, a stats reader needs only no tearing */
+#define KIND_STAT_ADD(st, field, n)                                            \
+	__atomic_store_n(&(st)->field, (st)->field + (n), __ATOMIC_RELAXED)
+
+/** Copy every uint64_t of a counter struct with relaxed loads. */
+static inline void
+kind_stats_copy(void *out, const void *in, size_t size)
+{
+	const uint64_t *s = in;
+	uint64_t *d = out;
+	size_t i;
+
+	for (i = 0; i < size / sizeof(uint64_t); i++)
+		d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+}
+
+#endif /* FIBER_IMPL_H */

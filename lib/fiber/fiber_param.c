@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A kind's parameters from text: the defaults of its table, and a value
+ * as a config or a command line writes it.  The config loader converts
+ * libconfig's typed values itself and uses this for the defaults;
+ * ion-bench uses it to set up a kind without a config file.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fiber_impl.h"
+
+int
+fiber_param_parse(const struct fiber_param *p, void *params, const char *v,
+		  char *why, size_t len)
+{
+	char *at = (char *)params + p->off, *end;
+	unsigned long long u;
+	struct in_addr a;
+
+	switch (p->type) {
+	case FIBER_P_BOOL:
+		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+			break;
+		*(bool *)at = v[0] == 't';
+		return 0;
+	case FIBER_P_UINT:
+	case FIBER_P_CHANNEL:
+		errno = 0;
+		u = strtoull(v, &end, 0);
+		if (errno != 0 || end == v || *end != '\0' || u > UINT32_MAX ||
+		    (p->type == FIBER_P_UINT &&
+		     ((long long)u < p->min || (long long)u > p->max)))
+			break;
+		*(uint32_t *)at = (uint32_t)u;
+		return 0;
+	case FIBER_P_IPV4:
+		if (inet_pton(AF_INET, v, &a) != 1)
+			break;
+		*(uint32_t *)at = a.s_addr;
+		return 0;
+	case FIBER_P_PATH:
+		if (v[0] != '\0' && (v[0] != '/' || strlen(v) >= FIBER_PATH_LEN))
+			break;
+		snprintf(at, FIBER_PATH_LEN, "%s", v);
+		return 0;
+	case FIBER_P_BINDS:
+		/* a list: only the empty default is text */
+		if (v[0] != '\0')
+			break;
+		memset(at, 0, sizeof(struct fiber_binds));
+		return 0;
+	}
+	snprintf(why, len, "'%s' = \"%s\" is not valid: %s", p->key, v,
+		 p->help);
+	return -EINVAL;
+}
+
+int
+fiber_params_default(const struct fiber_kind *k, void *params)
+{
+	char why[160];
+	unsigned int i;
+	int rc;
+
+	if (k->params_size > FIBER_PARAMS_MAX)
+		return -E2BIG;
+	memset(params, 0, k->params_size);
+	for (i = 0; i < k->n_params; i++) {
+		if (k->params[i].def == NULL)
+			continue; /* required: no default */
+		rc = fiber_param_parse(&k->params[i], params, k->params[i].def,
+				       why, sizeof(why));
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * membrane: lwIP (lib/membrane) on the net rx/tx rings, as `ip`, with TCP
+ * and UDP echo and an HTTP/1.1 server whose files come through the VFS
+ * rings (docs/membrane.md).  Every ring is opened through the fiber's
+ * CSpace on its first step, so a manifest that forgot one kills the fiber
+ * at once, and nothing else.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <membrane.h>
+
+#include "fiber_impl.h"
+
+struct membrane_kind_params {
+	uint32_t ip, netmask, gateway;
+	bool echo, http;
+	uint32_t http_port;
+	uint32_t vfs_req, vfs_rsp;
+};
+
+#define P(f) offsetof(struct membrane_kind_params, f)
+static const struct fiber_param membrane_params[] = {
+	{"ip", FIBER_P_IPV4, P(ip), 0, 0, NULL, "its IPv4 address"},
+	{"netmask", FIBER_P_IPV4, P(netmask), 0, 0, "255.255.255.0",
+	 "its netmask"},
+	{"gateway", FIBER_P_IPV4, P(gateway), 0, 0, "0.0.0.0",
+	 "its default gateway (0.0.0.0: none)"},
+	{"echo", FIBER_P_BOOL, P(echo), 0, 0, "true",
+	 "TCP and UDP echo on port 7"},
+	{"http", FIBER_P_BOOL, P(http), 0, 0, "true",
+	 "the HTTP/1.1 server on http_port"},
+	{"http_port", FIBER_P_UINT, P(http_port), 1, UINT16_MAX, "80",
+	 "TCP port of the HTTP server"},
+	{"vfs_req", FIBER_P_CHANNEL, P(vfs_req), 0, 0, "0",
+	 "ring of its file requests to a vfs fiber"},
+	{"vfs_rsp", FIBER_P_CHANNEL, P(vfs_rsp), 0, 0, "0",
+	 "ring of the vfs fiber's answers"},
+};
+#undef P
+
+#define M(f, h) CTR(struct membrane_stats, f, h)
+static const struct ctr_desc membrane_ctrs[] = {
+	M(rx_frames, "frames read from the net rx ring"),
+	M(rx_bytes, "bytes of those frames"),
+	M(rx_unhandled, "dropped: not IPv4, ARP or IPv6, or UDP-Lite"),
+	M(rx_malformed, "dropped before lwIP: shorter than their header"),
+	M(rx_nopbuf, "dropped: no pbuf for the frame"),
+	M(tx_frames, "frames written to the net tx ring"),
+	M(tx_bytes, "bytes of those frames"),
+	M(tx_full, "dropped: tx ring full (TCP resends)"),
+	M(tx_oversize, "dropped: larger than a tx slot"),
+	M(tx_stopped, "dropped: after the fiber was stopped"),
+	M(tcp_echo_conns, "TCP echo connections"),
+	M(tcp_echo_bytes, "TCP echo bytes"),
+	M(udp_echo_datagrams, "UDP echo datagrams answered"),
+	M(udp_echo_fail, "UDP echo datagrams lwIP could not send"),
+	M(http_conns, "HTTP connections accepted"),
+	M(http_conns_refused, "HTTP connections reset: table full"),
+	M(http_requests, "HTTP requests: 2xx + 4xx + 5xx + gone"),
+	M(http_2xx, "HTTP responses 2xx"),
+	M(http_4xx, "HTTP responses 4xx"),
+	M(http_5xx, "HTTP responses 5xx"),
+	M(http_gone, "HTTP requests whose client left before the status"),
+	M(http_bytes, "HTTP body bytes queued to clients"),
+	M(vfs_requests, "VFS requests sent"),
+	M(vfs_ring_full, "VFS requests retried: request ring full"),
+	M(vfs_orphans, "VFS answers for connections gone"),
+};
+#undef M
+
+static const struct ctr_set membrane_ctr_set =
+	CTR_SET("membrane", membrane_ctrs, "membrane fiber");
+
+struct membrane_kind_priv {
+	struct membrane *m; /* atomic: created by the fiber's first step */
+	struct membrane_conf conf;
+	int vfs_req, vfs_rsp; /* end indexes, -1 without HTTP */
+};
+
+static int
+membrane_check(const struct fiber_conf *c, char *why, size_t len)
+{
+	const struct membrane_kind_params *p = c->params;
+
+	if (p->http && (p->vfs_req == 0 || p->vfs_rsp == 0)) {
+		snprintf(why, len,
+			 "fiber '%s' serves HTTP but has no 'vfs_req' and "
+			 "'vfs_rsp' rings to fetch files through (or set "
+			 "http = false)",
+			 c->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+membrane_init(struct fiber *f, const void *params, const struct fiber_env *env)
+{
+	const struct membrane_kind_params *p = params;
+	struct membrane_kind_priv *mp = calloc(1, sizeof(*mp));
+
+	if (mp == NULL)
+		return -ENOMEM;
+	f->priv = mp;
+	memcpy(mp->conf.mac, env->mac, sizeof(mp->conf.mac));
+	mp->conf.ip = p->ip;
+	mp->conf.netmask = p->netmask;
+	mp->conf.gateway = p->gateway;
+	mp->conf.echo = p->echo;
+	mp->conf.http = p->http;
+	mp->conf.http_port = (uint16_t)p->http_port;
+	mp->conf.stats_json = env->stats_json;
+	mp->conf.stats_arg = env->stats_arg;
+	mp->vfs_req = mp->vfs_rsp = -1;
+	if (p->http) {
+		mp->vfs_req = fiber_end_add(f, p->vfs_req, ION_PERM_WRITE);
+		mp->vfs_rsp = fiber_end_add(f, p->vfs_rsp, ION_PERM_READ);
+	}
+	/* lwIP's thread starts now, on the main lcore's CPU set, not later
+	 * on a worker lcore's (it would inherit the worker's pinning) */
+	return membrane_lwip_start();
+}
+
+/* Open every ring the membrane uses; -EACCES on a missing capability. */
+static int
+open_ends(struct fiber *f, struct membrane_kind_priv *mp)
+{
+	mp->conf.rx = fiber_cons(f, FIBER_RX);
+	mp->conf.tx = fiber_prod(f, FIBER_TX);
+	if (mp->conf.rx == NULL || mp->conf.tx == NULL)
+		return -EACCES;
+	if (!mp->conf.http)
+		return 0;
+	mp->conf.vfs_req = fiber_prod(f, (unsigned int)mp->vfs_req);
+	mp->conf.vfs_rsp = fiber_cons(f, (unsigned int)mp->vfs_rsp);
+	if (mp->conf.vfs_req == NULL || mp->conf.vfs_rsp == NULL)
+		return -EACCES;
+	return 0;
+}
+
+static struct membrane *
+membrane_of(const struct fiber *f)
+{
+	const struct membrane_kind_priv *mp = f->priv;
+
+	/* acquire: pairs with the step's release; a fully built membrane */
+	return mp != NULL ? __atomic_load_n(&mp->m, __ATOMIC_ACQUIRE) : NULL;
+}
+
+static int
+membrane_step(struct fiber *f)
+{
+	struct membrane_kind_priv *mp = f->priv;
+	struct membrane *m = mp->m;
+	unsigned int n;
+	int rc;
+
+	if (m == NULL) {
+		rc = open_ends(f, mp);
+		if (rc == 0)
+			rc = membrane_create(&mp->conf, &m);
+		if (rc < 0)
+			return rc;
+		__atomic_store_n(&mp->m, m, __ATOMIC_RELEASE);
+	}
+	n = membrane_poll(m, f->burst);
+	if (n != 0) {
+		struct membrane_stats st;
+
+		membrane_stats_get(m, &st);
+		/* relaxed: own counters, readers need only no tearing */
+		__atomic_store_n(&f->st.frames, st.rx_frames, __ATOMIC_RELAXED);
+		__atomic_store_n(&f->st.sent, st.tx_frames, __ATOMIC_RELAXED);
+	}
+	return (int)n;
+}
+
+static void
+membrane_kill(struct fiber *f)
+{
+	struct membrane *m = membrane_of(f);
+
+	if (m != NULL)
+		membrane_stop(m); /* lwIP's thread must not transmit either */
+}
+
+static void
+membrane_fini(struct fiber *f)
+{
+	struct membrane_kind_priv *mp = f->priv;
+
+	if (mp == NULL)
+		return;
+	membrane_destroy(mp->m);
+	free(mp);
+	f->priv = NULL;
+}
+
+static void
+membrane_kind_stats(const struct fiber *f, void *out)
+{
+	struct membrane *m = membrane_of(f);
+
+	if (m != NULL)
+		membrane_stats_get(m, out);
+	else
+		memset(out, 0, sizeof(struct membrane_stats));
+}
+
+const struct fiber_kind fiber_kind_membrane = {
+	.name = "membrane",
+	.help = "lwIP on rx/tx: ARP, ICMP, TCP, UDP; echo and HTTP, files "
+		"through the VFS rings",
+	.params = membrane_params,
+	.n_params = RTE_DIM(membrane_params),
+	.params_size = sizeof(struct membrane_kind_params),
+	.needs_tx = true,
+	.check = membrane_check,
+	.init = membrane_init,
+	.step = membrane_step,
+	.kill = membrane_kill,
+	.fini = membrane_fini,
+	.counters = &membrane_ctr_set,
+	.stats = membrane_kind_stats,
+};
