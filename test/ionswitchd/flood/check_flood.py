@@ -28,9 +28,9 @@ ROUTED = (0x0800, 0x0806, 0x86DD, 0x88B5, 0x4C57)
 TAGS = (0x8100, 0x88A8, 0x9100)
 SLOT_SIZE = 1514
 PACKET_OUTGOING = 4
-LWF_REASONS = ("ok", "too-short", "bad-magic", "bad-version", "bad-length",
-               "too-big", "bad-checksum", "replay")
-UTCP_REASONS = ("ok", "too-short", "bad-version", "bad-length", "bad-checksum")
+LWF_REASONS = ("ok", "too_short", "bad_magic", "bad_version", "bad_length",
+               "too_big", "bad_checksum", "replay")
+UTCP_REASONS = ("ok", "too_short", "bad_version", "bad_length", "bad_checksum")
 
 
 def classify(f):
@@ -72,6 +72,7 @@ def snapshot(iface, daemon, peer, peer_ports):
     tap["qdisc_packets"] = sum(q["packets"] for q in qd if q.get("root"))
     ion_port = daemon("/ion/port")
     return {
+        "ns": daemon("/ion/netswitch"),
         "tap": tap,
         "peer": {name: peer(f"/ethdev/stats,{pid}") for name, pid in peer_ports.items()},
         "port": daemon(f"/ethdev/stats,{ion_port['port_id']}"),
@@ -85,7 +86,7 @@ def moving(a, b):
     return (a["tap"]["tx_packets"] != b["tap"]["tx_packets"]
             or a["tap"]["qdisc_packets"] != b["tap"]["qdisc_packets"]
             or a["peer"] != b["peer"] or a["port"]["ipackets"] != b["port"]["ipackets"]
-            or a["ion_port"]["ns_rx"] != b["ion_port"]["ns_rx"])
+            or a["ns"]["rx"] != b["ns"]["rx"])
 
 
 def still_snapshot(snap, timeout=30.0):
@@ -245,13 +246,13 @@ def check(totals_path, gen_path, window_path):
            f"testpmd's {vhost_out}")
     expect(d("port.ierrors") == 0 and d("port.imissed") == 0 and d("port.rx_nombuf") == 0,
            f"daemon port errors: {s1['port']}")
-    expect(d("ion_port.ns_rx") == port_rx,
-           f"NetSwitch rx {d('ion_port.ns_rx')} != port rx {port_rx}")
+    expect(d("ns.rx") == port_rx,
+           f"NetSwitch rx {d('ns.rx')} != port rx {port_rx}")
     # per EtherType, as the generator classified its frames (+ Linux's)
-    expect(d("ion_port.ns_runt") == gen["runt"] + linux.get("runt", 0),
-           f"runt {d('ion_port.ns_runt')}, sent {gen['runt']}")
-    expect(d("ion_port.ns_unknown") == gen["unknown"] + linux.get("unknown", 0),
-           f"unknown {d('ion_port.ns_unknown')}, sent {gen['unknown']}")
+    expect(d("ns.runt") == gen["runt"] + linux.get("runt", 0),
+           f"runt {d('ns.runt')}, sent {gen['runt']}")
+    expect(d("ns.unknown") == gen["unknown"] + linux.get("unknown", 0),
+           f"unknown {d('ns.unknown')}, sent {gen['unknown']}")
     for et, g in gen["routes"].items():
         rx, ov = d(f"routes.{et}.rx"), d(f"routes.{et}.oversize")
         want = g["rx"] + linux.get(et, 0)
@@ -265,7 +266,8 @@ def check(totals_path, gen_path, window_path):
     routes = tot["routes"]
     rings = {r["channel"]: r for r in tot["rings"]}
     fibers = {f["name"]: f for f in tot["fibers"]}
-    expect(tot["port"]["rx"] == ns["rx"], f"port rx {tot['port']['rx']} != NetSwitch rx {ns['rx']}")
+    expect(tot["port"]["rx_packets"] == ns["rx"],
+           f"port rx {tot['port']['rx_packets']} != NetSwitch rx {ns['rx']}")
     route_rx = sum(r["rx"] for r in routes)
     expect(ns["rx"] == ns["runt"] + ns["unknown"] + route_rx,
            f"rx {ns['rx']} != runt {ns['runt']} + unknown {ns['unknown']} + routed {route_rx}")
@@ -285,10 +287,11 @@ def check(totals_path, gen_path, window_path):
 
     lwf = fibers["lwf"]
     v = lwf["lwf"]
-    expect(lwf["frames"] == sum(v.values()), f"lwf read {lwf['frames']} != sum of verdicts {v}")
+    verdicts = sum(v[r] for r in LWF_REASONS + ("not_lwf",))
+    expect(lwf["frames"] == verdicts, f"lwf read {lwf['frames']} != sum of verdicts {v}")
     expect(lwf["frames"] == rings[0x0600]["dequeued"],
            f"lwf read {lwf['frames']}, ring gave {rings[0x0600]['dequeued']}")
-    expect(v["not-lwf"] == 0, f"lwf: {v['not-lwf']} frames the NetSwitch routed are not LWF")
+    expect(v["not_lwf"] == 0, f"lwf: {v['not_lwf']} frames the NetSwitch routed are not LWF")
     expect(lwf["sent"] == v["ok"] == rings[0x0601]["enqueued"],
            f"lwf reflected {lwf['sent']}, accepted {v['ok']}, "
            f"tx ring got {rings[0x0601]['enqueued']}")
@@ -297,12 +300,13 @@ def check(totals_path, gen_path, window_path):
 
     utcp = fibers["utcp"]
     v = utcp["utcp"]
-    expect(utcp["frames"] == sum(v.values()), f"utcp read {utcp['frames']} != sum of verdicts {v}")
+    verdicts = sum(v[r] for r in UTCP_REASONS + ("not_utcp",))
+    expect(utcp["frames"] == verdicts, f"utcp read {utcp['frames']} != sum of verdicts {v}")
     expect(utcp["frames"] == rings[0x0700]["dequeued"],
            f"utcp read {utcp['frames']}, ring gave {rings[0x0700]['dequeued']}")
-    expect(v["not-utcp"] == 0, f"utcp: {v['not-utcp']} frames the NetSwitch routed are not UTCP")
-    expect(v["ok"] == utcp["delivered"] + utcp["unbound"] + utcp["app_full"],
-           f"utcp ok {v['ok']} != delivered + unbound + app_full {utcp}")
+    expect(v["not_utcp"] == 0, f"utcp: {v['not_utcp']} frames the NetSwitch routed are not UTCP")
+    expect(v["ok"] == v["delivered"] + v["unbound"] + v["app_full"],
+           f"utcp ok {v['ok']} != delivered + unbound + app_full {v}")
     expect(utcp["sent"] == v["ok"] == rings[0x0701]["enqueued"],
            f"utcp reflected {utcp['sent']}, accepted {v['ok']}, "
            f"tx ring got {rings[0x0701]['enqueued']}")
@@ -333,8 +337,8 @@ def check(totals_path, gen_path, window_path):
 
     full = {f"0x{r['ethertype']:04x}": r["full"] for r in routes}
     print(f"check: seed {gen['seed']}: {gen['sent']} frames in {gen['seconds']:.1f} s "
-          f"({gen['fps']:.0f}/s); NetSwitch rx {d('ion_port.ns_rx')} in the flood, "
-          f"runt {d('ion_port.ns_runt')}, unknown {d('ion_port.ns_unknown')}; "
+          f"({gen['fps']:.0f}/s); NetSwitch rx {d('ns.rx')} in the flood, "
+          f"runt {d('ns.runt')}, unknown {d('ns.unknown')}; "
           f"dropped full per route {full}; Linux's own {n_linux}")
     print(f"check: lwf {lwf['lwf']}")
     print(f"check: utcp {utcp['utcp']}")

@@ -182,15 +182,15 @@ curl -sS "http://$me/stats" >"$work/stats.json" || true
 check "GET /stats is JSON with port, rings and fibers" python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
-assert s["port"]["rx"] > 0 and len(s["rings"]) == 10 and len(s["fibers"]) == 5
+assert s["port"]["rx_packets"] > 0 and len(s["rings"]) == 10 and len(s["fibers"]) == 5
 assert s["fibers"][0]["membrane"]["http_requests"] > 0
 ' "$work/stats.json"
 
-# --- telemetry: the netif's counters
-tel=$(echo /ion/membrane | dpdk-telemetry.py -f ion-mb 2>/dev/null | tail -1)
-check "telemetry /ion/membrane counts frames both ways" python3 -c '
+# --- telemetry: the netif's counters, nested in the membrane fiber's
+tel=$(echo /ion/fibers | dpdk-telemetry.py -f ion-mb 2>/dev/null | tail -1)
+check "telemetry /ion/fibers: the membrane counts frames both ways" python3 -c '
 import json, sys
-m = json.loads(sys.argv[1])["/ion/membrane"]
+m = json.loads(sys.argv[1])["/ion/fibers"]["membrane"]["membrane"]
 assert m["rx_frames"] > 0 and m["tx_frames"] > 0 and m["http_2xx"] > 0
 ' "$tel"
 
