@@ -4,7 +4,7 @@
  *
  *   ionswitchd [EAL options] -- -c FILE [--stats-period N] [--check]
  *              [--totals-json FILE] [-i] [--console-socket PATH]
- *              [--counters]
+ *              [--counters] [--kinds]
  *
  * Here is the wiring: rings, the port, the NetSwitch, the fibers, and the
  * steps each lcore runs (lib/fiber's scheduler).  The steps themselves:
@@ -50,6 +50,7 @@ struct opts {
 	int stats_period; /* -1: from the config */
 	bool check_only;
 	bool counters;		    /* --counters: describe them, exit */
+	bool kinds;		    /* --kinds: describe them, exit */
 	bool interactive;	    /* -i: the console on stdin/stdout */
 	const char *console_socket; /* NULL: /run/ionswitchd/<prefix>.sock */
 };
@@ -75,6 +76,7 @@ usage(const char *prog)
 		"      --totals-json FILE  write the totals there at exit\n"
 		"  -i, --interactive       console prompt on stdin/stdout\n"
 		"      --counters          list every counter with its help\n"
+		"      --kinds             list every fiber kind with its keys\n"
 		"      --console-socket PATH  console socket (default "
 		"/run/ionswitchd/<file-prefix>.sock)\n"
 		"  -h, --help              this text\n",
@@ -92,6 +94,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"interactive", no_argument, NULL, 'i'},
 		{"console-socket", required_argument, NULL, 'S'},
 		{"counters", no_argument, NULL, 'C'},
+		{"kinds", no_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -131,6 +134,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'C':
 			o->counters = true;
+			break;
+		case 'k':
+			o->kinds = true;
 			break;
 		case 'h':
 			usage("ionswitchd");
@@ -413,8 +419,13 @@ main(int argc, char **argv)
 	if (parse_opts(argc - sep, argv + sep, &o) < 0)
 		return 2;
 	/* getopt wants argv[0]: argv + sep points at "--" (or the end) */
-	if (o.counters) {
-		counters_describe(stdout);
+	if (o.counters || o.kinds) {
+		const struct fiber_kind *const *k;
+
+		if (o.counters)
+			counters_describe(stdout);
+		for (k = fiber_kinds; o.kinds && *k != NULL; k++)
+			fiber_kind_describe(stdout, *k);
 		return 0;
 	}
 

@@ -509,9 +509,12 @@ ctr_describe(FILE *out, const struct ctr_set *s)
 {
 	unsigned int i;
 
-	fprintf(out, "%s: %s\n", s->name, s->help);
+	fprintf(out, "#### `%s`: %s\n\n| counter | type | meaning |\n"
+		     "|---|---|---|\n",
+		s->name, s->help);
 	for (i = 0; i < s->n; i++)
-		fprintf(out, "  %-22s %-7s %s\n", s->desc[i].name,
+		fprintf(out, "| `%s` | %s | %s |\n", s->desc[i].name,
 			s->desc[i].type == CTR_COUNTER ? "counter" : "gauge",
 			s->desc[i].help);
+	fputc('\n', out);
 }

@@ -163,7 +163,8 @@ void ctr_section_end(struct ctr_emit *e);
 /** Close the document. */
 void ctr_emit_end(struct ctr_emit *e);
 
-/** Print every counter of @p s with its type and help (docs, --counters). */
+/** Every counter of @p s with its type and help, as a Markdown table
+ * (--counters, docs/counters.md). */
 void ctr_describe(FILE *out, const struct ctr_set *s);
 
 #ifdef __cplusplus

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <ctr.h>
 #include <ion_ring.h>
@@ -149,6 +150,9 @@ const struct fiber_kind *fiber_kind_find(const char *name);
 /** The parameter @p key of @p k, or NULL. */
 const struct fiber_param *fiber_kind_param(const struct fiber_kind *k,
 					   const char *key);
+
+/** Kind @p k's keys as a Markdown table (--kinds, docs/configuration.md). */
+void fiber_kind_describe(FILE *out, const struct fiber_kind *k);
 
 /**
  * Fill @p params (FIBER_PARAMS_MAX bytes at most) with @p k's defaults;

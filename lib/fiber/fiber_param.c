@@ -79,3 +79,41 @@ fiber_params_default(const struct fiber_kind *k, void *params)
 	}
 	return 0;
 }
+
+void
+fiber_kind_describe(FILE *out, const struct fiber_kind *k)
+{
+	static const char *const types[] = {
+		[FIBER_P_BOOL] = "boolean",	   [FIBER_P_UINT] = "integer",
+		[FIBER_P_CHANNEL] = "channel",	   [FIBER_P_IPV4] = "IPv4",
+		[FIBER_P_PATH] = "absolute path", [FIBER_P_BINDS] = "list",
+	};
+	unsigned int i;
+
+	fprintf(out, "#### `kind = \"%s\"`\n\n%s.%s\n\n", k->name, k->help,
+		k->needs_tx ? "  Needs `tx`." : "");
+	if (k->n_params == 0) {
+		fputs("No keys of its own.\n\n", out);
+		return;
+	}
+	fputs("| key | type | default | meaning |\n|---|---|---|---|\n", out);
+	for (i = 0; i < k->n_params; i++) {
+		const struct fiber_param *p = &k->params[i];
+
+		fprintf(out, "| `%s` | %s", p->key, types[p->type]);
+		if (p->type == FIBER_P_UINT)
+			fprintf(out, " %lld .. %lld", p->min, p->max);
+		if (p->def == NULL)
+			fputs(" | required", out);
+		else if (p->type == FIBER_P_CHANNEL && strcmp(p->def, "0") == 0)
+			fputs(" | none", out);
+		else if (p->def[0] == '\0')
+			fputs(" | `()`", out);
+		else if (p->type == FIBER_P_IPV4 || p->type == FIBER_P_PATH)
+			fprintf(out, " | `\"%s\"`", p->def);
+		else
+			fprintf(out, " | `%s`", p->def);
+		fprintf(out, " | %s |\n", p->help);
+	}
+	fputc('\n', out);
+}

@@ -268,7 +268,7 @@ console_step(struct fiber *f)
 
 const struct fiber_kind fiber_kind_console = {
 	.name = "console",
-	.help = "runs the console's commands (ionctl, ionswitchd -i): rx "
+	.help = "Runs the console's commands (ionctl, ionswitchd -i): rx "
 		"console input, tx console output",
 	.needs_tx = true,
 	.init = console_init,

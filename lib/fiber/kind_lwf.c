@@ -219,7 +219,7 @@ lwf_stats(const struct fiber *f, void *out)
 
 const struct fiber_kind fiber_kind_lwf = {
 	.name = "lwf",
-	.help = "validates LWF v2 frames: accepted ones to app and/or back "
+	.help = "Validates LWF v2 frames: accepted ones to app and/or back "
 		"out on tx",
 	.params = lwf_params,
 	.n_params = RTE_DIM(lwf_params),

@@ -36,7 +36,7 @@ reflect_step(struct fiber *f)
 
 const struct fiber_kind fiber_kind_reflect = {
 	.name = "reflect",
-	.help = "sends each frame back on tx with the MAC addresses swapped "
+	.help = "Sends each frame back on tx with the MAC addresses swapped "
 		"(testpmd macswap)",
 	.needs_tx = true,
 	.step = reflect_step,

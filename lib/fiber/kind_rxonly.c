@@ -22,6 +22,6 @@ rxonly_step(struct fiber *f)
 
 const struct fiber_kind fiber_kind_rxonly = {
 	.name = "rxonly",
-	.help = "reads its rx ring, counts and releases (testpmd rxonly)",
+	.help = "Reads its rx ring, counts and releases (testpmd rxonly)",
 	.step = rxonly_step,
 };

@@ -220,7 +220,7 @@ utcp_stats(const struct fiber *f, void *out)
 
 const struct fiber_kind fiber_kind_utcp = {
 	.name = "utcp",
-	.help = "validates UTCP packets: payloads to the ring bound to their "
+	.help = "Validates UTCP packets: payloads to the ring bound to their "
 		"port, and/or back out on tx",
 	.params = utcp_params,
 	.n_params = RTE_DIM(utcp_params),

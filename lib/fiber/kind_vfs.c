@@ -101,7 +101,7 @@ vfs_stats(const struct fiber *f, void *out)
 
 const struct fiber_kind fiber_kind_vfs = {
 	.name = "vfs",
-	.help = "serves the files under root: rx the VFS request ring, tx "
+	.help = "Serves the files under root: rx the VFS request ring, tx "
 		"the response ring",
 	.params = vfs_params,
 	.n_params = RTE_DIM(vfs_params),
