@@ -186,6 +186,26 @@ assert s["port"]["rx_packets"] > 0 and len(s["rings"]) == 10 and len(s["fibers"]
 assert s["fibers"][0]["membrane"]["http_requests"] > 0
 ' "$work/stats.json"
 
+# --- one counter table, three outputs: JSON, text, telemetry agree
+curl -sS "http://$me/stats" >"$work/c-before.json" || true
+for what in port rings fibers lcores; do
+	"$build/app/ionctl/ionctl" -s /run/ionswitchd/ion-mb.sock show $what
+done >"$work/c-text.txt" 2>&1 || true
+python3 - >"$work/c-tel.json" <<'EOF' || true
+import json, socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect("/var/run/dpdk/ion-mb/dpdk_telemetry.v2")
+size = json.loads(s.recv(1024))["max_output_len"]
+out = {}
+for cmd in ("port", "netswitch", "routes", "rings", "fibers", "lcores"):
+    s.send(f"/ion/{cmd}".encode())
+    out.update(json.loads(s.recv(size)))
+print(json.dumps(out))
+EOF
+curl -sS "http://$me/stats" >"$work/c-after.json" || true
+check "counters: text, JSON and telemetry agree" python3 "$here/check_counters.py" \
+	"$work/c-before.json" "$work/c-text.txt" "$work/c-tel.json" "$work/c-after.json"
+
 # --- telemetry: the netif's counters, nested in the membrane fiber's
 tel=$(echo /ion/fibers | dpdk-telemetry.py -f ion-mb 2>/dev/null | tail -1)
 check "telemetry /ion/fibers: the membrane counts frames both ways" python3 -c '
