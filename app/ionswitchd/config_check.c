@@ -131,10 +131,11 @@ check_params(const struct cfg *c, unsigned int i, char *err, size_t errlen)
 	for (p = 0; p < k->n_params; p++) {
 		const char *at = (const char *)f->params.bytes + k->params[p].off;
 		const struct fiber_binds *b = (const void *)at;
-		uint32_t ch = *(const uint32_t *)at;
+		uint32_t ch = k->params[p].type == FIBER_P_CHANNEL
+				      ? *(const uint32_t *)at
+				      : 0;
 
-		if (k->params[p].type == FIBER_P_CHANNEL && ch != 0 &&
-		    cfg_channel(c, ch) == NULL)
+		if (ch != 0 && cfg_channel(c, ch) == NULL)
 			return check_refuse(
 				c, WHERE("fibers", (int)i, NULL, -1, f->line),
 				err, errlen,
