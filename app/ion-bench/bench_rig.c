@@ -13,6 +13,8 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 
+#include <fiber.h>
+
 #include "bench.h"
 #include "bench_rig.h"
 
@@ -27,6 +29,91 @@ bench_lcore_netswitch(void *arg)
 	/* acquire: pairs with the main lcore's stop store */
 	while (!__atomic_load_n(l->stop, __ATOMIC_ACQUIRE))
 		bench_idle(&idle, netswitch_rx(l->ns) + netswitch_tx(l->ns));
+	return 0;
+}
+
+const char *const bench_placement_names[BENCH_N_PLACEMENTS] = {
+	[BENCH_SHARED] = "shared",
+	[BENCH_SPLIT] = "split",
+};
+
+static unsigned int
+rx_step(void *arg)
+{
+	return netswitch_rx(arg);
+}
+
+static unsigned int
+tx_step(void *arg)
+{
+	return netswitch_tx(arg);
+}
+
+int
+bench_sched_init(struct bench_sched *b, struct netswitch *ns,
+		 unsigned int lcore, struct fiber *const *f, unsigned int n)
+{
+	const struct fiber_step rx = {"netswitch-rx", rx_step, ns};
+	const struct fiber_step tx = {"netswitch-tx", tx_step, ns};
+	unsigned int i;
+	int rc;
+
+	b->ns = ns;
+	b->lcore = lcore;
+	b->sched = calloc(1, sizeof(*b->sched));
+	if (b->sched == NULL)
+		return -ENOMEM;
+	/* one lcore a CPU: it never needs to leave its CPU to a peer */
+	fiber_sched_init(b->sched, 256, 0);
+	rc = fiber_sched_add(b->sched, lcore, &rx);
+	if (rc == 0)
+		rc = fiber_sched_add(b->sched, lcore, &tx);
+	for (i = 0; rc == 0 && i < n; i++) {
+		f[i]->lcore = lcore;
+		rc = fiber_sched_add_fiber(b->sched, f[i]);
+	}
+	if (rc == 0)
+		fiber_sched_set(b->sched, FIBER_RUN_RUNNING);
+	return rc;
+}
+
+int
+bench_lcore_sched(void *arg)
+{
+	struct bench_sched *b = arg;
+
+	return fiber_sched_lcore(b->sched, b->lcore);
+}
+
+void
+bench_sched_stop(struct bench_sched *b)
+{
+	if (b->sched != NULL)
+		fiber_sched_set(b->sched, FIBER_RUN_STOPPED);
+}
+
+void
+bench_sched_free(struct bench_sched *b)
+{
+	free(b->sched);
+	b->sched = NULL;
+}
+
+int
+bench_lcore_fibers(void *arg)
+{
+	const struct bench_fibers *l = arg;
+	uint32_t idle = 0;
+
+	/* acquire: pairs with the main lcore's stop store */
+	while (!__atomic_load_n(l->stop, __ATOMIC_ACQUIRE)) {
+		uint32_t work = 0;
+		unsigned int i;
+
+		for (i = 0; i < l->n; i++)
+			work += fiber_run(l->f[i]);
+		bench_idle(&idle, work);
+	}
 	return 0;
 }
 

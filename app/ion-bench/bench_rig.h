@@ -40,6 +40,45 @@ struct bench_ns_lcore {
 /** lcore function: RX and TX passes of @p arg's NetSwitch until stop. */
 int bench_lcore_netswitch(void *arg);
 
+/*
+ * Where the NetSwitch and the fibers run:
+ *   shared  the daemon's placement: the NetSwitch's RX and TX and every
+ *           fiber are steps of one lcore, run to completion in turn
+ *           (lib/fiber's scheduler), lc[0];
+ *   split   the NetSwitch on lc[0], the fibers on lc[1], idle pollers
+ *           yield (the daemon's placement before the scheduler).
+ */
+enum bench_placement { BENCH_SHARED, BENCH_SPLIT, BENCH_N_PLACEMENTS };
+extern const char *const bench_placement_names[BENCH_N_PLACEMENTS];
+
+struct fiber;
+struct fiber_sched;
+
+/** The shared placement: lcore @p lcore runs @p ns and fibers @p f. */
+struct bench_sched {
+	struct fiber_sched *sched;
+	struct netswitch *ns;
+	unsigned int lcore;
+};
+
+/** Set up @p b; @return 0, -ENOMEM or -ENOSPC. */
+int bench_sched_init(struct bench_sched *b, struct netswitch *ns,
+		     unsigned int lcore, struct fiber *const *f,
+		     unsigned int n);
+/** lcore function of the shared placement: until bench_sched_stop(). */
+int bench_lcore_sched(void *arg);
+/** Stop the lcore (it returns), and free the scheduler. */
+void bench_sched_stop(struct bench_sched *b);
+void bench_sched_free(struct bench_sched *b);
+
+/** lcore function of the split placement: @p arg's fibers until stop. */
+struct bench_fibers {
+	struct fiber *const *f;
+	unsigned int n;
+	const uint32_t *stop;
+};
+int bench_lcore_fibers(void *arg);
+
 /**
  * Probe the vdev @p devargs and start it (bench_port_start()).
  * @return 0 and *port, or a negative errno (logged).

@@ -12,8 +12,9 @@
  *           fibers -> TX rings -> port; testpmd io with --tx-first.
  *   virtio  net_virtio_user on a vhost-user socket served by a dpdk-testpmd
  *           peer that sends everything back; 32 frames circulate as above.
- * The figure is frames received per second by the NetSwitch (or testpmd),
- * median of --runs samples of --seconds each.
+ * The figure is frames per second the NetSwitch delivered into rings (what
+ * testpmd calls forwarded: frames it dropped for a full ring do not
+ * count), or testpmd's Rx-pps, median of --runs samples of --seconds.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,6 +28,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include <fiber.h>
 #include <ion_ring.h>
 #include <netswitch.h>
 
@@ -54,6 +56,10 @@ static const char *const port_names[P_N] = {"null", "ring", "virtio"};
 
 struct sw {
 	enum port_kind kind;
+	enum bench_placement pl;
+	struct fiber fib[N_RX];
+	struct fiber *fp[N_RX];
+	unsigned int n_fib;
 	uint16_t port;
 	struct rte_mempool *rx_pool, *tx_pool;
 	struct ion_ring *rings[2 * N_RX];
@@ -85,54 +91,52 @@ prefill(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
 		   mix[idx % 10]);
 }
 
-/* The fibers of the benchmark: consume (null) or reflect (loops). */
+/*
+ * The fibers of the benchmark, the daemon's own kinds: rxonly on null
+ * (consume), reflect on the loop ports (MACs swapped, back to TX).
+ */
 static int
-lcore_fibers(void *arg)
+fibers_up(struct sw *s)
 {
-	struct sw *s = arg;
-	struct ion_cons rx[N_RX];
-	struct ion_prod tx[N_RX];
-	bool reflect = s->kind != P_NULL;
-	uint32_t idle = 0;
+	const struct fiber_kind *kind =
+		fiber_kind_find(s->kind == P_NULL ? "rxonly" : "reflect");
+	const struct fiber_env env = {.stats_arg = NULL};
 	unsigned int k;
+	int rc;
 
 	for (k = 0; k < N_RX; k++) {
-		if (ion_cspace_open_cons(&s->fib_cs, rx_ch[k], &rx[k]) < 0)
-			return -1;
-		if (reflect &&
-		    ion_cspace_open_prod(&s->fib_cs, tx_ch[k], &tx[k]) < 0)
-			return -1;
-	}
-	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
-		uint32_t work = 0;
+		char name[16];
+		struct fiber_conf fc = {
+			.name = name,
+			.kind = kind,
+			.rx = rx_ch[k],
+			.tx = s->kind == P_NULL ? 0 : tx_ch[k],
+			.burst = BURST,
+		};
 
-		for (k = 0; k < N_RX; k++) {
-			uint32_t n = ion_cons_peek(&rx[k], BURST), i;
-
-			if (n == 0)
-				continue;
-			work += n;
-			if (reflect) {
-				n = ion_prod_reserve(&tx[k], n);
-				for (i = 0; i < n; i++) {
-					*ion_prod_slot(&tx[k], i) =
-						*ion_cons_slot(&rx[k], i);
-					memcpy(ion_prod_data(&tx[k], i),
-					       ion_cons_data(&rx[k], i),
-					       ion_cons_slot(&rx[k], i)->len);
-				}
-				ion_prod_commit(&tx[k], n);
-			}
-			ion_cons_release(&rx[k], n);
-		}
-		bench_idle(&idle, work);
-	}
-	for (k = 0; k < N_RX; k++) {
-		ion_cons_close(&rx[k]);
-		if (reflect)
-			ion_prod_close(&tx[k]);
+		snprintf(name, sizeof(name), "fiber%u", k);
+		s->fp[k] = &s->fib[k];
+		rc = fiber_init(&s->fib[k], &fc, &env);
+		s->n_fib = k + 1;
+		if (rc == 0)
+			rc = fiber_grant(&s->fib[k], s->rings[k], ION_PERM_READ);
+		if (rc == 0 && s->kind != P_NULL)
+			rc = fiber_grant(&s->fib[k], s->rings[N_RX + k],
+					 ION_PERM_WRITE);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
+}
+
+static void
+fibers_down(struct sw *s)
+{
+	unsigned int k;
+
+	for (k = 0; k < s->n_fib; k++)
+		fiber_fini(&s->fib[k]);
+	s->n_fib = 0;
 }
 
 /* ---- the peer and testpmd ------------------------------------------ */
@@ -266,19 +270,37 @@ seed(struct sw *s)
 	return sent == SEED ? 0 : -EIO;
 }
 
+/* Frames the NetSwitch put into rings: what the fibers get.  Frames it
+ * received but dropped (a full ring) are not forwarded. */
+static uint64_t
+delivered(const struct netswitch_stats *st)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < st->n_routes; i++)
+		n += st->route[i].delivered;
+	return n;
+}
+
 static double
-netswitch_mpps(enum port_kind kind, const char *sock, unsigned int seconds,
-	       unsigned int runs, const unsigned int *lc)
+netswitch_mpps(enum port_kind kind, enum bench_placement pl, const char *sock,
+	       unsigned int seconds, unsigned int runs, const unsigned int *lc)
 {
 	struct netswitch_conf nc = {.burst = BURST,
 				    .n_routes = RTE_DIM(routes)};
-	struct sw s = {.kind = kind};
+	static struct sw s; /* large: its fibers */
 	struct bench_ns_lcore nsl = {.stop = &s.stop};
+	struct bench_fibers bf = {.f = s.fp, .n = N_RX, .stop = &s.stop};
+	struct bench_sched bs = {.sched = NULL};
 	char devargs[160];
 	double v[MAX_SAMPLES];
 	unsigned int k;
 	int rc;
 
+	memset(&s, 0, sizeof(s));
+	s.kind = kind;
+	s.pl = pl;
 	if (kind == P_NULL)
 		snprintf(devargs, sizeof(devargs), "net_null0,size=64");
 	else if (kind == P_RING)
@@ -301,6 +323,8 @@ netswitch_mpps(enum port_kind kind, const char *sock, unsigned int seconds,
 		rte_mempool_obj_iter(s.rx_pool, prefill, NULL);
 	rc = rings_up(&s);
 	if (rc == 0)
+		rc = fibers_up(&s);
+	if (rc == 0)
 		rc = bench_port_up(devargs, s.rx_pool, &s.port);
 	if (rc < 0)
 		goto out;
@@ -316,9 +340,16 @@ netswitch_mpps(enum port_kind kind, const char *sock, unsigned int seconds,
 	nsl.ns = s.ns;
 	if (rc == 0 && kind != P_NULL)
 		rc = seed(&s);
+	if (rc == 0 && pl == BENCH_SHARED)
+		rc = bench_sched_init(&bs, s.ns, lc[0], s.fp, N_RX);
 	if (rc == 0) {
-		rte_eal_remote_launch(lcore_fibers, &s, lc[1]);
-		rte_eal_remote_launch(bench_lcore_netswitch, &nsl, lc[0]);
+		if (pl == BENCH_SHARED) {
+			rte_eal_remote_launch(bench_lcore_sched, &bs, lc[0]);
+		} else {
+			rte_eal_remote_launch(bench_lcore_fibers, &bf, lc[1]);
+			rte_eal_remote_launch(bench_lcore_netswitch, &nsl,
+					      lc[0]);
+		}
 		rte_delay_us_sleep(2000000); /* warm up, as testpmd's skips */
 		for (k = 0; k < runs && k < MAX_SAMPLES; k++) {
 			struct netswitch_stats a, b;
@@ -329,13 +360,18 @@ netswitch_mpps(enum port_kind kind, const char *sock, unsigned int seconds,
 			rte_delay_us_sleep(seconds * 1000000u);
 			netswitch_stats_get(s.ns, &b);
 			t1 = rte_get_timer_cycles();
-			v[k] = (double)(b.rx - a.rx) * rte_get_timer_hz() /
+			v[k] = (double)(delivered(&b) - delivered(&a)) *
+			       rte_get_timer_hz() /
 			       (double)(t1 - t0) / 1e6;
 		}
 		/* release: pairs with the lcores' acquire of stop */
 		__atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
-		rc = bench_wait_lcore(lc[0]) | bench_wait_lcore(lc[1]);
+		bench_sched_stop(&bs);
+		rc = bench_wait_lcore(lc[0]) |
+		     (pl == BENCH_SPLIT ? bench_wait_lcore(lc[1]) : 0);
 	}
+	bench_sched_free(&bs);
+	fibers_down(&s);
 	netswitch_free(s.ns);
 	bench_port_down(s.port, devargs);
 out:
@@ -355,11 +391,16 @@ usage(void)
 	fprintf(stderr,
 		"usage: ion-bench [EAL options] -- switch [options]\n"
 		"  --ports LIST    null,ring,virtio (default all)\n"
+		"  --placement LIST  shared (NetSwitch and fibers as steps of "
+		"one lcore,\n"
+		"                  the daemon's), split (on two lcores); "
+		"default shared\n"
 		"  --seconds N     length of one sample (default 2)\n"
 		"  --runs N        samples, the median is reported (default "
 		"5)\n"
 		"  --json          JSON instead of a table\n"
-		"Needs two worker lcores (NetSwitch, fibers) and, for virtio,\n"
+		"Needs two worker lcores (split: NetSwitch, fibers) and, for "
+		"virtio,\n"
 		"--single-file-segments; on two CPUs:\n"
 		"  ion-bench --lcores '0@0,1@1,2@1' --no-pci "
 		"--single-file-segments -- switch\n"
@@ -372,6 +413,7 @@ bench_switch(int argc, char **argv)
 {
 	static const struct option longs[] = {
 		{"ports", required_argument, NULL, 'p'},
+		{"placement", required_argument, NULL, 'P'},
 		{"seconds", required_argument, NULL, 's'},
 		{"runs", required_argument, NULL, 'r'},
 		{"json", no_argument, NULL, 'j'},
@@ -379,7 +421,9 @@ bench_switch(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	bool want[P_N] = {true, true, true}, json = false;
-	double ion[P_N] = {0}, tpmd[P_N] = {0};
+	bool pls[BENCH_N_PLACEMENTS] = {[BENCH_SHARED] = true};
+	double ion[BENCH_N_PLACEMENTS][P_N] = {{0}}, tpmd[P_N] = {0};
+	int pl;
 	unsigned int seconds = 2, runs = 5, lc[2];
 	char sock[108];
 	int ch, li = 0, k, peer_fd = -1;
@@ -404,6 +448,24 @@ bench_switch(int argc, char **argv)
 						break;
 				if (k == P_N)
 					goto bad;
+			}
+			break;
+		}
+		case 'P': {
+			char buf[64], *tok, *save;
+
+			snprintf(buf, sizeof(buf), "%s", optarg);
+			memset(pls, 0, sizeof(pls));
+			for (tok = strtok_r(buf, ",", &save); tok != NULL;
+			     tok = strtok_r(NULL, ",", &save)) {
+				for (pl = 0; pl < BENCH_N_PLACEMENTS; pl++)
+					if (strcmp(tok,
+						   bench_placement_names[pl]) ==
+					    0)
+						break;
+				if (pl == BENCH_N_PLACEMENTS)
+					goto bad;
+				pls[pl] = true;
 			}
 			break;
 		}
@@ -439,38 +501,54 @@ bench_switch(int argc, char **argv)
 			continue;
 		if (k == P_VIRTIO && (peer = peer_start(sock, &peer_fd)) < 0)
 			return 1;
-		ion[k] = netswitch_mpps((enum port_kind)k, sock, seconds, runs,
-					lc);
+		for (pl = 0; pl < BENCH_N_PLACEMENTS; pl++) {
+			if (!pls[pl])
+				continue;
+			ion[pl][k] = netswitch_mpps((enum port_kind)k,
+						    (enum bench_placement)pl,
+						    sock, seconds, runs, lc);
+			if (ion[pl][k] < 0)
+				return 1;
+		}
 		tpmd[k] = testpmd_mpps((enum port_kind)k, sock, seconds, runs);
 		if (k == P_VIRTIO) {
 			bench_stop_child(peer, peer_fd, "ionb-peer");
 			unlink(sock);
 		}
-		if (ion[k] < 0 || tpmd[k] < 0)
+		if (tpmd[k] < 0)
 			return 1;
 	}
 	if (json) {
 		printf("{\"switch\": {\"seconds\": %u, \"runs\": %u, "
-		       "\"ports\": {",
+		       "\"ports\": [",
 		       seconds, runs);
-		for (k = 0, ch = 0; k < P_N; k++)
-			if (want[k])
-				printf("%s\"%s\": {\"netswitch_mpps\": %.3f, "
-				       "\"testpmd_io_mpps\": %.3f, \"ratio\": "
-				       "%.3f}",
-				       ch++ ? ", " : "", port_names[k], ion[k],
-				       tpmd[k], ion[k] / tpmd[k]);
-		printf("}}}\n");
+		ch = 0;
+		for (k = 0; k < P_N; k++)
+			for (pl = 0; pl < BENCH_N_PLACEMENTS; pl++)
+				if (want[k] && pls[pl])
+					printf("%s{\"port\": \"%s\", "
+					       "\"placement\": \"%s\", "
+					       "\"netswitch_mpps\": %.3f, "
+					       "\"testpmd_io_mpps\": %.3f, "
+					       "\"ratio\": %.3f}",
+					       ch++ ? ", " : "", port_names[k],
+					       bench_placement_names[pl],
+					       ion[pl][k], tpmd[k],
+					       ion[pl][k] / tpmd[k]);
+		printf("]}}\n");
 		return 0;
 	}
 	printf("\nion-bench switch: median of %u samples of %u s\n\n", runs,
 	       seconds);
-	printf("%-8s %16s %18s %8s\n", "port", "NetSwitch Mpps",
-	       "testpmd io Mpps", "ratio");
+	printf("%-8s %-9s %16s %18s %8s\n", "port", "placement",
+	       "NetSwitch Mpps", "testpmd io Mpps", "ratio");
 	for (k = 0; k < P_N; k++)
-		if (want[k])
-			printf("%-8s %16.3f %18.3f %7.2fx\n", port_names[k],
-			       ion[k], tpmd[k], ion[k] / tpmd[k]);
+		for (pl = 0; pl < BENCH_N_PLACEMENTS; pl++)
+			if (want[k] && pls[pl])
+				printf("%-8s %-9s %16.3f %18.3f %7.2fx\n",
+				       port_names[k], bench_placement_names[pl],
+				       ion[pl][k], tpmd[k],
+				       ion[pl][k] / tpmd[k]);
 	return 0;
 bad:
 	fprintf(stderr, "ion-bench switch: bad value '%s' for --%s\n", optarg,
