@@ -138,6 +138,7 @@ struct e2e {
 	bool fib_init;
 	struct netswitch *ns;
 	struct bench_ns_lcore nsl;
+	enum bench_placement pl;
 	uint32_t stop;
 	int fiber_rc;
 	struct gen g;
@@ -153,26 +154,6 @@ struct e2e_result {
 	uint64_t why[LWF_N_REASONS + 1]; /* refusals by reason */
 	bool ok;
 };
-
-static int
-lcore_fiber(void *arg)
-{
-	struct e2e *e = arg;
-	uint32_t idle = 0;
-
-	/* acquire: pairs with the main lcore's stop store */
-	while (!__atomic_load_n(&e->stop, __ATOMIC_ACQUIRE)) {
-		int rc = e->fib.kind->step(&e->fib);
-
-		if (rc < 0) {
-			/* the daemon would kill the fiber: so does the run */
-			e->fiber_rc = rc;
-			return -1;
-		}
-		bench_idle(&idle, (uint32_t)rc);
-	}
-	return 0;
-}
 
 /* ---- the generator ---------------------------------------------------- */
 
@@ -769,6 +750,9 @@ account(const struct e2e *e, struct e2e_result *r)
 static int
 measure_ion(struct e2e *e, struct e2e_result *r)
 {
+	struct fiber *fp = &e->fib;
+	struct bench_fibers bf = {.f = &fp, .n = 1, .stop = &e->stop};
+	struct bench_sched bs = {.sched = NULL};
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -777,16 +761,30 @@ measure_ion(struct e2e *e, struct e2e_result *r)
 	rc = rig_up(e, true);
 	if (rc == 0 && e->kind == PK_VIRTIO)
 		rc = wait_link(e->b);
+	if (rc == 0 && e->pl == BENCH_SHARED)
+		rc = bench_sched_init(&bs, e->ns, e->lc[0], &fp, 1);
 	if (rc == 0) {
-		rte_eal_remote_launch(lcore_fiber, e, e->lc[1]);
-		rte_eal_remote_launch(bench_lcore_netswitch, &e->nsl, e->lc[0]);
+		if (e->pl == BENCH_SHARED) {
+			rte_eal_remote_launch(bench_lcore_sched, &bs, e->lc[0]);
+		} else {
+			rte_eal_remote_launch(bench_lcore_fibers, &bf,
+					      e->lc[1]);
+			rte_eal_remote_launch(bench_lcore_netswitch, &e->nsl,
+					      e->lc[0]);
+		}
 		gen_measure(e, r, dut_lost);
 		/* release: pairs with the lcores' acquire of stop */
 		__atomic_store_n(&e->stop, 1, __ATOMIC_RELEASE);
+		bench_sched_stop(&bs);
 		bench_wait_lcore(e->lc[0]);
-		bench_wait_lcore(e->lc[1]);
+		if (e->pl == BENCH_SPLIT)
+			bench_wait_lcore(e->lc[1]);
+		/* the daemon would have killed the fiber: so does the run */
+		if (fiber_state_get(&e->fib) == FIBER_KILLED)
+			e->fiber_rc = -EACCES;
 		account(e, r);
 	}
+	bench_sched_free(&bs);
 	rig_down(e);
 	if (rc < 0)
 		fprintf(stderr, "ion-bench e2e: %s port: %s\n",
@@ -883,6 +881,7 @@ struct e2e_opts {
 	unsigned int n_cases;
 	unsigned int seconds, runs;
 	uint32_t window;
+	enum bench_placement pl;
 	bool json, testpmd;
 };
 
@@ -901,6 +900,10 @@ usage(const char *cmd)
 		"  --window N      frames in flight, 1..4096 (default 256: "
 		"one ION ring)\n"
 		"  --no-testpmd    the NetSwitch side only\n"
+		"  --placement P   shared (default: the NetSwitch and the "
+		"fiber as steps of\n"
+		"                  one lcore, the daemon's) or split (two "
+		"lcores)\n"
 		"  --json          JSON instead of a table\n"
 		"Frames reflected per second through the NetSwitch and the "
 		"daemon's %s fiber,\n"
@@ -931,6 +934,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct e2e_opts *o)
 		{"runs", required_argument, NULL, 'r'},
 		{"window", required_argument, NULL, 'w'},
 		{"no-testpmd", no_argument, NULL, 'T'},
+		{"placement", required_argument, NULL, 'P'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -1016,6 +1020,15 @@ parse_opts(const char *cmd, int argc, char **argv, struct e2e_opts *o)
 			break;
 		case 'T':
 			o->testpmd = false;
+			break;
+		case 'P':
+			for (k = 0; k < BENCH_N_PLACEMENTS; k++)
+				if (strcmp(optarg, bench_placement_names[k]) ==
+				    0)
+					break;
+			if (k == BENCH_N_PLACEMENTS)
+				goto bad;
+			o->pl = (enum bench_placement)k;
 			break;
 		case 'j':
 			o->json = true;
@@ -1195,6 +1208,7 @@ bench_e2e(const char *cmd, bool lwf, int argc, char **argv)
 				e.seconds = o.seconds;
 				e.lc = lc;
 				e.window = o.window;
+				e.pl = o.pl;
 				snprintf(e.sock, sizeof(e.sock),
 					 "/tmp/ionb-e2e-%d.sock",
 					 (int)getpid());
@@ -1210,14 +1224,17 @@ bench_e2e(const char *cmd, bool lwf, int argc, char **argv)
 			}
 	if (o.json) {
 		printf("{\"%s\": {\"seconds\": %u, \"runs\": %u, \"window\": "
-		       "%u, \"cases\": [",
-		       cmd, o.seconds, o.runs, o.window);
+		       "%u, \"placement\": \"%s\", \"cases\": [",
+		       cmd, o.seconds, o.runs, o.window,
+		       bench_placement_names[o.pl]);
 	} else {
 		printf("\nion-bench %s: frames reflected through the "
-		       "NetSwitch and the %s fiber, window %u, %u s runs\n"
+		       "NetSwitch and the %s fiber (placement %s), window %u, "
+		       "%u s runs\n"
 		       "testpmd: --forward-mode=macswap, validates nothing; "
 		       "on ring its own 32 frames in a loop\n\n",
-		       cmd, lwf ? "lwf" : "utcp", o.window, o.seconds);
+		       cmd, lwf ? "lwf" : "utcp", bench_placement_names[o.pl],
+		       o.window, o.seconds);
 		print_head(&o);
 	}
 	for (k = 0; k < PK_N; k++)

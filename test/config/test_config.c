@@ -214,6 +214,7 @@ test_shipped(void)
 	static const char *const eal[] = {
 		"--lcores",   "(0-1)@(0,1)", "--file-prefix",
 		"ionswitchd", "--no-pci",    "--single-file-segments",
+		"--force-max-simd-bitwidth=512",
 	};
 	char path[CFG_PATH_LEN], err[CFG_ERR_LEN] = "";
 	const struct cfg_fiber *m;
@@ -230,8 +231,8 @@ test_shipped(void)
 		printf("\n  %s\n", err);
 
 	CU_ASSERT_STRING_EQUAL(c.file, path);
-	CU_ASSERT_EQUAL_FATAL(c.eal_argc, 6);
-	for (i = 0; i < 6; i++)
+	CU_ASSERT_EQUAL_FATAL(c.eal_argc, 7);
+	for (i = 0; i < 7; i++)
 		CU_ASSERT_STRING_EQUAL(c.eal_argv[i], eal[i]);
 	CU_ASSERT_PTR_NOT_NULL(strstr(c.devargs, "net_virtio_user0,path="));
 	CU_ASSERT_EQUAL(c.rx_desc, 1024);
@@ -1291,7 +1292,7 @@ test_merge_shipped(void)
 	CU_ASSERT_EQUAL_FATAL(cfg_load(&c, path, err, sizeof(err)), 0);
 	n = cfg_merge_eal(&c, "ionswitchd", 2, cli, out,
 			  (int)(sizeof(out) / sizeof(out[0])));
-	CU_ASSERT_EQUAL(n, 7);
+	CU_ASSERT_EQUAL(n, 8);
 	for (i = 1; i < n; i++)
 		CU_ASSERT_PTR_NULL(strstr(out[i], "(0-1)"));
 	CU_ASSERT_STRING_EQUAL(out[n - 1], "0");
