@@ -1118,8 +1118,10 @@ membrane_http_decide(const char *buf, const struct membrane_http_req *r,
 		out->len = 0;
 		return;
 	}
-	/* RFC 9110 14.2: Range is defined for GET only */
-	if (r->method != MEMBRANE_HTTP_GET || !has(r->range) ||
+	/* RFC 9110 14.2: Range is defined for GET only.  An empty file has
+	 * no range a Content-Range can name: it is sent whole (as nginx
+	 * does), not refused */
+	if (r->method != MEMBRANE_HTTP_GET || !has(r->range) || f->size == 0 ||
 	    (has(r->if_range) &&
 	     !if_range_holds(buf + r->if_range.off,
 			     buf + r->if_range.off + r->if_range.len, out,

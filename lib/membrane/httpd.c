@@ -794,8 +794,11 @@ on_open(struct hconn *c, const struct membrane_vfs_rsp *r)
 		return;
 	}
 	b = head_begin(c, rep.status);
+	/* a directory's file is its index.html, whatever the path says */
 	hput(&b, "Content-Type: %s\r\nContent-Length: %" PRIu64 "\r\n",
-	     membrane_http_content_type(c->req.path), rep.len);
+	     membrane_http_content_type(f.dir_index ? "index.html"
+						    : c->req.path),
+	     rep.len);
 	if (rep.last_modified >= 0) {
 		membrane_http_date(rep.last_modified, lm);
 		hput(&b, "Last-Modified: %s\r\n", lm);
