@@ -147,5 +147,9 @@ drc=0
 wait "$daemon_pid" || drc=$?
 daemon_pid=
 [ $drc -eq 0 ] || die "ionswitchd exited $drc after SIGTERM"
+if [ $# -gt 0 ]; then
+	echo "done: $* exited $rc"
+	exit $rc
+fi
 [ $rc -eq 0 ] || { echo "FAIL: the comparison failed ($rc)"; exit 1; }
 echo "PASS: the membrane's HTTP against nginx"
