@@ -354,7 +354,7 @@ conn_shut(struct hconn *c)
 		conn_close(c);
 		return;
 	}
-	MB_HADD(c->h->m, http_closes, 1);
+	MB_ADD(c->h->m, http_closes, 1);
 	drop_input(c);
 	if (tcp_shutdown(c->pcb, 0, 1) != ERR_OK) {
 		conn_close(c);
@@ -388,38 +388,38 @@ count_status(struct membrane *m, int status)
 	if (status < 300)
 		MB_ADD(m, http_2xx, 1);
 	else if (status < 400)
-		MB_HADD(m, http_3xx, 1);
+		MB_ADD(m, http_3xx, 1);
 	else if (status < 500)
 		MB_ADD(m, http_4xx, 1);
 	else
 		MB_ADD(m, http_5xx, 1);
 	switch (status) {
 	case 206:
-		MB_HADD(m, http_206, 1);
+		MB_ADD(m, http_206, 1);
 		break;
 	case 301:
-		MB_HADD(m, http_301, 1);
+		MB_ADD(m, http_301, 1);
 		break;
 	case 304:
-		MB_HADD(m, http_304, 1);
+		MB_ADD(m, http_304, 1);
 		break;
 	case 408:
-		MB_HADD(m, http_408, 1);
+		MB_ADD(m, http_408, 1);
 		break;
 	case 412:
-		MB_HADD(m, http_412, 1);
+		MB_ADD(m, http_412, 1);
 		break;
 	case 414:
-		MB_HADD(m, http_414, 1);
+		MB_ADD(m, http_414, 1);
 		break;
 	case 416:
-		MB_HADD(m, http_416, 1);
+		MB_ADD(m, http_416, 1);
 		break;
 	case 431:
-		MB_HADD(m, http_431, 1);
+		MB_ADD(m, http_431, 1);
 		break;
 	case 501:
-		MB_HADD(m, http_501, 1);
+		MB_ADD(m, http_501, 1);
 		break;
 	}
 }
@@ -574,13 +574,13 @@ conn_request(struct hconn *c)
 	}
 	MB_ADD(m, http_requests, 1);
 	if (pipelined)
-		MB_HADD(m, http_pipelined, 1);
+		MB_ADD(m, http_pipelined, 1);
 	c->last_ms = sys_now();
 	if (rc < 0) {
 		/* 400 414 431 501 505: where this request ends is unknown,
 		 * so nothing after it can be read as a request */
 		if (rc == -EXDEV)
-			MB_HADD(m, http_escapes, 1);
+			MB_ADD(m, http_escapes, 1);
 		c->keep_alive = false;
 		c->head_only = false;
 		c->no_more = true;
@@ -665,7 +665,7 @@ conn_skip_body(struct hconn *c)
 		}
 	}
 	if (n != 0)
-		MB_HADD(c->h->m, http_body_bytes, n);
+		MB_ADD(c->h->m, http_body_bytes, n);
 	return n;
 }
 
@@ -925,7 +925,7 @@ on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	}
 	c->last_ms = sys_now();
 	if (c->state == HC_CLOSING || c->state == HC_LINGER) {
-		MB_HADD(c->h->m, http_drained_bytes, p->tot_len);
+		MB_ADD(c->h->m, http_drained_bytes, p->tot_len);
 		tcp_recved(pcb, p->tot_len);
 		pbuf_free(p);
 		return ERR_OK;
@@ -982,7 +982,7 @@ on_poll(void *arg, struct tcp_pcb *pcb)
 			break;
 		if (c->in_len == 0 && c->rxq_len == 0) {
 			/* nothing begun (or only a body still owed) */
-			MB_HADD(h->m, http_idle_timeouts, 1);
+			MB_ADD(h->m, http_idle_timeouts, 1);
 			c->keep_alive = false;
 			conn_shut(c);
 		} else { /* a head begun and never finished */
@@ -999,7 +999,7 @@ on_poll(void *arg, struct tcp_pcb *pcb)
 		/* waiting on the client's window, not on the VFS */
 		if (quiet >= h->idle_ms &&
 		    (c->spill_len != 0 || tcp_sndbuf(pcb) < TCP_SND_BUF)) {
-			MB_HADD(h->m, http_send_timeouts, 1);
+			MB_ADD(h->m, http_send_timeouts, 1);
 			conn_reset(c);
 			return ERR_ABRT;
 		}

@@ -321,15 +321,3 @@ membrane_stats_get(const struct membrane *m, struct membrane_stats *st)
 	for (i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
-
-void
-membrane_http_stats_get(const struct membrane *m,
-			struct membrane_http_stats *st)
-{
-	const uint64_t *src = (const uint64_t *)&m->hst;
-	uint64_t *dst = (uint64_t *)st;
-	size_t i;
-
-	for (i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
-		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
-}

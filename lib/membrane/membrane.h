@@ -70,17 +70,8 @@ struct membrane_stats {
 	uint64_t vfs_requests;
 	uint64_t vfs_ring_full; /**< VFS request ring full: retried */
 	uint64_t vfs_orphans;	/**< answers for connections gone */
-};
-
-/**
- * The HTTP server's further counters (docs/membrane.md).  Their own
- * struct, not more fields of struct membrane_stats: the daemon's
- * telemetry pins the size of that one to its list of names at build time
- * (app/ionswitchd/stats.c), so they move there once they are rendered.
- * The statuses are also counted in http_2xx/4xx/5xx; http_3xx completes
- * http_requests = http_2xx + http_3xx + http_4xx + http_5xx + http_gone.
- */
-struct membrane_http_stats {
+	/* HTTP/1.1 (docs/membrane.md); the statuses below are also in
+	 * http_2xx/3xx/4xx/5xx */
 	uint64_t http_3xx; /**< 301 (a directory without '/') and 304 */
 	uint64_t http_206, http_301, http_304;
 	uint64_t http_408; /**< head not complete within the idle timeout */
@@ -131,9 +122,5 @@ void membrane_destroy(struct membrane *m);
 
 /** Snapshot of the counters, from any thread. */
 void membrane_stats_get(const struct membrane *m, struct membrane_stats *st);
-
-/** Snapshot of the HTTP server's further counters, from any thread. */
-void membrane_http_stats_get(const struct membrane *m,
-			     struct membrane_http_stats *st);
 
 #endif /* MEMBRANE_H */

@@ -12,9 +12,6 @@
  * time; relaxed stores keep a reader on another thread from tearing. */
 #define MB_ADD(m, field, n)                                                    \
 	__atomic_store_n(&(m)->st.field, (m)->st.field + (n), __ATOMIC_RELAXED)
-#define MB_HADD(m, field, n)                                                   \
-	__atomic_store_n(&(m)->hst.field, (m)->hst.field + (n),                \
-			 __ATOMIC_RELAXED)
 
 struct httpd;
 
@@ -24,7 +21,6 @@ struct membrane {
 	bool netif_added;
 	uint32_t stopped; /**< atomic: no more TX, no more input */
 	struct membrane_stats st;
-	struct membrane_http_stats hst;
 	struct tcp_pcb *echo_tcp;
 	struct udp_pcb *echo_udp;
 	struct httpd *httpd;
