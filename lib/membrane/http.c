@@ -249,8 +249,6 @@ decode_path(const char *t, size_t n, char *out)
 /*
  * origin-form ("/path?query") or absolute-form ("http://host/path?query",
  * which RFC 9112 3.2.2 says a server MUST accept) at buf[off, off + n).
- * Asterisk-form and authority-form are for OPTIONS and CONNECT, which a
- * file server does not serve: 400.
  */
 static int
 parse_target(const char *buf, size_t off, size_t n, struct membrane_http_req *r)
@@ -325,6 +323,25 @@ method_of(const char *m, size_t n)
 	return MEMBRANE_HTTP_UNKNOWN;
 }
 
+/*
+ * The asterisk-form of OPTIONS ("*") and the authority-form of CONNECT
+ * ("host:port", RFC 9112 3.2.3-4): valid requests, of methods a file
+ * server does not allow (405).  Any other method with them: 400.
+ */
+static bool
+other_form(const char *m, size_t mlen, const char *t, size_t n)
+{
+	const char *colon;
+
+	if (mlen == 7 && memcmp(m, "OPTIONS", 7) == 0)
+		return n == 1 && *t == '*';
+	if (mlen != 7 || memcmp(m, "CONNECT", 7) != 0)
+		return false;
+	colon = memrchr(t, ':', n);
+	return colon != NULL && colon + 1 < t + n && valid_host(t, t + n) &&
+	       (*t != '[' || colon[-1] == ']');
+}
+
 /* method SP request-target SP HTTP-version, single spaces, at
  * buf[pos, eol). */
 static int
@@ -347,15 +364,19 @@ parse_request_line(const char *buf, size_t pos, size_t eol, uint32_t max_target,
 	v++;
 	if (memchr(v, ' ', (size_t)(end - v)) != NULL)
 		return -EINVAL;
+	r->method = method_of(l, (size_t)(m - l));
 	/* a request line that is well formed but of another version is
 	 * 505, not 400: check the shape of the target first */
-	rc = parse_target(buf, (size_t)(t - buf), (size_t)(v - 1 - t), r);
+	if (other_form(l, (size_t)(m - l), t, (size_t)(v - 1 - t))) {
+		memcpy(r->path, "/", 2); /* never opened: 405 */
+		rc = 0;
+	} else {
+		rc = parse_target(buf, (size_t)(t - buf), (size_t)(v - 1 - t),
+				  r);
+	}
 	if (rc == 0)
 		rc = parse_version(v, (size_t)(end - v), &r->minor);
-	if (rc < 0)
-		return rc;
-	r->method = method_of(l, (size_t)(m - l));
-	return 0;
+	return rc;
 }
 
 /*

@@ -485,8 +485,23 @@ test_request_line(void)
 		"GET /a b HTTP/1.1\r\nHost: x\r\n\r\n",
 		"GET\r\nHost: x\r\n\r\n",
 		"GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n",
+		/* the asterisk- and authority-forms, with other methods */
+		"GET * HTTP/1.1\r\nHost: x\r\n\r\n",
+		"OPTIONS ** HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET h:443 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"CONNECT * HTTP/1.1\r\nHost: x\r\n\r\n",
+		"CONNECT h HTTP/1.1\r\nHost: x\r\n\r\n",
+		"CONNECT h: HTTP/1.1\r\nHost: x\r\n\r\n",
+		"CONNECT h:x HTTP/1.1\r\nHost: x\r\n\r\n",
+		"CONNECT u@h:443 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"CONNECT [::1 HTTP/1.1\r\nHost: x\r\n\r\n",
+	};
+	static const char *const other[] = {
 		"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
 		"CONNECT h:443 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"CONNECT 10.0.0.1:80 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"CONNECT [::1]:443 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"OPTIONS /a HTTP/1.1\r\nHost: x\r\n\r\n",
 	};
 	struct membrane_http_req r;
 	unsigned int i;
@@ -497,6 +512,12 @@ test_request_line(void)
 		if (rc != -EINVAL)
 			fprintf(stderr, "\n  #%u: %d\n", i, rc);
 		CU_ASSERT(rc == -EINVAL);
+	}
+	/* valid, and 405 */
+	for (i = 0; i < N_TESTS(other); i++) {
+		CU_ASSERT(parse(other[i], &r) == (int)strlen(other[i]));
+		CU_ASSERT(r.method == MEMBRANE_HTTP_OTHER);
+		CU_ASSERT(r.path[0] == '/');
 	}
 	/* a NUL in the request line */
 	CU_ASSERT(parse_n("GET /a\0b HTTP/1.1\r\nHost: x\r\n\r\n", 30, &r) ==
