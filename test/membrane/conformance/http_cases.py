@@ -56,6 +56,7 @@ class Outcome:
         self.reset = False
         self.raw = b""  # bytes that are not an HTTP/1.x response
         self.closed_after = None  # idle cases: seconds until the close
+        self.error = None  # a socket error other than a reset
 
 
 def methods_of(data):
@@ -163,7 +164,11 @@ def run_case(case, host, port, ctx, out):
     data = case.request(ctx)
     methods = methods_of(data)
     timeout = case.idle or READ_TIMEOUT
-    s = socket.create_connection((host, port), timeout=5)
+    try:
+        s = socket.create_connection((host, port), timeout=5)
+    except OSError as e:
+        out.error = f"connect: {e}"
+        return
     r = Reader(s)
     try:
         if case.trickle:
@@ -203,6 +208,8 @@ def run_case(case, host, port, ctx, out):
     except (ConnectionResetError, BrokenPipeError):
         r.reset = True
         r.eof = True
+    except OSError as e:  # a timeout sending, ...
+        out.error = str(e)
     finally:
         out.closed = r.eof
         out.reset = r.reset
@@ -253,6 +260,8 @@ def compare(case, a, b):
         d["closed"] = f"closed {a.closed} vs {b.closed}"
     if a.reset != b.reset:
         d["reset"] = f"reset {a.reset} vs {b.reset}"
+    if a.error != b.error:
+        d["error"] = f"{a.error} vs {b.error}"
     if bool(a.raw) != bool(b.raw):
         d["raw"] = f"other bytes {a.raw[:40]!r} vs {b.raw[:40]!r}"
     if case.idle:
@@ -276,6 +285,8 @@ def check_membrane(case, a):
         problems.append(f"membrane closed {a.closed}, want {case.closed}")
     if a.reset:
         problems.append("membrane reset the connection")
+    if a.error:
+        problems.append(f"socket error with the membrane: {a.error}")
     if any(x.truncated for x in a.responses):
         problems.append("a membrane response is shorter than its Content-Length")
     if any(b"TOP SECRET" in x.body for x in a.responses) or b"TOP SECRET" in a.raw:
@@ -446,8 +457,9 @@ CASES = [
          + b"0\r\n\r\n", [400], closed=True),
     Case("te-gzip", get(b"/small.txt", b"Transfer-Encoding: gzip\r\n"), [501], closed=True),
     Case("te-chunked-body",
-         get(b"/small.txt", b"Transfer-Encoding: chunked\r\n") + b"3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n"
-         + get(b"/sub/"), [200, 200], closed=False),
+         get(b"/small.txt", b"Transfer-Encoding: chunked\r\n")
+         + b"3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n" + get(b"/sub/"),
+         [200, 200], closed=False),
     Case("get-with-body", get(b"/small.txt", b"Content-Length: 5\r\n") + b"hello" + get(b"/sub/"),
          [200, 200], closed=False),
     Case("cl-twice", get(b"/small.txt", b"Content-Length: 1\r\nContent-Length: 1\r\n") + b"a",
