@@ -582,7 +582,9 @@ conn_request(struct hconn *c)
 		if (rc == -EXDEV)
 			MB_ADD(m, http_escapes, 1);
 		c->keep_alive = false;
-		c->head_only = false;
+		/* a HEAD whose request line was read gets no body, even
+		 * with its error */
+		c->head_only = r->method == MEMBRANE_HTTP_HEAD;
 		c->no_more = true;
 		respond_error(c, membrane_http_status(rc));
 		return false;

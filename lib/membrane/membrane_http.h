@@ -86,6 +86,8 @@ struct membrane_http_req {
  *         -E2BIG no complete head within max_head bytes (431);
  *         -EOPNOTSUPP a transfer coding other than chunked (501);
  *         -EPROTONOSUPPORT an HTTP major version other than 1 (505).
+ *         After an error r->method is still set if the request line's
+ *         method was read (a HEAD's error response has no body).
  */
 int membrane_http_parse(const char *buf, size_t len,
 			const struct membrane_http_limits *lim,

@@ -425,6 +425,8 @@ CASES = [
     Case("two-hosts", get(b"/small.txt", b"Host: u\r\n"), [400], closed=True),
     Case("bad-host", get(b"/small.txt", host=b"Host: a/b\r\n"), [400]),
     Case("version-2", get(b"/small.txt", version=b"HTTP/2.0"), [505], closed=True),
+    Case("head-bad-field", get(b"/small.txt", b"X-A : b\r\n", method=b"HEAD"), [400],
+         closed=True),
     Case("version-1.2", get(b"/small.txt", version=b"HTTP/1.2"), [200]),
     Case("version-lowercase", get(b"/small.txt", version=b"http/1.1"), [400]),
     Case("http09", b"GET /small.txt\r\n\r\n", [400], {
