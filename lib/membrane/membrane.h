@@ -37,6 +37,14 @@ struct membrane_conf {
 	struct ion_cons *vfs_rsp;     /**< VFS responses (http only) */
 	membrane_stats_fn stats_json; /**< GET /stats, or NULL (404) */
 	void *stats_arg;
+	/* HTTP limits; 0 takes the default (docs/membrane.md) */
+	uint32_t http_max_conns;       /**< open connections: 128, 1..4096 */
+	uint32_t http_max_head;	       /**< request head bytes: 8192,
+					*   1024..65535; over it: 431 */
+	uint32_t http_max_target;      /**< request-target bytes: 8000,
+					*   64..max_head - 32; over: 414 */
+	uint32_t http_idle_timeout_ms; /**< keep-alive idle and send stall:
+					*   10000, 1000..3600000 */
 };
 
 /** Counters; each written by whoever holds lwIP's core lock. */
@@ -55,13 +63,28 @@ struct membrane_stats {
 	uint64_t udp_echo_fail; /**< echo datagrams lwIP could not send */
 	uint64_t http_conns;
 	uint64_t http_conns_refused; /**< connection table full: reset */
-	uint64_t http_requests;	     /**< = 2xx + 4xx + 5xx + gone */
+	uint64_t http_requests;	     /**< = 2xx + 3xx + 4xx + 5xx + gone */
 	uint64_t http_2xx, http_4xx, http_5xx;
 	uint64_t http_gone;  /**< client left before its status was sent */
 	uint64_t http_bytes; /**< body bytes queued to clients */
 	uint64_t vfs_requests;
 	uint64_t vfs_ring_full; /**< VFS request ring full: retried */
 	uint64_t vfs_orphans;	/**< answers for connections gone */
+	/* HTTP/1.1 (docs/membrane.md); the statuses below are also in
+	 * http_2xx/3xx/4xx/5xx */
+	uint64_t http_3xx; /**< 301 (a directory without '/') and 304 */
+	uint64_t http_206, http_301, http_304;
+	uint64_t http_408; /**< head not complete within the idle timeout */
+	uint64_t http_412, http_414, http_416, http_431, http_501;
+	uint64_t http_escapes;	     /**< ".." above the root: 400 */
+	uint64_t http_pipelined;     /**< requests already waiting when the one
+				      *   before them was answered */
+	uint64_t http_idle_timeouts; /**< keep-alive connections closed idle */
+	uint64_t http_send_timeouts; /**< reset: the client did not read */
+	uint64_t http_closes;	     /**< closed by the server after its last
+				      *   response: FIN, then input drained */
+	uint64_t http_drained_bytes; /**< bytes received after that FIN */
+	uint64_t http_body_bytes;    /**< request body bytes discarded */
 };
 
 /**

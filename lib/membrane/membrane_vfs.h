@@ -58,10 +58,22 @@ struct membrane_vfs_rsp {
 	int32_t status;	 /**< 0 or a negative errno */
 	uint32_t handle; /**< OPEN: the new handle; READ: the request's */
 	uint64_t size;	 /**< OPEN: file size; READ: file offset of data[] */
-	uint32_t len;	 /**< READ: bytes of data[] in this slot */
+	uint32_t len;	 /**< bytes of data[]: READ the file's, OPEN a
+			  *   struct membrane_vfs_stat (0 on error) */
 	uint32_t last;	 /**< 1 on the response's last slot */
 	uint8_t data[];
 };
+
+/** The data of a successful OPEN response: what the file is. */
+struct membrane_vfs_stat {
+	uint64_t size;	     /**< bytes, as in the response's size */
+	int64_t mtime;	     /**< last modification, seconds since the epoch */
+	uint32_t mtime_nsec; /**< and its nanoseconds */
+	uint32_t flags;	     /**< MEMBRANE_VFS_DIR_INDEX */
+};
+
+/** The path named a directory and this is its index.html. */
+#define MEMBRANE_VFS_DIR_INDEX 1u
 
 /** What the server did and refused; every refusal lands in one counter. */
 struct membrane_vfs_stats {
@@ -115,7 +127,8 @@ void membrane_vfs_fini(struct membrane_vfs *v);
  * A request is taken only once every response slot it needs is reserved;
  * otherwise it stays in @p req for the next call.
  * @return requests handled (0 when there is nothing or no room), or
- *         -EINVAL if the response ring's slots cannot hold a header,
+ *         -EINVAL if the response ring's slots cannot hold a header and
+ *         a struct membrane_vfs_stat,
  *         -EBADF if @p v is not initialised.
  */
 int membrane_vfs_step(struct membrane_vfs *v, struct ion_cons *req,

@@ -33,6 +33,7 @@ _Static_assert(MEMBRANE_VFS_MAX_FILES <= (1u << IDX_BITS),
 	       "the handle's index field is 8 bits");
 _Static_assert(sizeof(struct membrane_vfs_req) == 24, "wire layout");
 _Static_assert(sizeof(struct membrane_vfs_rsp) == 32, "wire layout");
+_Static_assert(sizeof(struct membrane_vfs_stat) == 24, "wire layout");
 
 /* struct membrane_vfs_req without its flexible path, to be embedded. */
 struct req_head {
@@ -176,6 +177,7 @@ open_failed(struct membrane_vfs *v, int err)
 		return -EACCES;
 	case -ENOENT:
 	case -ENOTDIR:
+	case -ENAMETOOLONG: /* a component over NAME_MAX: no such file */
 		count(&v->st.not_found, 1);
 		return -ENOENT;
 	case -EACCES:
@@ -221,9 +223,11 @@ open_index(struct membrane_vfs *v, const char *dir, int dirfd, struct stat *st)
 	return fd;
 }
 
-/* The fd of the regular file @p path names, or a negative errno. */
+/* The fd of the regular file @p path names, or a negative errno; what
+ * the file is in *@p out. */
 static int
-open_file(struct membrane_vfs *v, const char *path, uint64_t *size)
+open_file(struct membrane_vfs *v, const char *path,
+	  struct membrane_vfs_stat *out)
 {
 	struct stat st;
 	int fd;
@@ -240,17 +244,21 @@ open_file(struct membrane_vfs *v, const char *path, uint64_t *size)
 		count(&v->st.errors, 1);
 		return -EIO;
 	}
+	out->flags = 0;
 	if (S_ISDIR(st.st_mode)) {
 		fd = open_index(v, path, fd, &st);
 		if (fd < 0)
 			return fd;
+		out->flags = MEMBRANE_VFS_DIR_INDEX;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
 		count(&v->st.denied, 1);
 		return -EACCES;
 	}
-	*size = (uint64_t)st.st_size;
+	out->size = (uint64_t)st.st_size;
+	out->mtime = (int64_t)st.st_mtim.tv_sec;
+	out->mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
 	return fd;
 }
 
@@ -413,30 +421,36 @@ rsp_fill(struct ion_prod *rsp, uint32_t i, const struct job *j, int status,
 	return r;
 }
 
+/* An OPEN's answer carries what the file is (size, mtime, whether it is
+ * a directory's index), so the client can answer conditional requests
+ * and redirect a directory without asking again. */
 static void
 serve_open(struct membrane_vfs *v, struct ion_prod *rsp, const struct job *j)
 {
+	struct membrane_vfs_stat fs = {0};
 	struct membrane_vfs_file *f = NULL;
 	struct membrane_vfs_rsp *r;
-	uint64_t size = 0;
 	int fd = -EMFILE;
 
 	if (v->open < MEMBRANE_VFS_MAX_FILES) {
-		fd = open_file(v, j->path, &size);
+		fd = open_file(v, j->path, &fs);
 	} else {
 		count(&v->st.emfile, 1);
 	}
 	if (fd >= 0) {
 		f = file_alloc(v);
 		f->fd = fd;
-		f->size = size;
+		f->size = fs.size;
 		v->open++;
 		__atomic_store_n(&v->st.open_files, v->open, __ATOMIC_RELAXED);
 		count(&v->st.opens, 1);
 	}
-	r = rsp_fill(rsp, 0, j, fd < 0 ? fd : 0, 0, 1);
+	r = rsp_fill(rsp, 0, j, fd < 0 ? fd : 0,
+		     fd < 0 ? 0 : (uint32_t)sizeof(fs), 1);
 	r->handle = f != NULL ? handle_of(v, f) : 0;
-	r->size = size;
+	r->size = fs.size;
+	if (fd >= 0)
+		memcpy(r->data, &fs, sizeof(fs));
 	ion_prod_commit(rsp, 1);
 }
 
@@ -535,7 +549,7 @@ membrane_vfs_step(struct membrane_vfs *v, struct ion_cons *req,
 	if (v->root < 0)
 		return -EBADF;
 	per = membrane_vfs_slot_data(ion_ring_slot_size(rsp->ring));
-	if (per == 0)
+	if (per < sizeof(struct membrane_vfs_stat))
 		return -EINVAL;
 	while (n < budget && ion_cons_peek(req, 1) == 1) {
 		decode(v, req, rsp, per, &j);

@@ -279,24 +279,45 @@ recv_rsp(struct fx *x, uint32_t id, uint32_t op, struct membrane_vfs_rsp *hdr,
 	return (long)got;
 }
 
+/* OPEN, answered: the status; *h and *fs on success (an OPEN's answer
+ * carries a struct membrane_vfs_stat, an error's nothing). */
+static int
+vopen_stat(struct fx *x, const char *path, uint32_t *h,
+	   struct membrane_vfs_stat *fs)
+{
+	struct membrane_vfs_stat got;
+	struct membrane_vfs_rsp r;
+	uint32_t id = x->id++;
+	long n;
+
+	CU_ASSERT_FATAL(membrane_vfs_send_open(&x->qp, id, path) == 0);
+	n = recv_rsp(x, id, MEMBRANE_VFS_OPEN, &r, (uint8_t *)&got, sizeof(got),
+		     NULL);
+	CU_ASSERT_FATAL(n >= 0);
+	if (h != NULL)
+		*h = r.handle;
+	if (r.status == 0) {
+		CU_ASSERT(r.handle != 0);
+		CU_ASSERT_FATAL(n == (long)sizeof(got));
+		CU_ASSERT(got.size == r.size);
+		if (fs != NULL)
+			*fs = got;
+	} else {
+		CU_ASSERT(n == 0);
+	}
+	return r.status;
+}
+
 /* OPEN, answered: the status; *h and *size on success. */
 static int
 vopen(struct fx *x, const char *path, uint32_t *h, uint64_t *size)
 {
-	struct membrane_vfs_rsp r;
-	uint32_t id = x->id++;
-	uint8_t none[1];
+	struct membrane_vfs_stat fs = {0};
+	int rc = vopen_stat(x, path, h, &fs);
 
-	CU_ASSERT_FATAL(membrane_vfs_send_open(&x->qp, id, path) == 0);
-	CU_ASSERT_FATAL(recv_rsp(x, id, MEMBRANE_VFS_OPEN, &r, none, 0, NULL) ==
-			0);
-	if (h != NULL)
-		*h = r.handle;
 	if (size != NULL)
-		*size = r.size;
-	if (r.status == 0)
-		CU_ASSERT(r.handle != 0);
-	return r.status;
+		*size = fs.size;
+	return rc;
 }
 
 /* READ, answered: bytes read into @p out, or the negative status. */
@@ -445,6 +466,45 @@ test_directories(void)
 	fx_close(&x);
 }
 
+/* An OPEN's answer says what the file is: size, mtime to the
+ * nanosecond, and whether a directory's index was opened. */
+static void
+test_open_stat(void)
+{
+	static const struct {
+		const char *path, *file;
+		uint32_t flags;
+	} t[] = {
+		{"small.txt", "small.txt", 0},
+		{"big.bin", "big.bin", 0},
+		{"link-in", "small.txt", 0},
+		{"sub", "sub/index.html", MEMBRANE_VFS_DIR_INDEX},
+		{"sub/", "sub/index.html", MEMBRANE_VFS_DIR_INDEX},
+		{".", "index.html", MEMBRANE_VFS_DIR_INDEX},
+		{"sub/index.html", "sub/index.html", 0},
+	};
+	struct membrane_vfs_stat fs;
+	struct stat st;
+	char path[512];
+	unsigned int i;
+	struct fx x;
+	uint32_t h;
+
+	fx_open(&x, ION_VFS_SLOTS);
+	for (i = 0; i < N_TESTS(t); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, t[i].file);
+		CU_ASSERT_FATAL(stat(path, &st) == 0);
+		memset(&fs, 0xa5, sizeof(fs));
+		CU_ASSERT_FATAL(vopen_stat(&x, t[i].path, &h, &fs) == 0);
+		CU_ASSERT(fs.size == (uint64_t)st.st_size);
+		CU_ASSERT(fs.mtime == (int64_t)st.st_mtim.tv_sec);
+		CU_ASSERT(fs.mtime_nsec == (uint32_t)st.st_mtim.tv_nsec);
+		CU_ASSERT(fs.flags == t[i].flags);
+		vclose(&x, h);
+	}
+	fx_close(&x);
+}
+
 static void
 test_symlinks_inside(void)
 {
@@ -532,7 +592,7 @@ test_bad_paths(void)
 	} m;
 	struct membrane_vfs_rsp r;
 	char longp[MEMBRANE_VFS_PATH_MAX + 1];
-	uint8_t none[1];
+	uint8_t data[sizeof(struct membrane_vfs_stat)];
 	struct fx x;
 	uint32_t hl = sizeof(struct membrane_vfs_req);
 
@@ -563,12 +623,13 @@ test_bad_paths(void)
 	send_raw(&x, MEMBRANE_VFS_OPEN, &m, hl + 10);
 	CU_ASSERT(membrane_vfs_step(&x.v, &x.qc, &x.sp, 16) == 6);
 	for (uint32_t id = 1; id <= 5; id++) {
-		CU_ASSERT(recv_rsp(&x, id, MEMBRANE_VFS_OPEN, &r, none, 0,
-				   NULL) == 0);
+		CU_ASSERT(recv_rsp(&x, id, MEMBRANE_VFS_OPEN, &r, data,
+				   sizeof(data), NULL) == 0);
 		CU_ASSERT(r.status == -EINVAL);
 		CU_ASSERT(r.handle == 0);
 	}
-	CU_ASSERT(recv_rsp(&x, 6, MEMBRANE_VFS_OPEN, &r, none, 0, NULL) == 0);
+	CU_ASSERT(recv_rsp(&x, 6, MEMBRANE_VFS_OPEN, &r, data, sizeof(data),
+			   NULL) == (long)sizeof(data));
 	CU_ASSERT(r.status == 0);
 	CU_ASSERT(stats(&x).bad_requests == 5);
 	CU_ASSERT(stats(&x).opens == 1);
@@ -578,7 +639,8 @@ test_bad_paths(void)
 	CU_ASSERT(membrane_vfs_send_open(&x.qp, 7, longp) == -ENAMETOOLONG);
 	longp[MEMBRANE_VFS_PATH_MAX - 1] = '\0';
 	CU_ASSERT(membrane_vfs_send_open(&x.qp, 7, longp) == 0);
-	CU_ASSERT(recv_rsp(&x, 7, MEMBRANE_VFS_OPEN, &r, none, 0, NULL) == 0);
+	CU_ASSERT(recv_rsp(&x, 7, MEMBRANE_VFS_OPEN, &r, data, sizeof(data),
+			   NULL) == 0);
 	CU_ASSERT(r.status == -ENOENT || r.status == -ENAMETOOLONG);
 	CU_ASSERT(membrane_vfs_send_open(&x.qp, 8, NULL) == -EINVAL);
 	CU_ASSERT(req_used(&x) == 0);
@@ -590,7 +652,7 @@ test_malformed(void)
 {
 	struct membrane_vfs_req q;
 	struct membrane_vfs_rsp r;
-	uint8_t none[1];
+	uint8_t data[sizeof(struct membrane_vfs_stat)];
 	struct fx x;
 
 	fx_open(&x, ION_VFS_SLOTS);
@@ -631,7 +693,7 @@ test_malformed(void)
 				   id == 41   ? 9
 				   : id == 42 ? MEMBRANE_VFS_OPEN
 					      : MEMBRANE_VFS_READ,
-				   &r, none, 0, NULL) == 0);
+				   &r, data, sizeof(data), NULL) == 0);
 		CU_ASSERT(r.status == -EINVAL);
 	}
 	CU_ASSERT(stats(&x).bad_requests == 6);
@@ -763,7 +825,7 @@ test_backpressure(void)
 	const uint32_t len = 3 * PER; /* 3 slots each */
 	struct membrane_vfs_stats st;
 	struct membrane_vfs_rsp r;
-	uint8_t none[1];
+	uint8_t data[sizeof(struct membrane_vfs_stat)];
 	uint32_t h, i, used;
 	struct fx x;
 
@@ -808,7 +870,8 @@ test_backpressure(void)
 	CU_ASSERT(req_used(&x) == 1);
 	for (i = 0; i < 2; i++)
 		take_read(&x, 520 + i, 2 * PER, 2);
-	CU_ASSERT(recv_rsp(&x, 530, MEMBRANE_VFS_OPEN, &r, none, 0, NULL) == 0);
+	CU_ASSERT(recv_rsp(&x, 530, MEMBRANE_VFS_OPEN, &r, data, sizeof(data),
+			   NULL) == (long)sizeof(data));
 	CU_ASSERT(r.status == 0);
 	st = stats(&x);
 	CU_ASSERT(st.deferred >= 5);
@@ -877,6 +940,13 @@ test_init_and_client(void)
 	CU_ASSERT(membrane_vfs_step(&x.v, &x.qc, &tp, 1) == -EINVAL);
 	ion_prod_close(&tp);
 	free(tiny);
+	/* ... or a header but not what an OPEN answers */
+	tiny = ring_new(ION_CH_VFS_RSP, 4,
+			32 + sizeof(struct membrane_vfs_stat) - 8);
+	CU_ASSERT_FATAL(ion_prod_open(&tp, tiny) == 0);
+	CU_ASSERT(membrane_vfs_step(&x.v, &x.qc, &tp, 1) == -EINVAL);
+	ion_prod_close(&tp);
+	free(tiny);
 	/* a full request ring */
 	for (i = 0; i < ION_VFS_SLOTS; i++)
 		CU_ASSERT_FATAL(membrane_vfs_send_close(&x.qp, 0) == 0);
@@ -906,12 +976,19 @@ int
 main(void)
 {
 	static const struct test_case t[] = {
-		TEST(test_small_file),	    TEST(test_big_file),
-		TEST(test_directories),	    TEST(test_symlinks_inside),
-		TEST(test_escapes),	    TEST(test_not_found_and_fifo),
-		TEST(test_bad_paths),	    TEST(test_malformed),
-		TEST(test_handles),	    TEST(test_emfile),
-		TEST(test_backpressure),    TEST(test_step_bounds),
+		TEST(test_small_file),
+		TEST(test_big_file),
+		TEST(test_directories),
+		TEST(test_open_stat),
+		TEST(test_symlinks_inside),
+		TEST(test_escapes),
+		TEST(test_not_found_and_fifo),
+		TEST(test_bad_paths),
+		TEST(test_malformed),
+		TEST(test_handles),
+		TEST(test_emfile),
+		TEST(test_backpressure),
+		TEST(test_step_bounds),
 		TEST(test_init_and_client),
 	};
 	int rc;
