@@ -19,6 +19,7 @@ struct membrane_kind_params {
 	bool echo, http;
 	uint32_t http_port;
 	uint32_t vfs_req, vfs_rsp;
+	uint32_t max_conns, max_head, max_target, idle_timeout_ms;
 };
 
 #define P(f) offsetof(struct membrane_kind_params, f)
@@ -38,6 +39,16 @@ static const struct fiber_param membrane_params[] = {
 	 "ring of its file requests to a vfs fiber"},
 	{"vfs_rsp", FIBER_P_CHANNEL, P(vfs_rsp), 0, 0, "0",
 	 "ring of the vfs fiber's answers"},
+	{"http_max_conns", FIBER_P_UINT, P(max_conns), 1, 4096, "128",
+	 "HTTP connections open at once; more are reset"},
+	{"http_max_head", FIBER_P_UINT, P(max_head), 1024, 65535, "8192",
+	 "bytes of a request's head; more: 431"},
+	{"http_max_target", FIBER_P_UINT, P(max_target), 64, 65503, "8000",
+	 "bytes of a request target, below http_max_head - 32; more: 414"},
+	{"http_idle_timeout_ms", FIBER_P_UINT, P(idle_timeout_ms), 1000,
+	 3600000, "10000",
+	 "a keep-alive connection idle, or a client not reading, this long "
+	 "is closed"},
 };
 #undef P
 
@@ -59,7 +70,7 @@ static const struct ctr_desc membrane_ctrs[] = {
 	M(udp_echo_fail, "UDP echo datagrams lwIP could not send"),
 	M(http_conns, "HTTP connections accepted"),
 	M(http_conns_refused, "HTTP connections reset: table full"),
-	M(http_requests, "HTTP requests: 2xx + 4xx + 5xx + gone"),
+	M(http_requests, "HTTP requests: 2xx + 3xx + 4xx + 5xx + gone"),
 	M(http_2xx, "HTTP responses 2xx"),
 	M(http_4xx, "HTTP responses 4xx"),
 	M(http_5xx, "HTTP responses 5xx"),
@@ -68,6 +79,23 @@ static const struct ctr_desc membrane_ctrs[] = {
 	M(vfs_requests, "VFS requests sent"),
 	M(vfs_ring_full, "VFS requests retried: request ring full"),
 	M(vfs_orphans, "VFS answers for connections gone"),
+	M(http_3xx, "HTTP responses 3xx (301, 304)"),
+	M(http_206, "HTTP responses 206: a range"),
+	M(http_301, "HTTP responses 301: a directory without its slash"),
+	M(http_304, "HTTP responses 304: not modified"),
+	M(http_408, "HTTP responses 408: a head not complete in time"),
+	M(http_412, "HTTP responses 412: a precondition failed"),
+	M(http_414, "HTTP responses 414: the target too long"),
+	M(http_416, "HTTP responses 416: a range not satisfiable"),
+	M(http_431, "HTTP responses 431: header fields too large"),
+	M(http_501, "HTTP responses 501: a method or coding not implemented"),
+	M(http_escapes, "HTTP targets with .. above the root (400)"),
+	M(http_pipelined, "HTTP requests waiting when the one before was done"),
+	M(http_idle_timeouts, "HTTP keep-alive connections closed idle"),
+	M(http_send_timeouts, "HTTP connections reset: the client did not read"),
+	M(http_closes, "HTTP connections closed by the server after a response"),
+	M(http_drained_bytes, "HTTP bytes received after the server's FIN"),
+	M(http_body_bytes, "HTTP request body bytes discarded"),
 };
 #undef M
 
@@ -85,6 +113,14 @@ membrane_check(const struct fiber_conf *c, char *why, size_t len)
 {
 	const struct membrane_kind_params *p = c->params;
 
+	if (p->max_target > p->max_head - 32) {
+		snprintf(why, len,
+			 "fiber '%s': http_max_target %u leaves no room in "
+			 "http_max_head %u (at most %u)",
+			 c->name, p->max_target, p->max_head,
+			 p->max_head - 32);
+		return -EINVAL;
+	}
 	if (p->http && (p->vfs_req == 0 || p->vfs_rsp == 0)) {
 		snprintf(why, len,
 			 "fiber '%s' serves HTTP but has no 'vfs_req' and "
@@ -112,6 +148,10 @@ membrane_init(struct fiber *f, const void *params, const struct fiber_env *env)
 	mp->conf.echo = p->echo;
 	mp->conf.http = p->http;
 	mp->conf.http_port = (uint16_t)p->http_port;
+	mp->conf.http_max_conns = p->max_conns;
+	mp->conf.http_max_head = p->max_head;
+	mp->conf.http_max_target = p->max_target;
+	mp->conf.http_idle_timeout_ms = p->idle_timeout_ms;
 	mp->conf.stats_json = env->stats_json;
 	mp->conf.stats_arg = env->stats_arg;
 	mp->vfs_req = mp->vfs_rsp = -1;

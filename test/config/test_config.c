@@ -898,6 +898,27 @@ test_membrane_http_without_vfs(void)
 		       AT_LOAD, "serves HTTP but has no 'vfs_req'");
 }
 
+/* The HTTP limits: in range, and the target within the head. */
+static void
+test_membrane_http_limits(void)
+{
+	expect_ok(MEMBRANE_FIBER("    ip = \"10.0.0.2\"; http = false;\n"
+				 "    http_max_conns = 4096; http_max_head = "
+				 "1024;\n    http_max_target = 992;\n"));
+	expect_refusal(MEMBRANE_FIBER("    ip = \"10.0.0.2\"; http = false;\n"
+				      "    http_max_conns = 0; " MARK "\n"),
+		       AT_LOAD, "http_max_conns = 0 is out of range 1..4096");
+	expect_refusal(CHANNELS NETSWITCH
+		       "fibers = (\n"
+		       "  { name = \"m\"; lcore = 2; kind = \"membrane\"; " MARK
+		       "\n"
+		       "    rx = 0x0500; tx = 0x0501; ip = \"10.0.0.2\";\n"
+		       "    http = false; http_max_head = 2048;\n"
+		       "    http_max_target = 2020; }\n"
+		       ");\n",
+		       AT_LOAD, "http_max_target 2020 leaves no room");
+}
+
 static void
 test_membrane_vfs_unknown_channel(void)
 {
@@ -1352,6 +1373,7 @@ main(int argc, char **argv)
 		{"membrane: no ip", test_membrane_no_ip},
 		{"membrane: http without vfs rings",
 		 test_membrane_http_without_vfs},
+		{"membrane: HTTP limits", test_membrane_http_limits},
 		{"membrane: vfs_req not a channel",
 		 test_membrane_vfs_unknown_channel},
 		{"ip on a non-membrane fiber", test_ip_on_wrong_kind},

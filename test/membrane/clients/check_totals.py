@@ -34,7 +34,8 @@ expect(m["rx_frames"] == rings[0x0500]["enqueued"] == mf["frames"],
        f"membrane read {m['rx_frames']}, ring got {rings[0x0500]['enqueued']}")
 expect(m["tx_frames"] == rings[0x0501]["enqueued"],
        f"membrane sent {m['tx_frames']}, ring got {rings[0x0501]['enqueued']}")
-expect(m["http_requests"] == m["http_2xx"] + m["http_4xx"] + m["http_5xx"] + m["http_gone"],
+expect(m["http_requests"] == m["http_2xx"] + m["http_3xx"] + m["http_4xx"] + m["http_5xx"]
+       + m["http_gone"],
        f"http requests {m['http_requests']} != statuses + gone {m}")
 expect(m["http_conns_refused"] == 0 and m["rx_nopbuf"] == 0, f"membrane refused work: {m}")
 # what clients.sh sent that lwIP must not see: UDP-Lite, short ARP frames
