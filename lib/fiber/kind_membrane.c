@@ -153,6 +153,7 @@ membrane_init(struct fiber *f, const void *params, const struct fiber_env *env)
 	mp->conf.http_max_target = p->max_target;
 	mp->conf.http_idle_timeout_ms = p->idle_timeout_ms;
 	mp->conf.stats_json = env->stats_json;
+	mp->conf.stats_prom = env->stats_prom;
 	mp->conf.stats_arg = env->stats_arg;
 	mp->vfs_req = mp->vfs_rsp = -1;
 	if (p->http) {

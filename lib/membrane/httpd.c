@@ -54,12 +54,10 @@
 #define HTTPD_POLL	  2	 /* tcp_poll period: 2 x 500 ms */
 #define HTTPD_CHUNK	  16384u /* largest READ */
 #define HTTPD_MIN_READ	  2048u
-#define HTTPD_STATS_MAX	  16384u
+#define HTTPD_STATS_MAX	  65536u /* /stats, /metrics */
 /* a response head without its Location: status line and the fields */
 #define HTTPD_HEAD_ROOM 1024u
 
-_Static_assert(HTTPD_STATS_MAX <= HTTPD_CHUNK,
-	       "the spill holds a head and the largest body");
 _Static_assert(HTTPD_MAX_CONNS <= 0x10000u, "16-bit connection index");
 
 enum hc_state {
@@ -535,23 +533,33 @@ file_done(struct hconn *c)
 /* Requests                                                            */
 /* ------------------------------------------------------------------ */
 
+/*
+ * GET /stats (JSON) and GET /metrics (Prometheus text format 0.0.4): the
+ * daemon's counters, rendered by the host into the server's one buffer and
+ * written whole.  A document that neither the TCP send buffer nor the
+ * spill can take now is refused with 503, never cut.
+ */
 static void
-serve_stats(struct hconn *c)
+serve_doc(struct hconn *c, membrane_stats_fn render, const char *type)
 {
 	struct membrane *m = c->h->m;
 	size_t n;
 
-	if (m->conf.stats_json == NULL) {
+	if (render == NULL) {
 		respond_error(c, 404);
 		return;
 	}
-	n = m->conf.stats_json(c->h->stats, sizeof(c->h->stats),
-			       m->conf.stats_arg);
+	n = render(c->h->stats, sizeof(c->h->stats), m->conf.stats_arg);
 	if (n >= sizeof(c->h->stats)) {
 		respond_error(c, 500);
 		return;
 	}
-	respond(c, 200, "application/json", c->h->stats, (uint32_t)n,
+	if (!c->head_only && c->spill_len == 0 &&
+	    n > (size_t)tcp_sndbuf(c->pcb) + c->h->spill_cap - HTTPD_HEAD_ROOM) {
+		respond_error_with(c, 503, "Retry-After: 1\r\n");
+		return;
+	}
+	respond(c, 200, type, c->h->stats, (uint32_t)n,
 		"Cache-Control: no-store\r\n");
 }
 
@@ -606,7 +614,12 @@ conn_request(struct hconn *c)
 		return true;
 	}
 	if (strcmp(r->path, "/stats") == 0) {
-		serve_stats(c);
+		serve_doc(c, m->conf.stats_json, "application/json");
+		return true;
+	}
+	if (strcmp(r->path, "/metrics") == 0) {
+		serve_doc(c, m->conf.stats_prom,
+			  "text/plain; version=0.0.4; charset=utf-8");
 		return true;
 	}
 	c->state = HC_OPENING;

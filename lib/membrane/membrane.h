@@ -36,6 +36,7 @@ struct membrane_conf {
 	struct ion_prod *vfs_req;     /**< VFS requests (http only) */
 	struct ion_cons *vfs_rsp;     /**< VFS responses (http only) */
 	membrane_stats_fn stats_json; /**< GET /stats, or NULL (404) */
+	membrane_stats_fn stats_prom; /**< GET /metrics, or NULL (404) */
 	void *stats_arg;
 	/* HTTP limits; 0 takes the default (docs/membrane.md) */
 	uint32_t http_max_conns;       /**< open connections: 128, 1..4096 */

@@ -206,6 +206,17 @@ curl -sS "http://$me/stats" >"$work/c-after.json" || true
 check "counters: text, JSON and telemetry agree" python3 "$here/check_counters.py" \
 	"$work/c-before.json" "$work/c-text.txt" "$work/c-tel.json" "$work/c-after.json"
 
+# --- GET /metrics: the same counters in the Prometheus text format
+curl -sS -D "$work/metrics.head" "http://$me/metrics" >"$work/metrics.txt" || true
+check "GET /metrics passes promtool check metrics" sh -c \
+	"promtool check metrics <'$work/metrics.txt' >'$work/promtool.out' 2>&1"
+check "GET /metrics: version 0.0.4, every set, labels" sh -c "
+	grep -qi '^content-type: text/plain; version=0.0.4' '$work/metrics.head' &&
+	grep -q '^ion_port_rx_packets_total{name=\"net_virtio_user0\"} [1-9]' '$work/metrics.txt' &&
+	grep -q '^ion_route_delivered_total{ethertype=\"0x0800\",channel=\"0x0500\"} [1-9]' '$work/metrics.txt' &&
+	grep -q '^ion_membrane_http_2xx_total{name=\"membrane\",kind=\"membrane\"} [1-9]' '$work/metrics.txt' &&
+	grep -q '^ion_fiber_info{name=\"utcp\",kind=\"utcp\",lcore=\"[0-9]*\",state=\"RUNNING\"} 1' '$work/metrics.txt'"
+
 # --- telemetry: the netif's counters, nested in the membrane fiber's
 tel=$(echo /ion/fibers | dpdk-telemetry.py -f ion-mb 2>/dev/null | tail -1)
 check "telemetry /ion/fibers: the membrane counts frames both ways" python3 -c '
