@@ -31,6 +31,7 @@ struct ionswitchd {
 	uint16_t port_id;
 	char port_name[64];
 	struct rte_mempool *pool;
+	int rx_intr_fd; /**< the port's RX queue interrupt, or -1 */
 
 	unsigned int n_rings;
 	struct ion_ring *rings[CFG_MAX_CHANNELS];

@@ -83,8 +83,15 @@ port_setup(struct ionswitchd *d)
 	rc = rte_eth_dev_info_get(d->port_id, &info);
 	if (rc < 0)
 		return rc;
+	/* RX interrupts let the NetSwitch's lcore sleep on the port when it
+	 * is idle; a PMD without them is polled (and the lcore backs off) */
 	memset(&conf, 0, sizeof(conf));
+	conf.intr_conf.rxq = 1;
 	rc = rte_eth_dev_configure(d->port_id, 1, 1, &conf);
+	if (rc < 0) {
+		conf.intr_conf.rxq = 0;
+		rc = rte_eth_dev_configure(d->port_id, 1, 1, &conf);
+	}
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(d->port_id, &rxd, &txd);
 	if (rc == 0)
@@ -99,11 +106,22 @@ port_setup(struct ionswitchd *d)
 		     d->port_name, rte_strerror(-rc));
 		return rc;
 	}
+	d->rx_intr_fd = conf.intr_conf.rxq
+				? rte_eth_dev_rx_intr_ctl_q_get_fd(d->port_id, 0)
+				: -1;
+	if (d->rx_intr_fd < 0)
+		DLOG(NOTICE,
+		     "port %u (%s, driver %s): no RX interrupt; the "
+		     "NetSwitch's lcore polls it and backs off when idle\n",
+		     d->port_id, d->port_name, info.driver_name);
 	if (d->cfg.promiscuous && rte_eth_promiscuous_enable(d->port_id) < 0)
 		DLOG(WARNING, "port %u (%s): no promiscuous mode\n", d->port_id,
 		     d->port_name);
-	DLOG(INFO, "port %u (%s, driver %s): %u RX / %u TX descriptors\n",
-	     d->port_id, d->port_name, info.driver_name, rxd, txd);
+	DLOG(INFO,
+	     "port %u (%s, driver %s): %u RX / %u TX descriptors, RX "
+	     "interrupt %s\n",
+	     d->port_id, d->port_name, info.driver_name, rxd, txd,
+	     d->rx_intr_fd >= 0 ? "on" : "off");
 	return 0;
 }
 
