@@ -18,8 +18,9 @@
 #   peer_start SOCK IFACE ADDR [NS]
 #                       the vhost-user peer: dpdk-testpmd (io) between the
 #                       daemon's socket SOCK and the TAP IFACE, which goes
-#                       into NS (default PREFIX, created) with ADDR (a/len);
-#                       NS is then the test host of host_exec
+#                       into NS (default PREFIX, created) with ADDR (a/len,
+#                       or "" for a host that sends raw frames only); NS is
+#                       then the test host of host_exec
 #   bridge_start NAME IF_A NS_A ADDR_A IF_B NS_B ADDR_B
 #                       dpdk-testpmd (io) between two TAPs, each in its NS
 #   host_link IFACE NS ADDR, link_addr NS IFACE ADDR
@@ -216,11 +217,12 @@ netns_exists() { [ -e "/run/netns/$1" ]; }
 
 link_exists() { ip link show "$1" >/dev/null 2>&1; }
 
-# link_addr NS IFACE ADDR: IFACE, already in NS, gets ADDR there and comes up
+# link_addr NS IFACE ADDR: IFACE, already in NS, gets ADDR (if not "")
+# there and comes up
 link_addr() {
 	local ns=$1 iface=$2 addr=$3
 	ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$iface.disable_ipv6=1"
-	ip -netns "$ns" addr add "$addr" dev "$iface"
+	if [ -n "$addr" ]; then ip -netns "$ns" addr add "$addr" dev "$iface"; fi
 	ip -netns "$ns" link set "$iface" up
 }
 
