@@ -41,6 +41,8 @@ ion0_up() {
 	if [ -n "$ns" ]; then
 		host_link "$iface" "$ns" "$host_ip/24"
 	else
+		# Linux would add its own IPv6 chatter (host_link does the same).
+		sysctl -qw "net.ipv6.conf.$iface.disable_ipv6=1"
 		ip link set "$iface" up
 		ip addr replace "$host_ip/24" dev "$iface" # --root-ns: no netns, on request
 	fi
@@ -78,7 +80,7 @@ Try, from another shell:
   ${on}curl http://$me/            (files from $www, over the VFS rings)
   ${on}curl http://$me/stats       (every figure as JSON)
   ${on}nc $me 7                    (TCP echo; nc -u for UDP)
-  ${on}python3 $top/test/ionswitchd/traffic.py sendsniff $iface utcp=100,lwf=100,ipv4=100 2
+  ${on}python3 $top/test/ionswitchd/traffic.py sendsniff $iface utcp_ok=100,lwf_ok=100,ipv4=100 2
       (UTCP and LWF frames come back reflected by their fibers)
   $top/build/app/ionctl/ionctl show fibers
       (the console, docs/console.md; without a command, a prompt)

@@ -49,6 +49,9 @@ ION_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # pid files of what the harness started, so that a run killed with SIGKILL
 # (which skips the trap) is cleared by the next one
 H_PIDS=/run/ion-harness
+# die works before harness_init too (a script's checks of its tools)
+H_PREFIX= H_WORK= H_HOST= H_ON_DIE= H_FAILED=0 DAEMON_PID= DAEMON_LOG=
+H_NETNS=()
 
 harness_init() {
 	H_PREFIX=${1:?prefix}
@@ -56,14 +59,6 @@ harness_init() {
 	# run.sh passes "": its run dir /run/ionswitchd also holds the console
 	# sockets of other daemons
 	H_RUN=${3-/run/$H_PREFIX}
-	H_HOST=
-	H_NETNS=()
-	H_CLEAN=()
-	H_FAILED=0
-	H_ON_DIE=
-	H_WORK=
-	DAEMON_PID=
-	DAEMON_LOG=
 	trap harness_exit EXIT
 	# Ctrl-C and kill go through the same cleanup, with a failing status.
 	trap 'exit 130' INT
@@ -74,9 +69,6 @@ harness_init() {
 	mkdir -p "$H_PIDS/$H_PREFIX"
 	if [ -n "$H_RUN" ]; then mkdir -p "$H_RUN"; fi
 }
-
-# on_exit_remove PATH...: remove PATH too at exit
-on_exit_remove() { H_CLEAN+=("$@"); }
 
 harness_exit() {
 	local rc=$?
@@ -112,7 +104,7 @@ harness_reset() {
 	for ns in "${H_NETNS[@]}"; do netns_del "$ns"; done
 	H_NETNS=()
 	rm -rf /dev/hugepages/"$H_PREFIX"* /var/run/dpdk/"$H_PREFIX"* \
-		"/run/ionswitchd/$H_PREFIX.sock" ${H_RUN:+"$H_RUN"} "${H_CLEAN[@]}"
+		"/run/ionswitchd/$H_PREFIX.sock" ${H_RUN:+"$H_RUN"}
 	DAEMON_PID=
 }
 
