@@ -205,8 +205,6 @@ netns_del() {
 	ip netns del "$1" 2>/dev/null || true
 }
 
-netns_exists() { [ -e "/run/netns/$1" ]; }
-
 link_exists() { ip link show "$1" >/dev/null 2>&1; }
 
 # link_addr NS IFACE ADDR: IFACE, already in NS, gets ADDR (if not "")
@@ -224,7 +222,8 @@ link_addr() {
 host_link() {
 	local iface=$1 ns=$2 addr=$3
 	[ -n "$ns" ] || die "host_link $iface: a test host lives in a network namespace"
-	netns_exists "$ns" || netns_add "$ns"
+	# one this run made, or a new one (in place of what a killed run left)
+	[[ " ${H_NETNS[*]} " == *" $ns "* ]] || netns_add "$ns"
 	ip link set "$iface" netns "$ns"
 	link_addr "$ns" "$iface" "$addr"
 }
