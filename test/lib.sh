@@ -345,8 +345,10 @@ check() { # check NAME CMD...
 
 harness_done() {
 	if [ "$H_FAILED" -ne 0 ]; then
-		echo "--- daemon log"
-		tail -60 "$DAEMON_LOG"
+		if [ -s "$DAEMON_LOG" ]; then
+			echo "--- daemon log"
+			tail -60 "$DAEMON_LOG"
+		fi
 		echo "FAIL: $H_FAILED checks failed"
 		exit 1
 	fi
