@@ -20,7 +20,8 @@
 #                       daemon's socket SOCK and the TAP IFACE, which goes
 #                       into NS (default PREFIX, created) with ADDR (a/len,
 #                       or "" for a host that sends raw frames only); NS is
-#                       then the test host of host_exec
+#                       then the test host of host_exec; the peer's EAL
+#                       file prefix is $PEER_PREFIX
 #   bridge_start NAME IF_A NS_A ADDR_A IF_B NS_B ADDR_B
 #                       dpdk-testpmd (io) between two TAPs, each in its NS
 #   host_link IFACE NS ADDR, link_addr NS IFACE ADDR
@@ -92,7 +93,7 @@ harness_reset() {
 	local dir=$H_PIDS/$H_PREFIX f ns pids=()
 	set +e
 	for f in "$dir"/*.pid; do
-		[ -e "$f" ] && pids+=("$(pid_of_file "$f")")
+		[ -e "$f" ] && [ "$f" != "$dir/daemon.pid" ] && pids+=("$(pid_of_file "$f")")
 	done
 	# A paused (SIGSTOP) process would not see the SIGTERM.
 	for f in "${pids[@]}"; do [ -n "$f" ] && kill -CONT "$f" 2>/dev/null; done
@@ -158,7 +159,7 @@ procs_stop() {
 	done
 	for pid; do
 		[ -n "$pid" ] || continue
-		kill -KILL "$pid" 2>/dev/null
+		proc_alive "$pid" && kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null # reap it if it is a child of this shell
 	done
 	return 0
@@ -217,7 +218,7 @@ link_addr() {
 }
 
 # host_link IFACE NS ADDR: IFACE moves from the root namespace into NS
-# (made if need be) and gets ADDR there.  A TAP of DPDK's TAP PMD keeps
+# (made if this run has not made it yet) and gets ADDR there.  A TAP of DPDK's TAP PMD keeps
 # passing frames: the PMD's file descriptor stays attached to it.
 host_link() {
 	local iface=$1 ns=$2 addr=$3
