@@ -56,6 +56,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=test/lib.sh
 . "$top/test/lib.sh"
 build=
 rounds=5
@@ -154,7 +155,7 @@ bridge_start bridge ionbm-b0 ion-bm 10.82.0.1/24 ionbm-b1 ion-bm-b 10.82.0.2/24
 # 1000 requests).  stub_status counts connections and requests, to show
 # keep-alive held.
 nginx_start() {
-	local name=$1 ns=$2 addr=$3
+	local name=$1 ns=$2 listen=$3
 	mkdir -p "$work/$name"
 	cat >"$work/$name.conf" <<EOC
 worker_processes 1;
@@ -175,7 +176,7 @@ http {
 	uwsgi_temp_path $work/$name;
 	scgi_temp_path $work/$name;
 	server {
-		listen $addr:80;
+		listen $listen:80;
 		root $www;
 		location = /nginx_status { stub_status; }
 	}

@@ -20,6 +20,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$top/scripts/setup.sh" build
+# shellcheck source=test/lib.sh
 . "$top/test/lib.sh"
 
 conf=$top/config/ionswitchd.conf

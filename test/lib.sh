@@ -51,7 +51,7 @@ ION_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # (which skips the trap) is cleared by the next one
 H_PIDS=/run/ion-harness
 # die works before harness_init too (a script's checks of its tools)
-H_PREFIX= H_WORK= H_HOST= H_ON_DIE= H_FAILED=0 DAEMON_PID= DAEMON_LOG=
+H_PREFIX='' H_WORK='' H_HOST='' H_ON_DIE='' H_FAILED=0 DAEMON_PID='' DAEMON_LOG=''
 H_NETNS=()
 
 harness_init() {

@@ -17,6 +17,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=test/lib.sh
 . "$here/../lib.sh"
 harness_init ion-co "${1:?build dir}"
 build=$H_BUILD

@@ -20,6 +20,7 @@ set -euo pipefail
 
 mode=${2:?mode}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=test/lib.sh
 . "$here/../../lib.sh"
 harness_init ion-it "${1:?build dir}"
 build=$H_BUILD
