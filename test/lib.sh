@@ -165,12 +165,13 @@ procs_stop() {
 	return 0
 }
 
-# wait_for WHAT CMD...: until CMD succeeds, 10 s at most; a process this
-# run started that exits meanwhile fails it at once, with its log
+# wait_for WHAT CMD...: until CMD succeeds, 10 s at most (however long
+# CMD itself takes); a process this run started that exits meanwhile fails
+# it at once, with its log
 wait_for() {
-	local what=$1 f name
+	local what=$1 f name end=$((SECONDS + 10))
 	shift
-	for _ in $(seq 100); do
+	while [ $SECONDS -lt $end ]; do
 		"$@" && return 0
 		for f in "$H_PIDS/$H_PREFIX"/*.pid; do
 			[ -e "$f" ] || continue
