@@ -209,6 +209,15 @@ netns_del() {
 
 link_exists() { ip link show "$1" >/dev/null 2>&1; }
 
+# tap_started IFACE: dpdk-testpmd has started the port of the TAP IFACE.
+# Only then may the TAP leave the root namespace: until its port is
+# started the TAP PMD works on the interface by its name, in testpmd's
+# namespace ("Error during enabling promiscuous mode ... No such device"
+# in the log), and a bridge whose TAP moved too early was seen to pass
+# frames one way only.  testpmd sets every port promiscuous once all are
+# started, which the TAP shows.
+tap_started() { ip link show "$1" 2>/dev/null | grep -q PROMISC; }
+
 # link_addr NS IFACE ADDR: IFACE, already in NS, gets ADDR (if not "")
 # there and comes up
 link_addr() {
@@ -264,7 +273,7 @@ peer_spawn() {
 	testpmd_io peer "net_vhost0,iface=$sock,queues=1" "net_tap0,iface=$iface"
 	PEER_PREFIX=$H_PREFIX-peer
 	wait_for "vhost-user socket $sock" test -S "$sock"
-	wait_for "TAP $iface" link_exists "$iface"
+	wait_for "TAP $iface started" tap_started "$iface"
 }
 
 peer_start() {
@@ -277,8 +286,8 @@ peer_start() {
 bridge_start() {
 	local name=$1 if_a=$2 ns_a=$3 addr_a=$4 if_b=$5 ns_b=$6 addr_b=$7
 	testpmd_io "$name" "net_tap0,iface=$if_a" "net_tap1,iface=$if_b"
-	wait_for "TAP $if_a" link_exists "$if_a"
-	wait_for "TAP $if_b" link_exists "$if_b"
+	wait_for "TAP $if_a started" tap_started "$if_a"
+	wait_for "TAP $if_b started" tap_started "$if_b"
 	host_link "$if_a" "$ns_a" "$addr_a"
 	host_link "$if_b" "$ns_b" "$addr_b"
 }
