@@ -7,22 +7,36 @@
 #                             [--big-mib M] [--wrk-duration SECS]
 #                             [--idle-sleep-us US] [--kernel-no-offloads]
 #
-# Appliance path: ionswitchd (scripts/bench-membrane.conf) on its virtio
-# port; dpdk-testpmd (scripts/peer.sh) bridges its vhost-user socket to the
-# TAP ionbm0 (10.80.0.1/24); the membrane answers as 10.80.0.2 with lwIP
-# and serves /run/ion-bm/www through the VFS fiber.
+# Every client (curl, wrk, ping) runs in the network namespace ion-bm
+# (test/lib.sh), which holds the Linux end of three paths:
 #
-# Kernel path: a veth pair, ionbm-k0 (10.81.0.1/24) here and ionbm-k1
-# (10.81.0.2/24) in the network namespace ionbm-k, where nginx (Debian's
-# nginx-light: one worker, keep-alive, sendfile as Debian ships it) serves
-# the same /run/ion-bm/www.
+# membrane  TAP ionbm0 (10.80.0.1/24) -> dpdk-testpmd io (the vhost-user
+#           peer) -> ionswitchd's virtio port (scripts/bench-membrane.conf);
+#           the membrane answers as 10.80.0.2 with lwIP and serves
+#           /run/ion-bm/www through the VFS fiber.
+# veth      ionbm-k0 (10.81.0.1/24) -> veth -> ionbm-k1 (10.81.0.2/24) in
+#           the netns ion-bm-k, where nginx (Debian's nginx-light: one
+#           worker, keep-alive, sendfile as Debian ships it) serves the same
+#           /run/ion-bm/www: the kernel at its best.
+# bridge    TAP ionbm-b0 (10.82.0.1/24) -> dpdk-testpmd io -> TAP ionbm-b1
+#           (10.82.0.2/24) in the netns ion-bm-b, where a second nginx
+#           serves the same files: the kernel behind the same kind of hop
+#           as the membrane's peer, the floor for anything behind it.
 #
-# Each round measures both paths, alternating which goes first:
+# Only the dpdk-testpmd of the path being measured runs: the other one is
+# stopped (SIGSTOP) meanwhile, so that an idle poller takes no CPU from
+# the path under test (a two-CPU machine has none to spare); the daemon
+# stays up throughout.
+#
+# First the daemon's idle CPU: utime+stime from /proc/PID/stat over 10 s
+# without traffic, as % of one CPU.  Then each round measures the three
+# paths, in an order that rotates from round to round:
 #   download  curl of a BIG_MIB (100) MiB file to /dev/null, MB/s (10^6 B/s)
 #   http      wrk -t1 -c10 -d5s of a 1 KiB file, requests/s (keep-alive:
-#             wrk's HTTP/1.1 connections stay open on both servers)
+#             wrk's HTTP/1.1 connections stay open on every server)
 #   ping      ping -c 200 -i 0.002, per-round average and median RTT, us
-# and the table gives the median over the rounds and membrane/kernel.
+# and the table gives the median over the rounds, membrane/veth and
+# membrane/bridge.
 # --json prints the figures as JSON on stdout (the table goes to stderr).
 # --perf also profiles the daemon (perf record -g -p PID) and the whole
 # machine (perf record -a) during one more membrane download and prints
@@ -31,16 +45,19 @@
 # sleep: a bound on its wake-up latency).  --kernel-no-offloads turns off
 # the veth pair's segmentation and checksum offloads (ethtool -K ... tso gso
 # gro tx rx off), so the kernel too moves and checksums 1500-byte frames one
-# by one, as the membrane does.
+# by one, as the membrane does (the bridge's TAPs never offload: DPDK's TAP
+# PMD gives them no offloads).
 #
-# Everything it creates carries its own names (EAL prefix ion-bm, peer
-# prefix ion-bm-peer, TAP ionbm0, netns ionbm-k, veth ionbm-k0/1) so it can
-# run beside the tests; all of it is removed at exit, Ctrl-C included.
-# Figures and what they mean: docs/performance.md, "Membrane vs the Linux
-# kernel".
+# Everything it creates carries its own names (EAL prefixes ion-bm,
+# ion-bm-peer, ion-bm-bridge, TAPs ionbm0 ionbm-b0 ionbm-b1, netns ion-bm
+# ion-bm-k ion-bm-b, veth ionbm-k0/1) so it can run beside the tests; all
+# of it is removed at exit, Ctrl-C included.  Figures and what they mean:
+# docs/performance.md, "Membrane vs the Linux kernel".
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=test/lib.sh
+. "$top/test/lib.sh"
 build=
 rounds=5
 json=0
@@ -49,6 +66,7 @@ big_mib=100
 wrk_secs=5
 idle_sleep_us=
 offloads=on
+idle_secs=10
 
 usage() {
 	sed -n '6,8p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
@@ -68,155 +86,82 @@ while [ $# -gt 0 ]; do
 	*) [ -z "$build" ] || usage; build=$1; shift ;;
 	esac
 done
-build=$(cd "${build:-$top/build}" && pwd)
-daemon=$build/app/ionswitchd/ionswitchd
+build=${build:-$top/build}
 conf=$top/scripts/bench-membrane.conf
 
-run=/run/ion-bm
-www=$run/www
-prefix=ion-bm
-peer_prefix=ion-bm-peer
-tap=ionbm0
-tap_ip=10.80.0.1
-mb_ip=10.80.0.2
-ns=ionbm-k
-veth=ionbm-k0
-veth_ns=ionbm-k1
-veth_ip=10.81.0.1
-k_ip=10.81.0.2
-small=small.bin   # 1 KiB: the requests/s file
-big=big.bin
-
-daemon_pid=
-nginx_pid=
-work=
-armed=0   # cleanup touches the shared names only once this run owns them
-
-# The table goes to stdout, or to stderr when stdout carries the JSON.
-say() { printf 'bench-membrane: %s\n' "$*" >&2; }
-out() { if [ $json = 1 ]; then printf '%s\n' "$*" >&2; else printf '%s\n' "$*"; fi; }
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	[ $armed = 1 ] || exit $rc
-	if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-		# SIGTERM lets the daemon free its hugepages; KILL if it hangs
-		kill -TERM "$daemon_pid" 2>/dev/null || true
-		for _ in $(seq 50); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$daemon_pid" 2>/dev/null || true
-	fi
-	if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2>/dev/null; then
-		kill -TERM "$nginx_pid" 2>/dev/null || true
-		for _ in $(seq 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$nginx_pid" 2>/dev/null || true
-	fi
-	# Whatever is left in the namespace is ours (an nginx worker orphaned
-	# by a KILLed master); deleting the namespace would not end it.
-	if ip netns pids "$ns" >/dev/null 2>&1; then
-		for p in $(ip netns pids "$ns"); do kill -KILL "$p" 2>/dev/null || true; done
-	fi
-	# Deleting the namespace deletes ionbm-k1 and with it its pair ionbm-k0.
-	ip netns del "$ns" 2>/dev/null || true
-	ip link del "$veth" 2>/dev/null || true
-	"$top/scripts/peer.sh" stop "$peer_prefix" 2>/dev/null || true
-	rm -rf /dev/hugepages/"$prefix"* /var/run/dpdk/"$prefix"* "$run"
-	if [ -n "$work" ]; then
-		if [ $rc -ne 0 ] || [ "${KEEP_LOGS:-0}" = 1 ]; then
-			say "logs kept in $work"
-		else
-			rm -rf "$work"
-		fi
-	fi
-	exit $rc
-}
-trap cleanup EXIT
-# Ctrl-C and kill run the same cleanup, through EXIT, with a failing status.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-die() {
-	say "FAIL: $*"
-	if [ -n "$work" ] && [ -f "$work/daemon.log" ]; then
-		echo "--- daemon log (tail)" >&2
-		tail -30 "$work/daemon.log" >&2 || true
-	fi
-	exit 1
-}
-
 [ "$(id -u)" -eq 0 ] || die "run as root: TAP, netns, hugepages need it"
-[ -x "$daemon" ] || die "no $daemon: build first (ninja -C $build)"
+[ -x "$build/app/ionswitchd/ionswitchd" ] || die "no ionswitchd in $build: build first (ninja -C $build)"
 for tool in dpdk-testpmd nginx wrk curl ping ip python3; do
 	command -v "$tool" >/dev/null || die "$tool missing: scripts/setup.sh installs it"
 done
 if [ $offloads = off ]; then command -v ethtool >/dev/null || die "ethtool missing"; fi
 if [ $perf = 1 ]; then command -v perf >/dev/null || die "perf missing (linux-perf)"; fi
 [ "$rounds" -ge 1 ] 2>/dev/null || die "--rounds needs a number >= 1"
-
-# Leftovers of an earlier run that was killed hard (SIGKILL skips the trap).
-armed=1
-"$top/scripts/peer.sh" stop "$peer_prefix" 2>/dev/null || true
-ip netns del "$ns" 2>/dev/null || true
-ip link del "$veth" 2>/dev/null || true
-rm -rf /dev/hugepages/"$prefix"* /var/run/dpdk/"$prefix"* "$run"
-
-work=$(mktemp -d /tmp/ion-bm.XXXXXX)
 if [ -n "$idle_sleep_us" ]; then
 	[ "$idle_sleep_us" -ge 0 ] 2>/dev/null || die "--idle-sleep-us needs a number"
+fi
+
+# From here on everything named ion-bm* is this run's, and goes at exit.
+harness_init ion-bm "$build"
+work=$H_WORK
+www=$H_RUN/www
+small=small.bin # 1 KiB: the requests/s file
+big=big.bin
+big_bytes=$((big_mib * 1048576))
+# the three paths: the server's address, the dpdk-testpmd on the way
+declare -A addr=([mb]=10.80.0.2 [k]=10.81.0.2 [b]=10.82.0.2)
+declare -A fwd=([mb]=peer [k]=none [b]=bridge)
+
+# The table goes to stdout, or to stderr when stdout carries the JSON.
+say() { printf 'bench-membrane: %s\n' "$*" >&2; }
+out() { if [ $json = 1 ]; then printf '%s\n' "$*" >&2; else printf '%s\n' "$*"; fi; }
+
+if [ -n "$idle_sleep_us" ]; then
 	sed "s/sleep_us = [0-9]*;/sleep_us = $idle_sleep_us;/" "$conf" >"$work/bench-membrane.conf"
 	conf=$work/bench-membrane.conf
 fi
 
-# --- the files, on tmpfs (/run): both servers read them from memory
+# --- the files, on tmpfs (/run): every server reads them from memory
 mkdir -p "$www"
 head -c 1024 /dev/urandom >"$www/$small"
-head -c $((big_mib * 1048576)) /dev/urandom >"$www/$big"
-big_bytes=$((big_mib * 1048576))
+head -c "$big_bytes" /dev/urandom >"$www/$big"
 
-# --- appliance path
-say "starting the vhost peer (dpdk-testpmd) and TAP $tap"
-"$top/scripts/peer.sh" start "$run/vhost.sock" "$tap" "$peer_prefix" "$work/peer.log" ||
-	die "peer did not start: $(tail -5 "$work/peer.log" 2>/dev/null)"
-ip addr add "$tap_ip/24" dev "$tap"
-
+# --- membrane path; its TAP makes the client namespace ion-bm
+say "starting the vhost peer (dpdk-testpmd), TAP ionbm0 in netns ion-bm"
+peer_start "$H_RUN/vhost.sock" ionbm0 10.80.0.1/24
 say "starting ionswitchd ($conf)"
-"$daemon" -- -c "$conf" >"$work/daemon.log" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 100); do
-	grep -q "running:" "$work/daemon.log" 2>/dev/null && break
-	kill -0 "$daemon_pid" 2>/dev/null || die "ionswitchd exited at start"
-	sleep 0.1
-done
-grep -q "running:" "$work/daemon.log" || die "ionswitchd did not start in 10 s"
+daemon_start "$conf"
 
-# --- kernel path
-say "creating netns $ns, veth $veth <-> $veth_ns, nginx on $k_ip"
-ip netns add "$ns"
-ip link add "$veth" type veth peer name "$veth_ns"
-ip link set "$veth_ns" netns "$ns"
-# No IPv6 chatter on either path (peer.sh does the same for the TAP).
-sysctl -qw "net.ipv6.conf.$veth.disable_ipv6=1" || true
-ip netns exec "$ns" sysctl -qw "net.ipv6.conf.all.disable_ipv6=1" || true
-ip addr add "$veth_ip/24" dev "$veth"
-ip link set "$veth" up
-ip netns exec "$ns" ip addr add "$k_ip/24" dev "$veth_ns"
-ip netns exec "$ns" ip link set "$veth_ns" up
-ip netns exec "$ns" ip link set lo up
+# --- veth path
+say "veth ionbm-k0 (netns ion-bm) <-> ionbm-k1 (netns ion-bm-k)"
+netns_add ion-bm-k
+ip link add ionbm-k0 netns ion-bm type veth peer name ionbm-k1 netns ion-bm-k
+link_addr ion-bm ionbm-k0 10.81.0.1/24
+link_addr ion-bm-k ionbm-k1 10.81.0.2/24
 if [ $offloads = off ]; then
-	ethtool -K "$veth" tso off gso off gro off tx off rx off >/dev/null
-	ip netns exec "$ns" ethtool -K "$veth_ns" tso off gso off gro off tx off rx off >/dev/null
+	host_exec ethtool -K ionbm-k0 tso off gso off gro off tx off rx off >/dev/null
+	ip netns exec ion-bm-k ethtool -K ionbm-k1 tso off gso off gro off tx off rx off >/dev/null
 fi
 
-# One worker: the membrane serves from one fiber.  keepalive_requests is
-# raised so that wrk's connections stay open for the whole run, as they do
-# on the membrane (nginx's default closes one after 1000 requests).
-# stub_status counts connections and requests, to show keep-alive held.
-mkdir -p "$work/nginx"
-cat >"$work/nginx.conf" <<EOF
+# --- bridge path
+say "bridge: TAP ionbm-b0 (netns ion-bm) <-> dpdk-testpmd io <-> TAP ionbm-b1 (netns ion-bm-b)"
+netns_add ion-bm-b
+bridge_start bridge ionbm-b0 ion-bm 10.82.0.1/24 ionbm-b1 ion-bm-b 10.82.0.2/24
+
+# nginx_start NAME NS IP: nginx serving $www on IP:80 in NS, log
+# $work/NAME.log.  One worker: the membrane serves from one fiber.
+# keepalive_requests is raised so that wrk's connections stay open for the
+# whole run, as they do on the membrane (nginx's default closes one after
+# 1000 requests).  stub_status counts connections and requests, to show
+# keep-alive held.
+nginx_start() {
+	local name=$1 ns=$2 listen=$3
+	mkdir -p "$work/$name"
+	cat >"$work/$name.conf" <<EOC
 worker_processes 1;
 daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
+pid $work/$name.pid;
+error_log $work/$name-error.log warn;
 events { worker_connections 1024; }
 http {
 	access_log off;
@@ -225,45 +170,66 @@ http {
 	keepalive_timeout 65;
 	keepalive_requests 100000000;
 	default_type application/octet-stream;
-	client_body_temp_path $work/nginx;
-	proxy_temp_path $work/nginx;
-	fastcgi_temp_path $work/nginx;
-	uwsgi_temp_path $work/nginx;
-	scgi_temp_path $work/nginx;
+	client_body_temp_path $work/$name;
+	proxy_temp_path $work/$name;
+	fastcgi_temp_path $work/$name;
+	uwsgi_temp_path $work/$name;
+	scgi_temp_path $work/$name;
 	server {
-		listen $k_ip:80;
+		listen $listen:80;
 		root $www;
 		location = /nginx_status { stub_status; }
 	}
 }
-EOF
-ip netns exec "$ns" nginx -c "$work/nginx.conf" >"$work/nginx.log" 2>&1 &
-nginx_pid=$!
-
-# --- both answer, and serve the same bytes
-wait_http() { # wait_http IP WHAT
-	for _ in $(seq 100); do
-		curl -sS -m 2 -o /dev/null "http://$1/$small" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	die "$2 at $1 does not answer HTTP"
+EOC
+	# ip netns exec execs nginx: $! is nginx's master
+	ip netns exec "$ns" nginx -c "$work/$name.conf" >"$work/$name.log" 2>&1 &
+	proc_record "$name" $!
 }
-# The first ARP exchange may need a moment after the port comes up.
-for _ in $(seq 20); do ping -c 1 -W 1 "$mb_ip" >/dev/null 2>&1 && break; done
-wait_http "$mb_ip" membrane
-kill -0 "$nginx_pid" 2>/dev/null || die "nginx exited: $(cat "$work/nginx.log" "$work/nginx-error.log" 2>/dev/null)"
-wait_http "$k_ip" nginx
-want=$(sha256sum <"$www/$big")
-for ip in "$mb_ip" "$k_ip"; do
-	got=$(curl -sS -m 600 "http://$ip/$big" | sha256sum)
-	[ "$got" = "$want" ] || die "http://$ip/$big: wrong bytes"
-done
-say "both paths serve the same $big_mib MiB file byte for byte"
+nginx_start nginx-k ion-bm-k "${addr[k]}"
+nginx_start nginx-b ion-bm-b "${addr[b]}"
 
-# --- the measurements; each prints one number on stdout
+# run_only peer|bridge|none: that dpdk-testpmd forwards, the other is stopped
+run_only() {
+	local f pid
+	for f in peer bridge; do
+		pid=$(proc_pid $f) || die "$f (dpdk-testpmd) exited: $(tail -5 "$work/$f.log")"
+		if [ "$f" = "$1" ]; then kill -CONT "$pid"; else kill -STOP "$pid"; fi
+	done
+}
+
+# --- all three answer, and serve the same bytes
+http_ok() { host_exec curl -sS -m 2 -o /dev/null "http://$1/$small" 2>/dev/null; }
+want=$(sha256sum <"$www/$big")
+for side in mb k b; do
+	run_only "${fwd[$side]}"
+	# The first ARP exchange may need a moment after a port comes up.
+	for _ in $(seq 20); do host_exec ping -c 1 -W 1 "${addr[$side]}" >/dev/null 2>&1 && break; done
+	wait_for "HTTP from ${addr[$side]}" http_ok "${addr[$side]}"
+	got=$(host_exec curl -sS -m 600 "http://${addr[$side]}/$big" | sha256sum)
+	[ "$got" = "$want" ] || die "http://${addr[$side]}/$big: wrong bytes"
+done
+say "the three paths serve the same $big_mib MiB file byte for byte"
+
+# --- the daemon's CPU while idle: its peer runs, nothing is sent
+cpu_ticks() { # utime + stime of PID, in clock ticks
+	local f
+	read -ra f <<<"$(sed 's/.*) //' "/proc/$1/stat")"
+	echo $((f[11] + f[12])) # fields 14 and 15; f[0] is field 3
+}
+run_only peer
+sleep 1 # the last download's connection closes
+t0=$EPOCHREALTIME c0=$(cpu_ticks "$DAEMON_PID")
+sleep "$idle_secs"
+t1=$EPOCHREALTIME c1=$(cpu_ticks "$DAEMON_PID")
+idle_cpu=$(python3 -c "print(f'{($c1 - $c0) / $(getconf CLK_TCK) / ($t1 - $t0) * 100:.2f}')")
+say "ionswitchd idle: $idle_cpu % of one CPU over $idle_secs s"
+
+# --- the measurements; each prints one number on stdout, the clients run
+# in the namespace ion-bm
 m_download() { # MB/s of one curl of the big file
 	local r code size speed
-	r=$(curl -sS -m 600 -o /dev/null -w '%{http_code} %{size_download} %{speed_download}' \
+	r=$(host_exec curl -sS -m 600 -o /dev/null -w '%{http_code} %{size_download} %{speed_download}' \
 		"http://$1/$big") || die "curl http://$1/$big failed"
 	read -r code size speed <<<"$r"
 	if [ "$code" != 200 ] || [ "$size" != "$big_bytes" ]; then
@@ -273,7 +239,7 @@ m_download() { # MB/s of one curl of the big file
 }
 m_http() { # requests/s of wrk on the small file; no errors allowed
 	local log=$work/wrk.$1.$2
-	wrk -t1 -c10 -d"${wrk_secs}s" "http://$1/$small" >"$log" 2>&1 ||
+	host_exec wrk -t1 -c10 -d"${wrk_secs}s" "http://$1/$small" >"$log" 2>&1 ||
 		die "wrk on $1 failed: $(cat "$log")"
 	if grep -qE 'Non-2xx|Socket errors' "$log"; then
 		die "wrk on $1 saw errors: $(grep -E 'Non-2xx|Socket errors' "$log")"
@@ -282,7 +248,7 @@ m_http() { # requests/s of wrk on the small file; no errors allowed
 }
 m_ping() { # "avg median" RTT in us of 200 echoes, none lost
 	local log=$work/ping.$1.$2
-	ping -c 200 -i 0.002 -W 1 "$1" >"$log" 2>&1 || die "ping $1: $(tail -2 "$log")"
+	host_exec ping -c 200 -i 0.002 -W 1 "$1" >"$log" 2>&1 || die "ping $1: $(tail -2 "$log")"
 	python3 - "$log" <<'EOF'
 import re, statistics, sys
 t = [float(x) * 1000 for x in re.findall(r"time=([0-9.]+) ms", open(sys.argv[1]).read())]
@@ -291,35 +257,32 @@ if len(t) != 200:
 print(f"{statistics.mean(t):.1f} {statistics.median(t):.1f}")
 EOF
 }
-# Connections and requests the servers counted, to show keep-alive held.
-mb_counts() {
-	curl -sS -m 5 "http://$mb_ip/stats" | python3 -c '
+# counts SIDE: "connections requests" its server counted, to show
+# keep-alive held
+counts() {
+	if [ "$1" = mb ]; then
+		host_exec curl -sS -m 5 "http://${addr[mb]}/stats" | python3 -c '
 import json, sys
 m = json.load(sys.stdin)["fibers"][0]["membrane"]
 print(m["http_conns"], m["http_requests"])'
-}
-k_counts() { # nginx: "Active connections..\n server accepts handled requests\n A H R"
-	curl -sS -m 5 "http://$k_ip/nginx_status" | awk 'NR == 3 { print $1, $3 }'
+	else # nginx: "Active connections..\n server accepts handled requests\n A H R"
+		host_exec curl -sS -m 5 "http://${addr[$1]}/nginx_status" | awk 'NR == 3 { print $1, $3 }'
+	fi
 }
 
-declare -A res
-conns_mb=0 reqs_mb=0 conns_k=0 reqs_k=0
-one() { # one SIDE(mb|k) ROUND: the three measurements of one path
-	local side=$1 r=$2 ip c0 q0 c1 q1 x
-	if [ "$side" = mb ]; then ip=$mb_ip; else ip=$k_ip; fi
+declare -A res conns=([mb]=0 [k]=0 [b]=0) reqs=([mb]=0 [k]=0 [b]=0)
+one() { # one SIDE(mb|k|b) ROUND: the three measurements of one path
+	local side=$1 r=$2 a=${addr[$1]} c0 q0 c1 q1 x
+	run_only "${fwd[$side]}"
 	# Plain assignments, not read < <(...): a failing measurement must
 	# stop the script (set -e), which a process substitution would hide.
-	res[$side.dl.$r]=$(m_download "$ip")
-	x=$("${side}_counts"); read -r c0 q0 <<<"$x"
-	res[$side.rps.$r]=$(m_http "$ip" "$r")
-	x=$("${side}_counts"); read -r c1 q1 <<<"$x"
+	res[$side.dl.$r]=$(m_download "$a")
+	x=$(counts "$side"); read -r c0 q0 <<<"$x"
+	res[$side.rps.$r]=$(m_http "$a" "$r")
+	x=$(counts "$side"); read -r c1 q1 <<<"$x"
 	# the /stats or /nginx_status request itself is one connection
-	if [ "$side" = mb ]; then
-		conns_mb=$((conns_mb + c1 - c0 - 1)) reqs_mb=$((reqs_mb + q1 - q0 - 1))
-	else
-		conns_k=$((conns_k + c1 - c0 - 1)) reqs_k=$((reqs_k + q1 - q0 - 1))
-	fi
-	x=$(m_ping "$ip" "$r")
+	conns[$side]=$((conns[$side] + c1 - c0 - 1)) reqs[$side]=$((reqs[$side] + q1 - q0 - 1))
+	x=$(m_ping "$a" "$r")
 	res[$side.rtt.$r]=${x% *} res[$side.rttmed.$r]=${x#* }
 	say "round $r $side: ${res[$side.dl.$r]} MB/s, ${res[$side.rps.$r]} req/s, ping avg ${res[$side.rtt.$r]} us median ${res[$side.rttmed.$r]} us"
 }
@@ -328,54 +291,69 @@ one() { # one SIDE(mb|k) ROUND: the three measurements of one path
 # much else was running while the figures were taken.
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 say "$rounds rounds: download of $big_mib MiB, wrk -t1 -c10 -d${wrk_secs}s of a 1 KiB file, ping -c 200 -i 0.002"
+sides=(mb k b)
 for r in $(seq "$rounds"); do
-	# Alternate the order so that drift in the machine's load (it is
-	# shared) falls on both sides alike.
-	if [ $((r % 2)) = 1 ]; then one mb "$r"; one k "$r"; else one k "$r"; one mb "$r"; fi
-	kill -0 "$daemon_pid" 2>/dev/null || die "ionswitchd died during round $r"
+	# Rotate the order so that drift in the machine's load (it is
+	# shared) falls on every path alike.
+	for i in 0 1 2; do one "${sides[(r - 1 + i) % 3]}" "$r"; done
+	daemon_alive || die "ionswitchd died during round $r"
 done
+run_only peer
 
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- medians and ratios
 vals() { local s=$1 m=$2 r; for r in $(seq "$rounds"); do printf '%s ' "${res[$s.$m.$r]}"; done; }
 summary=$(BM_LOAD="$load0 -> $load1" BM_SLEEP="${idle_sleep_us:-200}" \
-	BM_NGINX="$(nginx -v 2>&1 | sed 's/.*: //')" BM_WRK="$wrk_secs" BM_OFFLOADS=$offloads python3 - "$rounds" "$big_mib" "$wrk_secs" \
-	"$(vals mb dl)" "$(vals k dl)" "$(vals mb rps)" "$(vals k rps)" \
-	"$(vals mb rtt)" "$(vals k rtt)" "$(vals mb rttmed)" "$(vals k rttmed)" \
-	"$conns_mb $reqs_mb $conns_k $reqs_k" <<'EOF'
+	BM_NGINX="$(nginx -v 2>&1 | sed 's/.*: //')" BM_WRK="$wrk_secs" BM_OFFLOADS=$offloads \
+	BM_IDLE="$idle_cpu $idle_secs" python3 - "$rounds" "$big_mib" \
+	"$(vals mb dl)" "$(vals k dl)" "$(vals b dl)" \
+	"$(vals mb rps)" "$(vals k rps)" "$(vals b rps)" \
+	"$(vals mb rtt)" "$(vals k rtt)" "$(vals b rtt)" \
+	"$(vals mb rttmed)" "$(vals k rttmed)" "$(vals b rttmed)" \
+	"${conns[mb]} ${reqs[mb]} ${conns[k]} ${reqs[k]} ${conns[b]} ${reqs[b]}" <<'EOF'
 import json, os, statistics, sys
-rounds, big, secs = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-v = [[float(x) for x in a.split()] for a in sys.argv[4:12]]
-cm, qm, ck, qk = (int(x) for x in sys.argv[12].split())
+rounds, big = int(sys.argv[1]), int(sys.argv[2])
+v = [[float(x) for x in a.split()] for a in sys.argv[3:15]]
+cm, qm, ck, qk, cb, qb = (int(x) for x in sys.argv[15].split())
 names = [("download_MBps", "TCP download, MB/s (curl, %d MiB)" % big),
          ("http_rps", "HTTP req/s (wrk -t1 -c10, 1 KiB)"),
          ("ping_avg_us", "ping RTT avg, us (lower is better)"),
          ("ping_median_us", "ping RTT median, us (lower is better)")]
 env = os.environ
+idle_pct, idle_secs = env["BM_IDLE"].split()
+server = env["BM_NGINX"] + ", 1 worker, sendfile on"
 doc = {"rounds": rounds, "loadavg": env["BM_LOAD"],
        "commands": {
            "download": f"curl -sS -o /dev/null -w '%{{speed_download}}' http://IP/big.bin ({big} MiB)",
            "http": f"wrk -t1 -c10 -d{env['BM_WRK']}s http://IP/small.bin (1 KiB, keep-alive)",
-           "ping": "ping -c 200 -i 0.002 IP"},
-       "membrane": {"ip": "10.80.0.2", "idle_sleep_us": int(env["BM_SLEEP"])},
-       "kernel": {"ip": "10.81.0.2", "server": env["BM_NGINX"] + ", 1 worker, sendfile on, veth + netns",
+           "ping": "ping -c 200 -i 0.002 IP",
+           "idle_cpu": f"utime+stime of the daemon in /proc/PID/stat over {idle_secs} s without traffic"},
+       "membrane": {"ip": "10.80.0.2", "idle_sleep_us": int(env["BM_SLEEP"]),
+                    "idle_cpu_pct": float(idle_pct), "idle_cpu_seconds": int(idle_secs)},
+       "kernel": {"ip": "10.81.0.2", "server": server + ", veth between two netns",
                   "veth_offloads": env["BM_OFFLOADS"]},
+       "bridge": {"ip": "10.82.0.2",
+                  "server": server + ", behind dpdk-testpmd io between two TAPs, each in its netns"},
        "metrics": {},
        "keepalive": {"membrane": {"connections": cm, "requests": qm},
-                     "kernel": {"connections": ck, "requests": qk}}}
-lines = [f"{'metric':40} {'membrane':>10} {'kernel':>10} {'membrane/kernel':>16}"]
+                     "kernel": {"connections": ck, "requests": qk},
+                     "bridge": {"connections": cb, "requests": qb}}}
+lines = [f"{'metric':40} {'membrane':>10} {'kern veth':>10} {'kern bridge':>11} {'mb/veth':>8} {'mb/bridge':>9}"]
 for i, (key, label) in enumerate(names):
-    mb, k = v[2 * i], v[2 * i + 1]
-    mm, mk = statistics.median(mb), statistics.median(k)
+    mb, k, b = v[3 * i], v[3 * i + 1], v[3 * i + 2]
+    mm, mk, mbr = statistics.median(mb), statistics.median(k), statistics.median(b)
     ratio = mm / mk if mk else float("nan")
-    doc["metrics"][key] = {"membrane": mm, "kernel": mk, "ratio": round(ratio, 4),
-                           "membrane_rounds": mb, "kernel_rounds": k}
-    lines.append(f"{label:40} {mm:10.1f} {mk:10.1f} {ratio:15.3f}x")
+    ratio_b = mm / mbr if mbr else float("nan")
+    doc["metrics"][key] = {"membrane": mm, "kernel": mk, "bridge": mbr,
+                           "ratio": round(ratio, 4), "ratio_bridge": round(ratio_b, 4),
+                           "membrane_rounds": mb, "kernel_rounds": k, "bridge_rounds": b}
+    lines.append(f"{label:40} {mm:10.1f} {mk:10.1f} {mbr:11.1f} {ratio:7.3f}x {ratio_b:8.3f}x")
+lines.append(f"{'daemon idle CPU, %% of one CPU (%s s)' % idle_secs:40} {float(idle_pct):10.2f}")
 lines.append(f"membrane idle.sleep_us {env['BM_SLEEP']}, kernel veth offloads {env['BM_OFFLOADS']}, "
              f"load average {env['BM_LOAD']}")
 lines.append(f"keep-alive: membrane {qm} requests on {cm} connections, "
-             f"kernel {qk} requests on {ck} connections")
+             f"veth {qk} on {ck}, bridge {qb} on {cb}")
 print(json.dumps({"table": lines, "doc": doc}))
 EOF
 )
@@ -386,12 +364,12 @@ python3 -c 'import json, sys; print("\n".join(json.loads(sys.argv[1])["table"]))
 
 # --- where the cycles go (optional)
 if [ $perf = 1 ]; then
-	say "profiling one more membrane download (perf record -g -p $daemon_pid, then -a)"
-	perf record -q -g -p "$daemon_pid" -o "$work/perf.daemon.data" -- \
-		curl -sS -o /dev/null "http://$mb_ip/$big" 2>"$work/perf.daemon.err" ||
+	say "profiling one more membrane download (perf record -g -p $DAEMON_PID, then -a)"
+	perf record -q -g -p "$DAEMON_PID" -o "$work/perf.daemon.data" -- \
+		ip netns exec "$H_HOST" curl -sS -o /dev/null "http://${addr[mb]}/$big" 2>"$work/perf.daemon.err" ||
 		die "perf record -p failed: $(tail -3 "$work/perf.daemon.err")"
 	perf record -q -a -g -o "$work/perf.all.data" -- \
-		curl -sS -o /dev/null "http://$mb_ip/$big" 2>"$work/perf.all.err" ||
+		ip netns exec "$H_HOST" curl -sS -o /dev/null "http://${addr[mb]}/$big" 2>"$work/perf.all.err" ||
 		die "perf record -a failed: $(tail -3 "$work/perf.all.err")"
 	# Both DPDK processes name their lcore threads rte-worker-N, so the
 	# whole-machine view sorts by pid (pid:thread) to tell them apart.
@@ -401,11 +379,11 @@ if [ $perf = 1 ]; then
 			true # head closing the pipe early is not a failure
 	}
 	{
-		echo "--- ionswitchd (pid $daemon_pid): perf report --no-children"
+		echo "--- ionswitchd (pid $DAEMON_PID): perf report --no-children"
 		rep "$work/perf.daemon.data" comm,dso,sym 30
 		echo "--- ionswitchd by DSO"
 		rep "$work/perf.daemon.data" dso 12
-		echo "--- whole machine by thread (ionswitchd $daemon_pid, testpmd $(cat "/run/$peer_prefix.pid"))"
+		echo "--- whole machine by thread (ionswitchd $DAEMON_PID, testpmd $(proc_pid peer))"
 		rep "$work/perf.all.data" pid 12
 		echo "--- whole machine by thread and symbol"
 		rep "$work/perf.all.data" pid,sym 30

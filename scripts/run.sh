@@ -4,37 +4,62 @@
 # interface (ion0) to reach it.  Sets up what it needs first (packages,
 # hugepages, build); safe to run twice.  Ctrl-C stops everything cleanly.
 #
-#   scripts/run.sh [ionswitchd options, e.g. -c FILE -s 2]
+#   scripts/run.sh [--root-ns] [ionswitchd options, e.g. -c FILE -s 2]
+#
+# Linux's side of the link, ion0 (192.168.77.1/24), lives in the network
+# namespace "ion", which the script creates and deletes: reach the membrane
+# (192.168.77.2) from there, e.g. ip netns exec ion ping 192.168.77.2.
+# --root-ns leaves ion0 in the root namespace instead, for a host where
+# that is wanted.
 #
 # Where /dev/vhost-net exists, the virtio PMD uses it (vhost-kernel) and
-# the kernel makes the TAP itself.  Elsewhere a vhost-user peer is started:
-# dpdk-testpmd serving /run/ionswitchd/vhost.sock and forwarding to ion0.
+# the kernel makes the TAP itself.  Elsewhere a vhost-user peer is started
+# (test/lib.sh): dpdk-testpmd serving /run/ionswitchd/vhost.sock and
+# forwarding to ion0.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$top/scripts/setup.sh" build
+# shellcheck source=test/lib.sh
+. "$top/test/lib.sh"
 
 conf=$top/config/ionswitchd.conf
 iface=ion0
-peer_prefix=ionswitchd-peer
+ns=ion
+host_ip=192.168.77.1 # the membrane is 192.168.77.2 (config: fibers "membrane")
+me=192.168.77.2
+if [ "${1:-}" = --root-ns ]; then ns=; shift; fi
 eal=()
-peer=0
 
-cleanup() {
-	[ "$peer" = 1 ] && "$top/scripts/peer.sh" stop "$peer_prefix"
-	rm -rf /dev/hugepages/ionswitchd* /var/run/dpdk/ionswitchd
-}
-trap cleanup EXIT
+# Prefix ionswitchd (the config's file prefix); no run dir of its own:
+# /run/ionswitchd also holds the console sockets of other daemons.
+harness_init ionswitchd "$top/build" ""
 # The daemon gets the Ctrl-C too; the script waits for it to finish.
 trap ':' INT TERM
 
+# Linux's side of the link: ion0 as 192.168.77.1, in the netns or not.
+ion0_up() {
+	if [ -n "$ns" ]; then
+		host_link "$iface" "$ns" "$host_ip/24"
+	else
+		# Linux would add its own IPv6 chatter (host_link does the same).
+		sysctl -qw "net.ipv6.conf.$iface.disable_ipv6=1"
+		ip link set "$iface" up
+		ip addr replace "$host_ip/24" dev "$iface" # --root-ns: no netns, on request
+	fi
+}
+if [ -n "$ns" ]; then netns_add "$ns"; fi
+
 if [ -c /dev/vhost-net ]; then
 	eal=(--vdev "net_virtio_user0,path=/dev/vhost-net,queues=1,queue_size=1024,iface=$iface")
+	# The TAP appears only once the daemon runs: wait for it meanwhile.
+	(
+		for _ in $(seq 100); do link_exists "$iface" && break; sleep 0.1; done
+		ion0_up
+	) &
 else
-	"$top/scripts/peer.sh" stop "$peer_prefix"
-	"$top/scripts/peer.sh" start /run/ionswitchd/vhost.sock "$iface" \
-		"$peer_prefix" /run/ionswitchd-peer.log
-	peer=1
+	peer_spawn /run/ionswitchd/vhost.sock "$iface"
+	ion0_up
 fi
 
 # The membrane's document root (config: fibers "vfs", root), with a page.
@@ -45,27 +70,18 @@ if [ ! -d "$www" ]; then
 		>"$www/index.html"
 fi
 
-# Linux's side of the link: 192.168.77.1, the membrane is 192.168.77.2
-# (config: fibers "membrane").  With vhost-net the TAP appears only once
-# the daemon runs, so this waits for it in the background.
-(
-	for _ in $(seq 100); do
-		ip link show "$iface" >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	ip link set "$iface" up 2>/dev/null || true
-	ip addr replace 192.168.77.1/24 dev "$iface" 2>/dev/null || true
-) &
-
+# The commands below run on the Linux side of the link.
+on=${ns:+ip netns exec $ns }
 cat <<EOM
 ionswitchd is starting on its virtio port; Linux reaches it through $iface
-(192.168.77.1); the membrane (lwIP) answers as 192.168.77.2.
+($host_ip${ns:+, in the network namespace $ns}); the membrane (lwIP) answers
+as $me.
 Try, from another shell:
-  ping 192.168.77.2
-  curl http://192.168.77.2/            (files from $www, over the VFS rings)
-  curl http://192.168.77.2/stats       (every figure as JSON)
-  nc 192.168.77.2 7                    (TCP echo; nc -u for UDP)
-  python3 $top/test/ionswitchd/traffic.py sendsniff $iface utcp=100,lwf=100,ipv4=100 2
+  ${on}ping $me
+  ${on}curl http://$me/            (files from $www, over the VFS rings)
+  ${on}curl http://$me/stats       (every figure as JSON)
+  ${on}nc $me 7                    (TCP echo; nc -u for UDP)
+  ${on}python3 $top/test/ionswitchd/traffic.py sendsniff $iface utcp_ok=100,lwf_ok=100,ipv4=100 2
       (UTCP and LWF frames come back reflected by their fibers)
   $top/build/app/ionctl/ionctl show fibers
       (the console, docs/console.md; without a command, a prompt)
@@ -77,6 +93,7 @@ EOM
 set +e
 "$top/build/app/ionswitchd/ionswitchd" "${eal[@]}" -- -c "$conf" "$@" &
 pid=$!
+proc_record daemon "$pid"
 wait "$pid"
 rc=$?
 # a signal interrupted wait; the daemon is draining: wait for it

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # ionswitchd's console end to end: the daemon on net_virtio_user with
-# dpdk-testpmd as the vhost-user peer (scripts/peer.sh), like
+# dpdk-testpmd as the vhost-user peer (test/lib.sh), like
 # test/ionswitchd/integration/integration.sh, under names of its own
-# (file prefix ion-co, TAP ionco0, /run/ion-co) so it runs beside those.
+# (file prefix ion-co, TAP ionco0 in the network namespace ion-co,
+# /run/ion-co) so it runs beside those.
 #
 #   console.sh BUILD_DIR
 #
@@ -15,34 +16,18 @@
 # with commands on a pipe, and -i refused without a console fiber.
 set -euo pipefail
 
-build=$(cd "${1:?build dir}" && pwd)
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-top=$(cd "$here/../.." && pwd)
-work=$(mktemp -d /tmp/ion-co.XXXXXX)
+# shellcheck source=test/lib.sh
+. "$here/../lib.sh"
+harness_init ion-co "${1:?build dir}"
+build=$H_BUILD
+work=$H_WORK
+top=$ION_TOP
 iface=ionco0
-peer_prefix=ion-co-peer
 conf=$here/console.conf
 sock=/run/ionswitchd/ion-co.sock # the default: /run/ionswitchd/<prefix>.sock
 daemon=$build/app/ionswitchd/ionswitchd
 ionctl=$build/app/ionctl/ionctl
-daemon_pid=
-
-cleanup() {
-	if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-		kill -KILL "$daemon_pid" 2>/dev/null || true
-	fi
-	"$top/scripts/peer.sh" stop "$peer_prefix" || true
-	rm -rf /dev/hugepages/ion-co* /var/run/dpdk/ion-co* /run/ion-co "$sock"
-	if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	echo "--- daemon log" >&2
-	tail -40 "$work/daemon.log" >&2 || true
-	exit 1
-}
 
 # expect STATUS CMD...: run CMD, its stdout+stderr to $work/out, and
 # check its exit status
@@ -50,41 +35,13 @@ expect() {
 	local want=$1 rc=0
 	shift
 	"$@" >"$work/out" 2>&1 || rc=$?
-	[ "$rc" -eq "$want" ] || fail "'$*' exited $rc, expected $want: $(cat "$work/out")"
-}
-
-start_daemon() {
-	rm -f "$work/totals.json"
-	"$daemon" -- -c "$conf" --totals-json "$work/totals.json" "$@" \
-		</dev/null >"$work/daemon.log" 2>&1 &
-	daemon_pid=$!
-	for _ in $(seq 100); do
-		grep -q "running:" "$work/daemon.log" 2>/dev/null && [ -S "$sock" ] && return 0
-		kill -0 "$daemon_pid" 2>/dev/null || fail "ionswitchd exited at start"
-		sleep 0.1
-	done
-	fail "ionswitchd did not start in 10 s (or no console socket $sock)"
-}
-
-# the daemon exits 0 and leaves no hugepage file nor socket behind
-stopped_cleanly() {
-	local rc=0 left
-	for _ in $(seq 100); do
-		kill -0 "$daemon_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$daemon_pid" || rc=$?
-	daemon_pid=
-	[ $rc -eq 0 ] || fail "ionswitchd exited $rc ($1)"
-	left=$(ls /dev/hugepages | grep "^ion-co[^-]" || true)
-	[ -z "$left" ] || fail "hugepage files left behind ($1): $left"
-	[ ! -e "$sock" ] || fail "console socket $sock left behind ($1)"
+	[ "$rc" -eq "$want" ] || die "'$*' exited $rc, expected $want: $(cat "$work/out")"
 }
 
 # The config's channel ids and fiber names: what the console must list.
 conf_rings=$(grep -o 'id = 0x[0-9a-fA-F]*' "$conf" | awk '{print tolower($3)}' | sort)
 conf_fibers=$(grep -o 'name = "[^"]*"; lcore' "$conf" | cut -d'"' -f2)
-[ "$(echo "$conf_rings" | wc -l)" -eq 8 ] || fail "parsing $conf: rings $conf_rings"
+[ "$(echo "$conf_rings" | wc -l)" -eq 8 ] || die "parsing $conf: rings $conf_rings"
 
 # The text of the counter tables (docs/console.md): a row per ring, fiber,
 # ... as "[label=value ...] counter value counter value ...".
@@ -96,45 +53,47 @@ fiber_state() { grep "^    \[name=$2 " "$1" | grep -o 'state=[A-Z]*' | cut -d= -
 # fiber_frames FILE NAME: the frames NAME has read
 fiber_frames() { grep -A1 "^    \[name=$2 " "$1" | grep -o ' frames [0-9]*' | awk '{print $2}'; }
 
-"$top/scripts/peer.sh" stop "$peer_prefix" || true
-"$top/scripts/peer.sh" start /run/ion-co/vhost.sock "$iface" "$peer_prefix" "$work/peer.log"
+# The test host: the netns ion-co, with the peer's TAP; it sends raw
+# frames only (traffic.py), so the TAP needs no address.
+peer_start "$H_RUN/vhost.sock" "$iface" ""
 
 # ---- the socket, served by a daemon started without -i ----
-start_daemon
+daemon_start "$conf" --totals-json "$work/totals.json"
+wait_for "console socket $sock" test -S "$sock"
 
 expect 0 "$ionctl" -p ion-co show rings
 cp "$work/out" "$work/rings.txt"
 [ "$(rings_listed "$work/rings.txt")" = "$conf_rings" ] ||
-	fail "ionctl show rings lists $(rings_listed "$work/rings.txt" | xargs), config has $(echo $conf_rings)"
+	die "ionctl show rings lists $(rings_listed "$work/rings.txt" | xargs), config has $(echo $conf_rings)"
 echo "ok: ionctl show rings lists the config's $(echo "$conf_rings" | wc -l) rings"
 
 # socat: plain lines in, the reply then the prompt out
 echo 'show rings' | socat -t 5 - "UNIX-CONNECT:$sock" >"$work/socat.txt" ||
-	fail "socat: $(cat "$work/socat.txt")"
+	die "socat: $(cat "$work/socat.txt")"
 [ "$(rings_listed "$work/socat.txt")" = "$conf_rings" ] ||
-	fail "socat show rings lists $(rings_listed "$work/socat.txt" | xargs)"
-grep -q '^ionswitchd> ' "$work/socat.txt" || fail "socat: no prompt: $(cat "$work/socat.txt")"
+	die "socat show rings lists $(rings_listed "$work/socat.txt" | xargs)"
+grep -q '^ionswitchd> ' "$work/socat.txt" || die "socat: no prompt: $(cat "$work/socat.txt")"
 echo "ok: show rings over socat"
 
 expect 0 "$ionctl" -s "$sock" show fibers
 cp "$work/out" "$work/fibers.txt"
 for f in $conf_fibers; do
 	[ "$(fiber_state "$work/fibers.txt" "$f")" = RUNNING ] ||
-		fail "show fibers: $f not RUNNING: $(cat "$work/fibers.txt")"
+		die "show fibers: $f not RUNNING: $(cat "$work/fibers.txt")"
 done
 echo "ok: show fibers lists $(echo $conf_fibers) RUNNING"
 
 # errors: a reply "error: ...", exit status 1; unreachable: 2
 expect 1 "$ionctl" -p ion-co frobnicate
-grep -q "^error: unknown command 'frobnicate'" "$work/out" || fail "unknown command: $(cat "$work/out")"
+grep -q "^error: unknown command 'frobnicate'" "$work/out" || die "unknown command: $(cat "$work/out")"
 expect 1 "$ionctl" -p ion-co kill fiber nosuch
-grep -q "^error: no fiber named 'nosuch'" "$work/out" || fail "unknown fiber: $(cat "$work/out")"
+grep -q "^error: no fiber named 'nosuch'" "$work/out" || die "unknown fiber: $(cat "$work/out")"
 expect 1 "$ionctl" -p ion-co kill fiber console
-grep -q "^error: fiber 'console' runs this console" "$work/out" || fail "kill console: $(cat "$work/out")"
+grep -q "^error: fiber 'console' runs this console" "$work/out" || die "kill console: $(cat "$work/out")"
 expect 1 "$ionctl" -p ion-co show "$(printf 'x%.0s' $(seq 300))"
-grep -q "^error: command line too long" "$work/out" || fail "overlong line: $(cat "$work/out")"
+grep -q "^error: command line too long" "$work/out" || die "overlong line: $(cat "$work/out")"
 expect 2 "$ionctl" -s "$work/nobody.sock" help
-grep -q "$work/nobody.sock" "$work/out" || fail "unreachable: $(cat "$work/out")"
+grep -q "$work/nobody.sock" "$work/out" || die "unreachable: $(cat "$work/out")"
 echo "ok: unknown command, unknown fiber, the console itself, overlong line, no daemon"
 
 # several clients at once, each gets its own reply
@@ -145,44 +104,44 @@ for i in $(seq 6); do
 	"$ionctl" -p ion-co show rings >"$work/parr$i.txt" 2>&1 &
 	pids="$pids $!"
 done
-for p in $pids; do wait "$p" || fail "a concurrent ionctl failed"; done
+for p in $pids; do wait "$p" || die "a concurrent ionctl failed"; done
 for i in $(seq 6); do
-	[ "$(fiber_state "$work/par$i.txt" lwf)" = RUNNING ] || fail "client $i: $(cat "$work/par$i.txt")"
-	grep -q "^  rings$" "$work/par$i.txt" && fail "client $i got a rings reply"
-	[ "$(rings_listed "$work/parr$i.txt")" = "$conf_rings" ] || fail "client $i: $(cat "$work/parr$i.txt")"
+	[ "$(fiber_state "$work/par$i.txt" lwf)" = RUNNING ] || die "client $i: $(cat "$work/par$i.txt")"
+	grep -q "^  rings$" "$work/par$i.txt" && die "client $i got a rings reply"
+	[ "$(rings_listed "$work/parr$i.txt")" = "$conf_rings" ] || die "client $i: $(cat "$work/parr$i.txt")"
 done
 echo "ok: 12 clients at once"
 
 # ionctl without a command: lines from a pipe, 1 if any failed
-printf 'show rings\nbogus\nshow fibers\n' | "$ionctl" -p ion-co >"$work/script.txt" 2>&1 && fail "ionctl script with an error exited 0"
+printf 'show rings\nbogus\nshow fibers\n' | "$ionctl" -p ion-co >"$work/script.txt" 2>&1 && die "ionctl script with an error exited 0"
 [ "$(rings_listed "$work/script.txt")" = "$conf_rings" ] && grep -q "^error: unknown command 'bogus'" "$work/script.txt" &&
-	[ "$(fiber_state "$work/script.txt" console)" = RUNNING ] || fail "ionctl script: $(cat "$work/script.txt")"
-printf 'help\nquit\n' | "$ionctl" -p ion-co >"$work/script.txt" 2>&1 || fail "ionctl script: $(cat "$work/script.txt")"
-grep -q '^bye' "$work/script.txt" || fail "ionctl script, quit: $(cat "$work/script.txt")"
+	[ "$(fiber_state "$work/script.txt" console)" = RUNNING ] || die "ionctl script: $(cat "$work/script.txt")"
+printf 'help\nquit\n' | "$ionctl" -p ion-co >"$work/script.txt" 2>&1 || die "ionctl script: $(cat "$work/script.txt")"
+grep -q '^bye' "$work/script.txt" || die "ionctl script, quit: $(cat "$work/script.txt")"
 echo "ok: ionctl reads commands from a pipe"
 
 # quit ends that session only
 printf 'quit\n' | socat -t 5 - "UNIX-CONNECT:$sock" >"$work/quit.txt"
-grep -q '^bye' "$work/quit.txt" || grep -q '> bye' "$work/quit.txt" || fail "quit: $(cat "$work/quit.txt")"
+grep -q '^bye' "$work/quit.txt" || grep -q '> bye' "$work/quit.txt" || die "quit: $(cat "$work/quit.txt")"
 sleep 0.2
-kill -0 "$daemon_pid" 2>/dev/null || fail "quit on a socket session stopped the daemon"
+daemon_alive || die "quit on a socket session stopped the daemon"
 expect 0 "$ionctl" -p ion-co help
 echo "ok: quit ends the socket session, the daemon runs on"
 
 # kill fiber utcp: utcp KILLED, the others keep running and handling frames
 expect 0 "$ionctl" -p ion-co kill fiber utcp
-grep -q "fiber 'utcp' killed" "$work/out" || fail "kill fiber utcp: $(cat "$work/out")"
+grep -q "fiber 'utcp' killed" "$work/out" || die "kill fiber utcp: $(cat "$work/out")"
 expect 1 "$ionctl" -p ion-co kill fiber utcp
-grep -q "already KILLED" "$work/out" || fail "kill twice: $(cat "$work/out")"
+grep -q "already KILLED" "$work/out" || die "kill twice: $(cat "$work/out")"
 expect 0 "$ionctl" -p ion-co show fibers
 cp "$work/out" "$work/killed.txt"
 for f in $conf_fibers; do
 	want=RUNNING
 	[ "$f" = utcp ] && want=KILLED
 	[ "$(fiber_state "$work/killed.txt" "$f")" = $want ] ||
-		fail "after kill fiber utcp: $f not $want: $(cat "$work/killed.txt")"
+		die "after kill fiber utcp: $f not $want: $(cat "$work/killed.txt")"
 done
-TRAFFIC_RATE=5000 python3 "$top/test/ionswitchd/traffic.py" sendsniff "$iface" \
+TRAFFIC_RATE=5000 host_exec python3 "$top/test/ionswitchd/traffic.py" sendsniff "$iface" \
 	lwf_ok=100,utcp_ok=50 3 >"$work/traffic.json"
 for _ in $(seq 50); do
 	"$ionctl" -p ion-co show fibers >"$work/after.txt"
@@ -194,10 +153,12 @@ echo "ok: kill fiber utcp; traffic sent afterwards: $(cat "$work/traffic.json")"
 
 # shutdown over the socket: drain, totals, exit 0
 expect 0 "$ionctl" -p ion-co shutdown
-grep -q "shutting down" "$work/out" || fail "shutdown: $(cat "$work/out")"
-stopped_cleanly "shutdown over the socket"
-grep -q "shutdown from the console: stopping RX" "$work/daemon.log" || fail "no shutdown in the log"
-python3 - "$work/totals.json" "$work/traffic.json" <<'EOF' || fail "totals after kill fiber utcp"
+grep -q "shutting down" "$work/out" || die "shutdown: $(cat "$work/out")"
+# exit 0, no hugepage file nor socket left behind
+daemon_wait "shutdown over the socket"
+[ ! -e "$sock" ] || die "console socket $sock left behind after shutdown"
+grep -q "shutdown from the console: stopping RX" "$work/daemon.log" || die "no shutdown in the log"
+python3 - "$work/totals.json" "$work/traffic.json" <<'EOF' || die "totals after kill fiber utcp"
 import json, sys
 tot = json.load(open(sys.argv[1]))
 back = json.load(open(sys.argv[2])).get("back", {})
@@ -235,17 +196,16 @@ reply() { sed -n '/^ionswitchd> /,/stopping RX/p' "$1"; }
 # ---- ionswitchd -i, commands on a pipe ----
 rc=0
 printf 'show fibers\nquit\n' | "$daemon" -- -c "$conf" -i >"$work/daemon.log" 2>&1 || rc=$?
-[ $rc -eq 0 ] || fail "ionswitchd -i exited $rc"
+[ $rc -eq 0 ] || die "ionswitchd -i exited $rc"
 reply "$work/daemon.log" >"$work/i-fibers.txt"
 for f in $conf_fibers; do
 	[ "$(fiber_state "$work/i-fibers.txt" "$f")" = RUNNING ] ||
-		fail "ionswitchd -i: show fibers: $f not RUNNING: $(cat "$work/i-fibers.txt")"
+		die "ionswitchd -i: show fibers: $f not RUNNING: $(cat "$work/i-fibers.txt")"
 done
-grep -q '^bye' "$work/daemon.log" || fail "ionswitchd -i: no reply to quit"
-grep -q "quit on the interactive console: stopping RX" "$work/daemon.log" || fail "-i: quit did not stop it"
-left=$(ls /dev/hugepages | grep "^ion-co[^-]" || true)
-[ -z "$left" ] || fail "hugepage files left behind by -i: $left"
-[ ! -e "$sock" ] || fail "console socket $sock left behind by -i"
+grep -q '^bye' "$work/daemon.log" || die "ionswitchd -i: no reply to quit"
+grep -q "quit on the interactive console: stopping RX" "$work/daemon.log" || die "-i: quit did not stop it"
+daemon_files_gone "-i"
+[ ! -e "$sock" ] || die "console socket $sock left behind by -i"
 echo "ok: ionswitchd -i: show fibers, quit: exit 0, hugepage files removed"
 
 # end of input is quit too; meanwhile a client on --console-socket
@@ -256,13 +216,13 @@ rc=0
 	"$ionctl" -s "$alt" show fibers >"$work/alt.txt" 2>&1 || true
 	printf 'show rings\n'
 } | "$daemon" -- -c "$conf" -i --console-socket "$alt" >"$work/daemon.log" 2>&1 || rc=$?
-[ $rc -eq 0 ] || fail "ionswitchd -i, EOF: exited $rc"
-[ "$(fiber_state "$work/alt.txt" utcp)" = RUNNING ] || fail "--console-socket $alt: $(cat "$work/alt.txt")"
-[ ! -e "$alt" ] || fail "console socket $alt left behind"
+[ $rc -eq 0 ] || die "ionswitchd -i, EOF: exited $rc"
+[ "$(fiber_state "$work/alt.txt" utcp)" = RUNNING ] || die "--console-socket $alt: $(cat "$work/alt.txt")"
+[ ! -e "$alt" ] || die "console socket $alt left behind"
 reply "$work/daemon.log" >"$work/i-rings.txt"
 [ "$(rings_listed "$work/i-rings.txt")" = "$conf_rings" ] ||
-	fail "ionswitchd -i: show rings: $(cat "$work/i-rings.txt")"
-grep -q "end of input on the console: stopping RX" "$work/daemon.log" || fail "-i: EOF did not stop it"
+	die "ionswitchd -i: show rings: $(cat "$work/i-rings.txt")"
+grep -q "end of input on the console: stopping RX" "$work/daemon.log" || die "-i: EOF did not stop it"
 echo "ok: ionswitchd -i: end of input stops the daemon; --console-socket served meanwhile"
 
 # tiny console rings: a reply takes many slots over several steps of the
@@ -271,25 +231,25 @@ echo "ok: ionswitchd -i: end of input stops the daemon; --console-socket served 
 sed -e 's/{ id = 0x1000; name = "con-rx"; }/{ id = 0x1000; name = "con-rx"; slots = 2; slot_size = 16; }/' \
 	-e 's/{ id = 0x1001; name = "con-tx"; }/{ id = 0x1001; name = "con-tx"; slots = 2; slot_size = 64; }/' \
 	"$conf" >"$work/tiny.conf"
-grep -q 'slot_size = 64' "$work/tiny.conf" || fail "tiny.conf"
+grep -q 'slot_size = 64' "$work/tiny.conf" || die "tiny.conf"
 rc=0
 printf 'show fibers\nkill fiber membrane\nshow rings\nquit\n' |
 	"$daemon" -- -c "$work/tiny.conf" -i >"$work/daemon.log" 2>&1 || rc=$?
-[ $rc -eq 0 ] || fail "ionswitchd -i, tiny rings: exited $rc"
+[ $rc -eq 0 ] || die "ionswitchd -i, tiny rings: exited $rc"
 reply "$work/daemon.log" >"$work/tiny.txt"
 for f in $conf_fibers; do
-	[ "$(fiber_state "$work/tiny.txt" "$f")" = RUNNING ] || fail "tiny rings: $f: $(cat "$work/tiny.txt")"
+	[ "$(fiber_state "$work/tiny.txt" "$f")" = RUNNING ] || die "tiny rings: $f: $(cat "$work/tiny.txt")"
 done
 grep -q '^      utcp: ok 0 too_short 0 bad_version 0 bad_length 0 bad_checksum 0 not_utcp 0 delivered 0$' \
-	"$work/tiny.txt" || fail "tiny rings: a line cut across slots came back changed: $(cat "$work/tiny.txt")"
+	"$work/tiny.txt" || die "tiny rings: a line cut across slots came back changed: $(cat "$work/tiny.txt")"
 grep -q "^error: command line too long (more than 16 bytes): 'kill fiber membr" "$work/tiny.txt" ||
-	fail "tiny rings: no refusal of a line longer than a slot: $(cat "$work/tiny.txt")"
-[ "$(rings_listed "$work/tiny.txt")" = "$conf_rings" ] || fail "tiny rings: show rings: $(cat "$work/tiny.txt")"
+	die "tiny rings: no refusal of a line longer than a slot: $(cat "$work/tiny.txt")"
+[ "$(rings_listed "$work/tiny.txt")" = "$conf_rings" ] || die "tiny rings: show rings: $(cat "$work/tiny.txt")"
 echo "ok: replies over many 64-byte slots come back whole; a line longer than a slot is refused"
 
 # no console fiber: -i and --console-socket are refused before anything starts
 rc=0
 "$daemon" -- -c "$top/test/ionswitchd/integration/mix.conf" -i </dev/null >"$work/out" 2>&1 || rc=$?
-[ $rc -eq 1 ] && grep -q "no console fiber" "$work/out" || fail "-i without a console fiber: $rc $(cat "$work/out")"
+[ $rc -eq 1 ] && grep -q "no console fiber" "$work/out" || die "-i without a console fiber: $rc $(cat "$work/out")"
 echo "ok: -i refused without a console fiber"
 echo "PASS: console"

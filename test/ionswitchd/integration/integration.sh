@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # ionswitchd end to end: the daemon on net_virtio_user, dpdk-testpmd as the
-# vhost-user peer bridging to a TAP, Linux sending a known frame mix.
+# vhost-user peer bridging to the TAP ionit0 in the network namespace ion-it
+# (test/lib.sh), Linux there sending a known frame mix.
 #
 #   integration.sh BUILD_DIR mix|kill|sigterm|lwf|utcp
 #
@@ -17,43 +18,22 @@
 #          port 7's payloads to its bound ring, counts unbound ports.
 set -euo pipefail
 
-build=$(cd "${1:?build dir}" && pwd)
 mode=${2:?mode}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-top=$(cd "$here/../../.." && pwd)
-work=$(mktemp -d /tmp/ion-it.XXXXXX)
+# shellcheck source=test/lib.sh
+. "$here/../../lib.sh"
+harness_init ion-it "${1:?build dir}"
+build=$H_BUILD
+work=$H_WORK
 iface=ionit0
-peer_prefix=ion-it-peer
-daemon_pid=
 
-cleanup() {
-	if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-		kill -KILL "$daemon_pid" 2>/dev/null || true
-	fi
-	"$top/scripts/peer.sh" stop "$peer_prefix" || true
-	rm -rf /dev/hugepages/ion-it* /var/run/dpdk/ion-it* /run/ion-it
-	if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; echo "--- daemon log" >&2; tail -40 "$work/daemon.log" >&2; exit 1; }
-
-"$top/scripts/peer.sh" stop "$peer_prefix" || true
-"$top/scripts/peer.sh" start /run/ion-it/vhost.sock "$iface" "$peer_prefix" "$work/peer.log"
+# The test host: the netns ion-it, with the peer's TAP; it sends raw
+# frames only (traffic.py), so the TAP needs no address.
+peer_start "$H_RUN/vhost.sock" "$iface" ""
 
 conf=$here/$mode.conf
 [ "$mode" = sigterm ] && conf=$here/mix.conf
-"$build/app/ionswitchd/ionswitchd" -- -c "$conf" --totals-json "$work/totals.json" \
-	>"$work/daemon.log" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 100); do
-	grep -q "running:" "$work/daemon.log" 2>/dev/null && break
-	kill -0 "$daemon_pid" 2>/dev/null || fail "ionswitchd exited at start"
-	sleep 0.1
-done
-grep -q "running:" "$work/daemon.log" || fail "ionswitchd did not start in 10 s"
-
-telemetry() { echo "$1" | dpdk-telemetry.py -f ion-it 2>/dev/null | tail -1; }
+daemon_start "$conf" --totals-json "$work/totals.json"
 
 # Frames the NetSwitch has received so far (Linux may add its own).
 ns_rx() { telemetry /ion/netswitch | python3 -c 'import json,sys; print(json.load(sys.stdin)["/ion/netswitch"]["rx"])'; }
@@ -77,7 +57,7 @@ mix | kill)
 			sleep 0.1
 		done
 	fi
-	TRAFFIC_RATE=5000 python3 "$here/../traffic.py" sendsniff "$iface" "$mix" 3 \
+	TRAFFIC_RATE=5000 host_exec python3 "$here/../traffic.py" sendsniff "$iface" "$mix" 3 \
 		>"$work/traffic.json"
 	total=1500
 	for _ in $(seq 50); do
@@ -92,14 +72,14 @@ mix | kill)
 			"$work/dumpcap.log")
 		# both directions: 1500 frames in, 850 reflected out
 		[ "${captured:-0}" -ge 2350 ] ||
-			fail "dpdk-dumpcap captured ${captured:-nothing}, expected >= 2350"
+			die "dpdk-dumpcap captured ${captured:-nothing}, expected >= 2350"
 		echo "dumpcap: $captured packets captured"
 	fi
 	;;
 lwf)
 	lmix=lwf_ok=120,lwf_replay=20,lwf_badcrc=10,lwf_badmagic=10,lwf_badversion=10
 	lmix=$lmix,lwf_short=10,lwf_badlen=10,lwf_toobig=10,utcp=50
-	TRAFFIC_RATE=5000 python3 "$here/../traffic.py" sendsniff "$iface" "$lmix" 3 \
+	TRAFFIC_RATE=5000 host_exec python3 "$here/../traffic.py" sendsniff "$iface" "$lmix" 3 \
 		>"$work/traffic.json"
 	for _ in $(seq 50); do
 		[ $(( $(ns_rx) - base )) -ge 250 ] && break
@@ -110,12 +90,12 @@ lwf)
 		--file-prefix ion-it --no-pci --single-file-segments -l 0 \
 		--log-level '*:warning' -- --channel 0x0602 --count 120 \
 		--seconds 10 >"$work/sink.json" 2>"$work/sink.log" ||
-		fail "ion-lwf-sink: $(cat "$work/sink.json" "$work/sink.log")"
+		die "ion-lwf-sink: $(cat "$work/sink.json" "$work/sink.log")"
 	;;
 utcp)
 	umix=utcp_ok=100,utcp_unbound=20,utcp_badsum=10,utcp_badversion=10
 	umix=$umix,utcp_short=10,utcp_badlen=10,lwf=30
-	TRAFFIC_RATE=5000 python3 "$here/../traffic.py" sendsniff "$iface" "$umix" 3 \
+	TRAFFIC_RATE=5000 host_exec python3 "$here/../traffic.py" sendsniff "$iface" "$umix" 3 \
 		>"$work/traffic.json"
 	for _ in $(seq 50); do
 		[ $(( $(ns_rx) - base )) -ge 190 ] && break
@@ -123,25 +103,19 @@ utcp)
 	done
 	;;
 sigterm)
-	TRAFFIC_RATE=0 python3 "$here/../traffic.py" send "$iface" \
+	TRAFFIC_RATE=0 host_exec python3 "$here/../traffic.py" send "$iface" \
 		ipv4=40000,utcp=40000,lwf=40000 >"$work/traffic.json" &
 	sender=$!
 	sleep 1
 	;;
 esac
 
-kill -0 "$daemon_pid" 2>/dev/null || fail "ionswitchd died under traffic"
-kill -TERM "$daemon_pid"
-rc=0
-wait "$daemon_pid" || rc=$?
-daemon_pid=
+daemon_alive || die "ionswitchd died under traffic"
+daemon_stop
 [ "$mode" = sigterm ] && { wait "$sender" || true; }
-[ $rc -eq 0 ] || fail "ionswitchd exited $rc after SIGTERM"
-[ -s "$work/totals.json" ] || fail "no totals written"
-left=$(ls /dev/hugepages | grep "^ion-it[^-]" || true)
-[ -z "$left" ] || fail "hugepage files left behind: $left"
+[ -s "$work/totals.json" ] || die "no totals written"
 
 [ "$mode" = lwf ] && export SINK_JSON=$work/sink.json
-python3 "$here/check.py" "$mode" "$work/totals.json" "$work/traffic.json" "$base" \
-	|| fail "counters do not add up"
+python3 "$here/check.py" "$mode" "$work/totals.json" "$work/traffic.json" "$base" ||
+	die "counters do not add up"
 echo "PASS: $mode"

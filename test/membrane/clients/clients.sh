@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # The membrane against real Linux clients: ionswitchd on its virtio port,
-# dpdk-testpmd bridging it to the TAP ionmb0 (10.77.0.1/24); the membrane
-# answers as 10.77.0.2 with lwIP.
+# dpdk-testpmd bridging it to the TAP ionmb0, which lives as 10.77.0.1/24 in
+# the network namespace ion-mb where every client runs (test/lib.sh); the
+# membrane answers as 10.77.0.2 with lwIP.
 #
 #   clients.sh BUILD_DIR
 #
@@ -12,42 +13,18 @@
 # then the daemon's totals must add up.
 set -euo pipefail
 
-build=$(cd "${1:?build dir}" && pwd)
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-top=$(cd "$here/../../.." && pwd)
-work=$(mktemp -d /tmp/ion-mb.XXXXXX)
-run=/run/ion-mb
+# shellcheck source=test/lib.sh
+. "$here/../../lib.sh"
+harness_init ion-mb "${1:?build dir}"
+build=$H_BUILD
+work=$H_WORK
+run=$H_RUN
 www=$run/www
 iface=ionmb0
 me=10.77.0.2
-peer_prefix=ion-mb-peer
-daemon_pid=
-failed=0
-
-cleanup() {
-	if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
-		kill -KILL "$daemon_pid" 2>/dev/null || true
-	fi
-	"$top/scripts/peer.sh" stop "$peer_prefix" || true
-	rm -rf /dev/hugepages/ion-mb* /var/run/dpdk/ion-mb* "$run"
-	if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-die() {
-	echo "FAIL: $*" >&2
-	echo "--- daemon log" >&2
-	tail -40 "$work/daemon.log" >&2 || true
-	exit 1
-}
-check() { # check NAME CONDITION-COMMAND...
-	local name=$1
-	shift
-	if "$@"; then echo "ok: $name"; else echo "not ok: $name"; failed=$((failed + 1)); fi
-}
 
 # The document root, and a secret next to it that must never be served.
-rm -rf "$run"
 mkdir -p "$www/sub"
 echo "<html><body>ION</body></html>" >"$www/index.html"
 echo "hello from the membrane" >"$www/small.txt"
@@ -58,35 +35,25 @@ ln -s ../secret.txt "$www/escape.txt"
 ln -s /etc/passwd "$www/passwd"
 ln -s small.txt "$www/alias.txt"
 
-"$top/scripts/peer.sh" stop "$peer_prefix" || true
-"$top/scripts/peer.sh" start "$run/vhost.sock" "$iface" "$peer_prefix" "$work/peer.log"
-ip addr add 10.77.0.1/24 dev "$iface"
-
-"$build/app/ionswitchd/ionswitchd" -- -c "$here/membrane.conf" \
-	--totals-json "$work/totals.json" >"$work/daemon.log" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 100); do
-	grep -q "running:" "$work/daemon.log" 2>/dev/null && break
-	kill -0 "$daemon_pid" 2>/dev/null || die "ionswitchd exited at start"
-	sleep 0.1
-done
-grep -q "running:" "$work/daemon.log" || die "ionswitchd did not start in 10 s"
+# The test host: the netns ion-mb, with the peer's TAP as 10.77.0.1.
+peer_start "$run/vhost.sock" "$iface" 10.77.0.1/24
+daemon_start "$here/membrane.conf" --totals-json "$work/totals.json"
 
 # The first ARP exchange may need a moment after the port comes up.
-for _ in $(seq 20); do ping -c 1 -W 1 "$me" >/dev/null 2>&1 && break; done
+for _ in $(seq 20); do host_exec ping -c 1 -W 1 "$me" >/dev/null 2>&1 && break; done
 
 # --- ping: 100 requests, 100 replies
-got=$(ping -c 100 -i 0.01 -W 2 "$me" | sed -n 's/.* \([0-9]*\) received.*/\1/p')
+got=$(host_exec ping -c 100 -i 0.01 -W 2 "$me" | sed -n 's/.* \([0-9]*\) received.*/\1/p')
 check "ping: ${got:-0}/100 replies" [ "${got:-0}" -eq 100 ]
 
 # --- TCP echo: 10 MiB, byte-exact
 head -c 10485760 /dev/urandom >"$work/echo.in"
-timeout 120 nc -N -w 10 "$me" 7 <"$work/echo.in" >"$work/echo.out" || true
+host_exec timeout 120 nc -N -w 10 "$me" 7 <"$work/echo.in" >"$work/echo.out" || true
 check "nc TCP echo of 10 MiB ($(stat -c %s "$work/echo.out") bytes back)" \
 	cmp -s "$work/echo.in" "$work/echo.out"
 
 # --- UDP echo: 1000 datagrams, each answered
-udp=$(python3 - "$me" <<'EOF'
+udp=$(host_exec python3 - "$me" <<'EOF'
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(1.0)
@@ -108,14 +75,14 @@ EOF
 check "UDP echo: $udp/1000 datagrams" [ "$udp" -eq 1000 ]
 
 # --- curl: a 10 MiB file, byte-exact
-timeout 120 curl -sS -o "$work/big.out" "http://$me/big.bin" || true
+host_exec timeout 120 curl -sS -o "$work/big.out" "http://$me/big.bin" || true
 want=$(sha256sum <"$www/big.bin")
 check "curl of 10 MiB: sha256 equal" [ "$(sha256sum <"$work/big.out" 2>/dev/null)" = "$want" ]
 
 # --- 50 concurrent clients
 pids=()
 for i in $(seq 50); do
-	(curl -sS -m 60 -o "$work/c$i.out" -w '%{http_code}' "http://$me/big.bin" \
+	(host_exec curl -sS -m 60 -o "$work/c$i.out" -w '%{http_code}' "http://$me/big.bin" \
 		>"$work/c$i.code" 2>"$work/c$i.err" || true) &
 	pids+=($!)
 done
@@ -128,16 +95,16 @@ done
 check "50 concurrent curl: $good/50 complete and exact" [ "$good" -eq 50 ]
 
 # --- keep-alive, HEAD, index, errors
-out=$(curl -sS "http://$me/small.txt" "http://$me/alias.txt" "http://$me/sub/")
+out=$(host_exec curl -sS "http://$me/small.txt" "http://$me/alias.txt" "http://$me/sub/")
 check "keep-alive: two files and a directory index on one connection" \
 	[ "$out" = "$(printf 'hello from the membrane\nhello from the membrane\nsub index')" ]
-code() { curl -sS -o "$work/body" -w '%{http_code}' --path-as-is "$@" || true; }
+code() { host_exec curl -sS -o "$work/body" -w '%{http_code}' --path-as-is "$@" || true; }
 check "HEAD: 200 with the length" \
-	sh -c "curl -sSI http://$me/big.bin | grep -qi '^content-length: 10485760'"
+	host_exec sh -c "curl -sSI http://$me/big.bin | grep -qi '^content-length: 10485760'"
 check "missing file: 404" [ "$(code "http://$me/nope.txt")" = 404 ]
 check "POST: 405" [ "$(code -X POST "http://$me/small.txt")" = 405 ]
 check "malformed request: 400" \
-	[ "$(printf 'GET nothing\r\n\r\n' | nc -w 2 "$me" 80 | head -1 | tr -d '\r')" = "HTTP/1.1 400 Bad Request" ]
+	[ "$(printf 'GET nothing\r\n\r\n' | host_exec nc -w 2 "$me" 80 | head -1 | tr -d '\r')" = "HTTP/1.1 400 Bad Request" ]
 
 # --- nothing outside the root
 for path in "/../secret.txt" "/sub/../../secret.txt" "/%2e%2e/secret.txt" \
@@ -152,7 +119,7 @@ done
 # UDP-Lite with a coverage beyond the datagram (an LWIP_ASSERT aborts the
 # process) and ARP frames cut short (etharp_input reads past them).  The
 # membrane drops them before lwIP and counts them; ping must still work.
-python3 - "$iface" "$me" <<'EOF'
+host_exec python3 - "$iface" "$me" <<'EOF'
 import socket, struct, sys, time
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind((sys.argv[1], 0))
@@ -174,11 +141,11 @@ for _ in range(100):
         s.send(eth + b"\x08\x06" + arp[:n])
     time.sleep(0.002)  # well below the net-rx ring's 256 slots a wake-up
 EOF
-got=$(ping -c 10 -i 0.01 -W 2 "$me" | sed -n 's/.* \([0-9]*\) received.*/\1/p')
+got=$(host_exec ping -c 10 -i 0.01 -W 2 "$me" | sed -n 's/.* \([0-9]*\) received.*/\1/p')
 check "ping after UDP-Lite and short ARP frames: ${got:-0}/10" [ "${got:-0}" -eq 10 ]
 
 # --- GET /stats: the daemon's figures as JSON
-curl -sS "http://$me/stats" >"$work/stats.json" || true
+host_exec curl -sS "http://$me/stats" >"$work/stats.json" || true
 check "GET /stats is JSON with port, rings and fibers" python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -187,7 +154,7 @@ assert s["fibers"][0]["membrane"]["http_requests"] > 0
 ' "$work/stats.json"
 
 # --- one counter table, three outputs: JSON, text, telemetry agree
-curl -sS "http://$me/stats" >"$work/c-before.json" || true
+host_exec curl -sS "http://$me/stats" >"$work/c-before.json" || true
 for what in port rings fibers lcores; do
 	"$build/app/ionctl/ionctl" -s /run/ionswitchd/ion-mb.sock show $what
 done >"$work/c-text.txt" 2>&1 || true
@@ -202,7 +169,7 @@ for cmd in ("port", "netswitch", "routes", "rings", "fibers", "lcores"):
     out.update(json.loads(s.recv(size)))
 print(json.dumps(out))
 EOF
-curl -sS "http://$me/stats" >"$work/c-after.json" || true
+host_exec curl -sS "http://$me/stats" >"$work/c-after.json" || true
 check "counters: text, JSON and telemetry agree" python3 "$here/check_counters.py" \
 	"$work/c-before.json" "$work/c-text.txt" "$work/c-tel.json" "$work/c-after.json"
 
@@ -218,7 +185,7 @@ check "GET /metrics: version 0.0.4, every set, labels" sh -c "
 	grep -q '^ion_fiber_info{name=\"utcp\",kind=\"utcp\",lcore=\"[0-9]*\",state=\"RUNNING\"} 1' '$work/metrics.txt'"
 
 # --- telemetry: the netif's counters, nested in the membrane fiber's
-tel=$(echo /ion/fibers | dpdk-telemetry.py -f ion-mb 2>/dev/null | tail -1)
+tel=$(telemetry /ion/fibers)
 check "telemetry /ion/fibers: the membrane counts frames both ways" python3 -c '
 import json, sys
 m = json.loads(sys.argv[1])["/ion/fibers"]["membrane"]["membrane"]
@@ -235,27 +202,15 @@ check "console: show rings lists every ring" sh -c "
 	done"
 "$ionctl" -s "$sock" kill fiber utcp >"$work/kill.out" 2>&1 || true
 check "console: utcp KILLED" sh -c "'$ionctl' -s '$sock' show fibers | grep utcp | grep -q KILLED"
-got=$(ping -c 20 -i 0.01 -W 2 "$me" | sed -n 's/.* \([0-9]*\) received.*/\1/p')
+got=$(host_exec ping -c 20 -i 0.01 -W 2 "$me" | sed -n 's/.* \([0-9]*\) received.*/\1/p')
 check "ping after kill fiber utcp: ${got:-0}/20" [ "${got:-0}" -eq 20 ]
 check "curl after kill fiber utcp" \
-	sh -c "curl -sS http://$me/big.bin | sha256sum | grep -q '${want%% *}'"
+	host_exec sh -c "curl -sS http://$me/big.bin | sha256sum | grep -q '${want%% *}'"
 
-kill -0 "$daemon_pid" 2>/dev/null || die "ionswitchd died under the clients"
-kill -TERM "$daemon_pid"
-rc=0
-wait "$daemon_pid" || rc=$?
-daemon_pid=
-[ $rc -eq 0 ] || die "ionswitchd exited $rc after SIGTERM"
-left=$(ls /dev/hugepages | grep "^ion-mb[^-]" || true)
-[ -z "$left" ] || die "hugepage files left behind: $left"
+daemon_alive || die "ionswitchd died under the clients"
+daemon_stop
 
 # 10 UDP-Lite datagrams, 100 x 28 short ARP frames
 check "totals add up" python3 "$here/check_totals.py" "$work/totals.json" 10 2800
 
-if [ $failed -ne 0 ]; then
-	echo "--- daemon log"
-	tail -60 "$work/daemon.log"
-	echo "FAIL: $failed checks failed"
-	exit 1
-fi
-echo "PASS: membrane with real clients"
+harness_done "membrane with real clients"
