@@ -17,7 +17,7 @@ mkdir -p "$out"
 
 cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 	-D_GNU_SOURCE -I"$top/lib/ion" -I"$top/lib/netswitch" -I"$top/lib/wire"
-	-I"$top/app/ionswitchd")
+	-I"$top/lib/ctr" -I"$top/lib/fiber" -I"$top/app/ionswitchd")
 dpdk_c=$(pkg-config --cflags libdpdk)
 # Only the DPDK libraries a harness calls into (their own dependencies come
 # with them); the -L of Debian's multiarch directory from pkg-config.
@@ -32,9 +32,17 @@ classify)
 	libs=($dpdk_L -lrte_ethdev -lrte_mbuf -lrte_mempool -lrte_ring
 		-lrte_eal) ;;
 config)
+	# the loader, instrumented; the fiber kinds it reads its keys from
+	# come from the build's own (uninstrumented) libraries
 	srcs=("$top/app/ionswitchd/config.c" "$top/app/ionswitchd/config_check.c"
-		"$top/app/ionswitchd/config_eal.c" "$top/lib/ion/ion_channel.c")
-	libs=($(pkg-config --libs libconfig) $dpdk_L -lrte_eal) ;;
+		"$top/app/ionswitchd/config_eal.c")
+	libs=("$build/lib/fiber/libfiber.a" "$build/lib/membrane/libmembrane.a"
+		"$build/lib/membrane/libmembrane_proto.a" "$build/lib/ctr/libctr.a"
+		"$build/lib/console/libconsole.a"
+		-L"$build/lib/ion" -L"$build/lib/wire" -lion -lwire
+		-Wl,-rpath,"$build/lib/ion:$build/lib/wire"
+		$(pkg-config --libs libconfig lwip) $dpdk_L -lrte_telemetry
+		-lrte_net -lrte_eal -lpthread) ;;
 http)
 	srcs=("$top/lib/membrane/http.c")
 	cflags+=(-I"$top/lib/membrane")
