@@ -174,7 +174,7 @@ check "counters: text, JSON and telemetry agree" python3 "$here/check_counters.p
 	"$work/c-before.json" "$work/c-text.txt" "$work/c-tel.json" "$work/c-after.json"
 
 # --- GET /metrics: the same counters in the Prometheus text format
-curl -sS -D "$work/metrics.head" "http://$me/metrics" >"$work/metrics.txt" || true
+host_exec curl -sS -D "$work/metrics.head" "http://$me/metrics" >"$work/metrics.txt" || true
 check "GET /metrics passes promtool check metrics" sh -c \
 	"promtool check metrics <'$work/metrics.txt' >'$work/promtool.out' 2>&1"
 check "GET /metrics: version 0.0.4, every set, labels" sh -c "
