@@ -1,0 +1,693 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Doorbell semantics, each case small enough to be deterministic: who is
+ * woken, when (targets), how many times (once per arming), by which means
+ * (futex, eventfd in this process or in another one), what is counted,
+ * and the errors, timeouts and signals.  The races themselves are the
+ * business of test_doorbell_stress.c.
+ */
+#include <errno.h>
+#include <linux/membarrier.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ion_ring.h>
+
+#include "cunit_main.h"
+
+#define CAP	  16
+#define SLOT_SIZE 64
+
+struct pair {
+	struct ion_ring *r;
+	struct ion_prod p;
+	struct ion_cons c;
+};
+
+static void
+pair_open(struct pair *x)
+{
+	struct ion_ring_params prm = {
+		.channel = 0x0500,
+		.capacity = CAP,
+		.slot_size = SLOT_SIZE,
+		.start_index = UINT32_MAX - 5, /* cross the wrap at once */
+	};
+	size_t len = ion_ring_memsize(CAP, SLOT_SIZE);
+
+	x->r = aligned_alloc(ION_RING_ALIGN, len);
+	CU_ASSERT_FATAL(x->r != NULL);
+	CU_ASSERT_FATAL(ion_ring_init(x->r, len, &prm) == 0);
+	CU_ASSERT_FATAL(ion_prod_open(&x->p, x->r) == 0);
+	CU_ASSERT_FATAL(ion_cons_open(&x->c, x->r) == 0);
+}
+
+static void
+pair_close(struct pair *x)
+{
+	ion_prod_close(&x->p);
+	ion_cons_close(&x->c);
+	free(x->r);
+}
+
+static void
+put(struct pair *x, uint32_t n)
+{
+	uint32_t i;
+
+	CU_ASSERT_FATAL(ion_prod_reserve(&x->p, n) == n);
+	for (i = 0; i < n; i++)
+		ion_prod_slot(&x->p, i)->len = 1;
+	ion_prod_commit(&x->p, n);
+}
+
+static void
+take(struct pair *x, uint32_t n)
+{
+	CU_ASSERT_FATAL(ion_cons_peek(&x->c, n) == n);
+	ion_cons_release(&x->c, n);
+}
+
+static uint64_t
+armed(const uint64_t *w)
+{
+	return __atomic_load_n(w, __ATOMIC_ACQUIRE);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&t, NULL);
+}
+
+/* Wait (up to 5 s) until @w is armed, i.e. the other thread is asleep or
+ * about to be; then a little more so that it is in the futex. */
+static int
+until_armed(const uint64_t *w)
+{
+	double t0 = now_ms();
+
+	while (armed(w) == 0) {
+		if (now_ms() - t0 > 5000)
+			return 0;
+		sleep_ms(1);
+	}
+	sleep_ms(20);
+	return 1;
+}
+
+static int
+membarrier_supported(void)
+{
+	long q = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+
+	return q > 0 && (q & MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0;
+}
+
+/* ---- waiting without blocking ------------------------------------ */
+
+static void
+test_wait_ready(void)
+{
+	struct pair x;
+	uint32_t i;
+
+	pair_open(&x);
+	CU_ASSERT(x.r->cons_bell.armed == 0 && x.r->prod_bell.armed == 0);
+	CU_ASSERT(x.r->cons_bell.efd == -1 && x.r->prod_bell.efd == -1);
+	CU_ASSERT(ion_cons_wait(&x.c, 0, 0) == -EINVAL);
+	CU_ASSERT(ion_cons_wait(&x.c, CAP + 1, 0) == -EINVAL);
+	CU_ASSERT(ion_prod_wait(&x.p, 0, 0) == -EINVAL);
+	CU_ASSERT(ion_prod_wait(&x.p, CAP + 1, 0) == -EINVAL);
+	CU_ASSERT(ion_cons_wait(&x.c, 1, 0) == -ETIMEDOUT);
+	CU_ASSERT(ion_cons_ready(&x.c) == 0);
+	CU_ASSERT(ion_prod_room(&x.p) == CAP);
+
+	/* enough already: no arm, no sleep; everything committed is peeked */
+	put(&x, 3);
+	CU_ASSERT(ion_cons_ready(&x.c) == 3);
+	CU_ASSERT(ion_cons_wait(&x.c, 2, 0) == 3);
+	for (i = 0; i < 3; i++)
+		CU_ASSERT(ion_cons_slot(&x.c, i)->len == 1);
+	ion_cons_release(&x.c, 3);
+	CU_ASSERT(ion_cons_wait(&x.c, 1, 0) == -ETIMEDOUT);
+
+	/* the producer reserves every free slot and may commit fewer */
+	CU_ASSERT(ion_prod_wait(&x.p, CAP, 0) == CAP);
+	ion_prod_commit(&x.p, CAP - 1);
+	CU_ASSERT(ion_prod_room(&x.p) == 1);
+	CU_ASSERT(ion_prod_wait(&x.p, 2, 0) == -ETIMEDOUT);
+	CU_ASSERT(ion_prod_wait(&x.p, 1, 0) == 1);
+	ion_prod_commit(&x.p, 1);
+	CU_ASSERT(ion_cons_wait(&x.c, CAP, 0) == CAP);
+	ion_cons_release(&x.c, CAP);
+	CU_ASSERT(x.r->cons_bell.armed == 0 && x.r->prod_bell.armed == 0);
+	CU_ASSERT(x.r->cons.sleeps == 0 && x.r->prod.sleeps == 0);
+	CU_ASSERT(x.r->cons.wakeups == 0 && x.r->prod.wakeups == 0);
+	pair_close(&x);
+}
+
+static void
+test_wait_timeout(void)
+{
+	struct ion_ring_stats st;
+	struct pair x;
+	double t0, dt;
+
+	pair_open(&x);
+	t0 = now_ms();
+	CU_ASSERT(ion_cons_wait(&x.c, 1, 30) == -ETIMEDOUT);
+	dt = now_ms() - t0;
+	CU_ASSERT(dt >= 29.0 && dt < 2000.0);
+	/* it slept, and left its doorbell disarmed */
+	CU_ASSERT(x.r->cons.sleeps >= 1);
+	CU_ASSERT(x.r->cons_bell.armed == 0);
+	/* the producer side, on a full ring */
+	put(&x, CAP);
+	t0 = now_ms();
+	CU_ASSERT(ion_prod_wait(&x.p, 1, 30) == -ETIMEDOUT);
+	dt = now_ms() - t0;
+	CU_ASSERT(dt >= 29.0 && dt < 2000.0);
+	CU_ASSERT(x.r->prod.sleeps >= 1);
+	CU_ASSERT(x.r->prod_bell.armed == 0);
+	ion_ring_stats(x.r, &st);
+	CU_ASSERT(st.cons_sleeps == x.r->cons.sleeps);
+	CU_ASSERT(st.prod_sleeps == x.r->prod.sleeps);
+	CU_ASSERT(st.prod_wakeups == 0 && st.cons_wakeups == 0);
+	pair_close(&x);
+}
+
+/* ---- blocking and being woken ------------------------------------ */
+
+struct waiter {
+	struct pair *x;
+	uint32_t n;
+	int timeout_ms;
+	int ret;
+	double ms; /* how long it waited */
+};
+
+static void *
+cons_waiter(void *arg)
+{
+	struct waiter *w = arg;
+	double t0 = now_ms();
+
+	int ret = ion_cons_wait(&w->x->c, w->n, w->timeout_ms);
+
+	w->ms = now_ms() - t0;
+	/* release: ms before ret, for a look while it runs */
+	__atomic_store_n(&w->ret, ret, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void *
+prod_waiter(void *arg)
+{
+	struct waiter *w = arg;
+	double t0 = now_ms();
+
+	int ret = ion_prod_wait(&w->x->p, w->n, w->timeout_ms);
+
+	w->ms = now_ms() - t0;
+	/* release: ms before ret, for a look while it runs */
+	__atomic_store_n(&w->ret, ret, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void
+test_wake_consumer(void)
+{
+	struct waiter w = {.n = 1, .timeout_ms = 10000};
+	struct ion_ring_stats st;
+	struct pair x;
+	pthread_t t;
+
+	pair_open(&x);
+	w.x = &x;
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, cons_waiter, &w) == 0);
+	CU_ASSERT(until_armed(&x.r->cons_bell.armed));
+	put(&x, 1);
+	pthread_join(t, NULL);
+	CU_ASSERT(w.ret == 1);
+	CU_ASSERT(w.ms < 5000);
+	ion_ring_stats(x.r, &st);
+	CU_ASSERT(st.prod_wakeups == 1);
+	CU_ASSERT(st.cons_sleeps == 1);
+	CU_ASSERT(x.r->cons_bell.armed == 0);
+	/* nobody armed: a commit does not ring */
+	ion_cons_release(&x.c, 1);
+	put(&x, 1);
+	CU_ASSERT(x.r->prod.wakeups == 1);
+	pair_close(&x);
+}
+
+/* The waiter wants 4: three commits of 1 do not wake it, the 4th does. */
+static void
+test_wake_consumer_target(void)
+{
+	struct waiter w = {.n = 4, .timeout_ms = 10000};
+	struct pair x;
+	pthread_t t;
+	int i;
+
+	pair_open(&x);
+	w.x = &x;
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, cons_waiter, &w) == 0);
+	CU_ASSERT(until_armed(&x.r->cons_bell.armed));
+	for (i = 0; i < 3; i++) {
+		put(&x, 1);
+		sleep_ms(5);
+	}
+	CU_ASSERT(x.r->prod.wakeups == 0);
+	CU_ASSERT(armed(&x.r->cons_bell.armed) != 0);
+	CU_ASSERT(__atomic_load_n(&w.ret, __ATOMIC_ACQUIRE) == 0); /* asleep */
+	put(&x, 1);
+	pthread_join(t, NULL);
+	CU_ASSERT(w.ret == 4);
+	CU_ASSERT(x.r->prod.wakeups == 1);
+	CU_ASSERT(x.r->cons.sleeps == 1);
+	pair_close(&x);
+}
+
+/* The producer wants 3 free on a full ring: woken by the third release. */
+static void
+test_wake_producer(void)
+{
+	struct waiter w = {.n = 3, .timeout_ms = 10000};
+	struct pair x;
+	pthread_t t;
+
+	pair_open(&x);
+	w.x = &x;
+	put(&x, CAP);
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, prod_waiter, &w) == 0);
+	CU_ASSERT(until_armed(&x.r->prod_bell.armed));
+	take(&x, 1);
+	sleep_ms(5);
+	take(&x, 1);
+	sleep_ms(5);
+	CU_ASSERT(x.r->cons.wakeups == 0);
+	CU_ASSERT(__atomic_load_n(&w.ret, __ATOMIC_ACQUIRE) == 0);
+	take(&x, 1);
+	pthread_join(t, NULL);
+	CU_ASSERT(w.ret == 3);
+	CU_ASSERT(x.p.reserved == 3);
+	CU_ASSERT(x.r->cons.wakeups == 1);
+	CU_ASSERT(x.r->prod.sleeps == 1);
+	CU_ASSERT(x.r->prod_bell.armed == 0);
+	pair_close(&x);
+}
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static void
+test_wait_eintr(void)
+{
+	struct waiter w = {.n = 1, .timeout_ms = -1};
+	struct sigaction sa, old;
+	struct pair x;
+	pthread_t t;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1; /* no SA_RESTART */
+	CU_ASSERT_FATAL(sigaction(SIGUSR1, &sa, &old) == 0);
+	pair_open(&x);
+	w.x = &x;
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, cons_waiter, &w) == 0);
+	CU_ASSERT(until_armed(&x.r->cons_bell.armed));
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	CU_ASSERT(w.ret == -EINTR);
+	CU_ASSERT(x.r->cons_bell.armed == 0);
+	sigaction(SIGUSR1, &old, NULL);
+	pair_close(&x);
+}
+
+/* ---- eventfd ------------------------------------------------------ */
+
+static uint64_t
+efd_take(int fd)
+{
+	uint64_t v = 0;
+
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
+}
+
+static void
+test_eventfd_consumer(void)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	struct pair x;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	pair_open(&x);
+	CU_ASSERT(ion_cons_arm(&x.c) == -EBADF); /* no eventfd yet */
+	CU_ASSERT(ion_cons_set_eventfd(&x.c, -2) == -EINVAL);
+	CU_ASSERT(ion_cons_set_eventfd(&x.c, fd) == 0);
+	CU_ASSERT(x.r->cons_bell.efd == fd);
+	CU_ASSERT(x.r->cons_bell.pid == (uint32_t)getpid());
+
+	/* arm, barrier, look again: empty, so sleep; a commit rings once */
+	CU_ASSERT(ion_cons_arm(&x.c) == 0);
+	CU_ASSERT(ion_cons_set_eventfd(&x.c, fd) == -EBUSY);
+	CU_ASSERT(ion_arm_barrier() == 0 || !membarrier_supported());
+	CU_ASSERT(ion_cons_ready(&x.c) == 0);
+	CU_ASSERT(efd_take(fd) == 0);
+	put(&x, 1);
+	put(&x, 2);
+	CU_ASSERT(efd_take(fd) == 1); /* once per arming, not per commit */
+	CU_ASSERT(x.r->prod.wakeups == 1);
+	CU_ASSERT(x.r->cons.sleeps == 1);
+	CU_ASSERT(ion_cons_disarm(&x.c) == 1); /* it had been rung */
+
+	/* not armed: nothing written */
+	put(&x, 1);
+	CU_ASSERT(efd_take(fd) == 0);
+	/* armed, but the look again finds work: disarm, nothing written */
+	CU_ASSERT(ion_cons_arm(&x.c) == 0);
+	ion_arm_barrier();
+	CU_ASSERT(ion_cons_ready(&x.c) == 4);
+	CU_ASSERT(ion_cons_disarm(&x.c) == 0);
+	put(&x, 1);
+	CU_ASSERT(efd_take(fd) == 0);
+	CU_ASSERT(x.r->prod.wakeups == 1);
+
+	/* the armed target is the next index, wherever head is */
+	take(&x, 5);
+	CU_ASSERT(ion_cons_arm(&x.c) == 0);
+	put(&x, 1);
+	CU_ASSERT(efd_take(fd) == 1);
+	CU_ASSERT(ion_cons_disarm(&x.c) == 1);
+
+	/* closing the end forgets the eventfd */
+	CU_ASSERT(ion_cons_set_eventfd(&x.c, -1) == 0);
+	CU_ASSERT(ion_cons_arm(&x.c) == -EBADF);
+	CU_ASSERT(ion_cons_set_eventfd(&x.c, fd) == 0);
+	ion_cons_close(&x.c);
+	CU_ASSERT(x.r->cons_bell.efd == -1);
+	CU_ASSERT_FATAL(ion_cons_open(&x.c, x.r) == 0);
+	pair_close(&x);
+	close(fd);
+}
+
+static void
+test_eventfd_producer(void)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	struct ion_ring_stats st;
+	struct pair x;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	pair_open(&x);
+	CU_ASSERT(ion_prod_arm(&x.p, 1) == -EBADF);
+	CU_ASSERT(ion_prod_set_eventfd(&x.p, fd) == 0);
+	CU_ASSERT(ion_prod_arm(&x.p, 0) == -EINVAL);
+	CU_ASSERT(ion_prod_arm(&x.p, CAP + 1) == -EINVAL);
+	put(&x, CAP);
+	/* woken when 2 are free, not before */
+	CU_ASSERT(ion_prod_arm(&x.p, 2) == 0);
+	ion_arm_barrier();
+	CU_ASSERT(ion_prod_room(&x.p) == 0);
+	take(&x, 1);
+	CU_ASSERT(efd_take(fd) == 0);
+	take(&x, 1);
+	CU_ASSERT(efd_take(fd) == 1);
+	take(&x, 1);
+	CU_ASSERT(efd_take(fd) == 0);
+	CU_ASSERT(ion_prod_disarm(&x.p) == 1);
+	ion_ring_stats(x.r, &st);
+	CU_ASSERT(st.cons_wakeups == 1);
+	CU_ASSERT(st.prod_sleeps == 1);
+	CU_ASSERT(st.prod_wakeups == 0 && st.cons_sleeps == 0);
+	pair_close(&x);
+	close(fd);
+}
+
+/* A consumer asleep in epoll on its eventfd, woken by another thread. */
+struct epoll_waiter {
+	struct pair *x;
+	int efd, ep;
+	int got;
+};
+
+static void *
+epoll_consumer(void *arg)
+{
+	struct epoll_waiter *w = arg;
+	struct epoll_event ev;
+
+	for (;;) {
+		int n = ion_cons_peek(&w->x->c, CAP);
+
+		if (n > 0) {
+			w->got = n;
+			ion_cons_release(&w->x->c, (uint32_t)n);
+			return NULL;
+		}
+		if (ion_cons_arm(&w->x->c) != 0)
+			return NULL;
+		ion_arm_barrier();
+		if (ion_cons_ready(&w->x->c) == 0 &&
+		    epoll_wait(w->ep, &ev, 1, 10000) == 1)
+			efd_take(w->efd);
+		ion_cons_disarm(&w->x->c);
+	}
+}
+
+static void
+test_eventfd_epoll(void)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	struct epoll_waiter w = {0};
+	struct pair x;
+	pthread_t t;
+
+	pair_open(&x);
+	w.x = &x;
+	w.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	w.ep = epoll_create1(EPOLL_CLOEXEC);
+	CU_ASSERT_FATAL(w.efd >= 0 && w.ep >= 0);
+	CU_ASSERT_FATAL(epoll_ctl(w.ep, EPOLL_CTL_ADD, w.efd, &ev) == 0);
+	CU_ASSERT_FATAL(ion_cons_set_eventfd(&x.c, w.efd) == 0);
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, epoll_consumer, &w) == 0);
+	CU_ASSERT(until_armed(&x.r->cons_bell.armed));
+	put(&x, 2);
+	pthread_join(t, NULL);
+	CU_ASSERT(w.got == 2);
+	CU_ASSERT(x.r->prod.wakeups == 1);
+	pair_close(&x);
+	close(w.ep);
+	close(w.efd);
+}
+
+/*
+ * The eventfd of a consumer in another process: the producer (here, the
+ * parent) reaches it with pidfd_getfd.  The child arms, sleeps in epoll,
+ * and exits 0 once woken with the message.
+ */
+static void
+test_eventfd_other_process(void)
+{
+	struct ion_ring_map m;
+	struct ion_ring_params prm = {
+		.channel = 0x0600, .capacity = CAP, .slot_size = SLOT_SIZE};
+	struct ion_prod p;
+	int go[2], status = -1;
+	char k = 0;
+	pid_t pid;
+
+	CU_ASSERT_FATAL(ion_ring_create_memfd(&m, "ion-bell", &prm, 0) == 0);
+	CU_ASSERT_FATAL(pipe(go) == 0);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		struct epoll_event ev = {.events = EPOLLIN};
+		int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		int ep = epoll_create1(EPOLL_CLOEXEC);
+		struct ion_cons c;
+
+		if (efd < 0 || ep < 0 ||
+		    epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) != 0 ||
+		    ion_cons_open(&c, m.ring) != 0 ||
+		    ion_cons_set_eventfd(&c, efd) != 0 || ion_cons_arm(&c) != 0)
+			_exit(2);
+		ion_arm_barrier();
+		if (ion_cons_ready(&c) != 0)
+			_exit(3);
+		if (write(go[1], "a", 1) != 1)
+			_exit(4);
+		if (epoll_wait(ep, &ev, 1, 10000) != 1)
+			_exit(5); /* not woken */
+		if (efd_take(efd) != 1 || ion_cons_disarm(&c) != 1 ||
+		    ion_cons_peek(&c, CAP) != 1 ||
+		    ion_cons_slot(&c, 0)->len != 7)
+			_exit(6);
+		ion_cons_release(&c, 1);
+		ion_cons_close(&c);
+		_exit(0);
+	}
+	close(go[1]);
+	CU_ASSERT_FATAL(ion_prod_open(&p, m.ring) == 0);
+	CU_ASSERT(read(go[0], &k, 1) == 1 && k == 'a');
+	CU_ASSERT(m.ring->cons_bell.pid == (uint32_t)pid);
+	CU_ASSERT_FATAL(ion_prod_reserve(&p, 1) == 1);
+	ion_prod_slot(&p, 0)->len = 7;
+	ion_prod_commit(&p, 1);
+	CU_ASSERT(waitpid(pid, &status, 0) == pid);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fprintf(stderr, "\n  child status 0x%x\n", status);
+	CU_ASSERT(m.ring->prod.wakeups == 1);
+	CU_ASSERT(p.bell.peer_local >= 0); /* its duplicate of the eventfd */
+	ion_prod_close(&p);
+	CU_ASSERT(p.bell.peer_local == -1);
+	close(go[0]);
+	ion_ring_unmap(&m);
+}
+
+/* ---- barrier modes ------------------------------------------------ */
+
+static void
+test_membarrier_mode(void)
+{
+	struct pair x;
+
+	unsetenv("ION_NO_MEMBARRIER");
+	pair_open(&x);
+	/* this kernel has it (MEMBARRIER_CMD_QUERY): ringers do not fence */
+	CU_ASSERT(membarrier_supported());
+	CU_ASSERT(x.p.bell.mb == 1 && x.p.bell.fence == 0);
+	CU_ASSERT(x.c.bell.mb == 1 && x.c.bell.fence == 0);
+	CU_ASSERT(x.r->cons_bell.ringer_fences == 0);
+	CU_ASSERT(x.r->prod_bell.ringer_fences == 0);
+	CU_ASSERT(ion_arm_barrier() == 0);
+	pair_close(&x);
+}
+
+/* ION_NO_MEMBARRIER=1: both ends fence, waits still wake. */
+static void
+test_fence_mode(void)
+{
+	struct waiter w = {.n = 1, .timeout_ms = 10000};
+	struct pair x;
+	pthread_t t;
+
+	setenv("ION_NO_MEMBARRIER", "1", 1);
+	pair_open(&x);
+	CU_ASSERT(x.p.bell.mb == 0 && x.p.bell.fence == 1);
+	CU_ASSERT(x.c.bell.mb == 0 && x.c.bell.fence == 1);
+	CU_ASSERT(x.r->cons_bell.ringer_fences == 1);
+	CU_ASSERT(x.r->prod_bell.ringer_fences == 1);
+	CU_ASSERT(ion_arm_barrier() == -ENOSYS);
+	w.x = &x;
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, cons_waiter, &w) == 0);
+	CU_ASSERT(until_armed(&x.r->cons_bell.armed));
+	put(&x, 1);
+	pthread_join(t, NULL);
+	CU_ASSERT(w.ret == 1);
+	CU_ASSERT(x.r->prod.wakeups == 1);
+	pair_close(&x);
+	unsetenv("ION_NO_MEMBARRIER");
+}
+
+/*
+ * A consumer without membarrier facing a producer that does not fence:
+ * its arm could be missed, so the eventfd arm is refused and the futex
+ * wait sleeps in slices of 1 ms.
+ */
+static void
+test_uncovered_mode(void)
+{
+	struct waiter w = {.n = 1, .timeout_ms = 10000};
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	struct ion_ring_params prm = {
+		.channel = 0x0500, .capacity = CAP, .slot_size = SLOT_SIZE};
+	size_t len = ion_ring_memsize(CAP, SLOT_SIZE);
+	struct pair x;
+	pthread_t t;
+
+	x.r = aligned_alloc(ION_RING_ALIGN, len);
+	CU_ASSERT_FATAL(x.r != NULL && fd >= 0);
+	CU_ASSERT_FATAL(ion_ring_init(x.r, len, &prm) == 0);
+	CU_ASSERT_FATAL(ion_prod_open(&x.p, x.r) == 0);
+	setenv("ION_NO_MEMBARRIER", "1", 1);
+	CU_ASSERT_FATAL(ion_cons_open(&x.c, x.r) == 0);
+	unsetenv("ION_NO_MEMBARRIER");
+	CU_ASSERT(x.c.bell.mb == 0 && x.r->cons_bell.ringer_fences == 0);
+	CU_ASSERT(ion_cons_set_eventfd(&x.c, fd) == 0);
+	CU_ASSERT(ion_cons_arm(&x.c) == -EOPNOTSUPP);
+	CU_ASSERT(x.r->cons_bell.armed == 0);
+	/* the producer has membarrier, so the consumer's bell is covered */
+	CU_ASSERT(ion_prod_set_eventfd(&x.p, fd) == 0);
+	put(&x, CAP);
+	CU_ASSERT(ion_prod_arm(&x.p, 1) == 0);
+	CU_ASSERT(ion_prod_disarm(&x.p) == 0);
+	take(&x, CAP);
+	w.x = &x;
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, cons_waiter, &w) == 0);
+	sleep_ms(50);
+	put(&x, 1);
+	pthread_join(t, NULL);
+	CU_ASSERT(w.ret == 1);
+	CU_ASSERT(w.ms < 5000);
+	/* slices: it slept more than once while nothing came */
+	CU_ASSERT(x.r->cons.sleeps > 1);
+	pair_close(&x);
+	close(fd);
+}
+
+int
+main(void)
+{
+	static const struct test_case t[] = {
+		TEST(test_wait_ready),
+		TEST(test_wait_timeout),
+		TEST(test_wake_consumer),
+		TEST(test_wake_consumer_target),
+		TEST(test_wake_producer),
+		TEST(test_wait_eintr),
+		TEST(test_eventfd_consumer),
+		TEST(test_eventfd_producer),
+		TEST(test_eventfd_epoll),
+		TEST(test_eventfd_other_process),
+		TEST(test_membarrier_mode),
+		TEST(test_fence_mode),
+		TEST(test_uncovered_mode),
+	};
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	if (test_add_suite("doorbell", t, N_TESTS(t)) < 0) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	return test_run_all();
+}
