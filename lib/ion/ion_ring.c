@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <linux/membarrier.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,43 +193,67 @@ ion_ring_stats(const struct ion_ring *r, struct ion_ring_stats *st)
 /* Doorbells                                                           */
 /* ------------------------------------------------------------------ */
 
-/* This process's membarrier registration: the pid that did it (a forked
- * child registers again) and the answer. */
-static uint32_t mb_pid;
-static int mb_ok;
+/* This process's membarrier registration: 0 not tried yet, 1 registered,
+ * -1 unavailable.  A forked child asks again (registration is per mm). */
+static int mb_state;
+
+static void
+mb_forget(void)
+{
+	/* relaxed: the child has one thread now */
+	__atomic_store_n(&mb_state, 0, __ATOMIC_RELAXED);
+}
+
+/* ION_NO_MEMBARRIER=1 (any value but "" or "0"): fence instead. */
+static int
+membarrier_off(void)
+{
+	const char *e = getenv("ION_NO_MEMBARRIER");
+
+	return e != NULL && *e != '\0' && strcmp(e, "0") != 0;
+}
+
+/* Query and register; 1 registered, -1 unavailable or turned off. */
+static int
+membarrier_register(void)
+{
+	long q;
+
+	if (membarrier_off())
+		return -1;
+	q = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	if (q <= 0 || (q & MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0 ||
+	    (q & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0)
+		return -1;
+	return syscall(__NR_membarrier,
+		       MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0
+		       ? 1
+		       : -1;
+}
 
 static int
 membarrier_registered(void)
 {
-	uint32_t me = (uint32_t)getpid();
-	long q;
-	int ok;
+	static int atfork_set;
+	/* relaxed: the answer is all there is, no data hangs on it */
+	int s = __atomic_load_n(&mb_state, __ATOMIC_RELAXED);
 
-	/* acquire: pairs with the release below, mb_ok is this pid's */
-	if (__atomic_load_n(&mb_pid, __ATOMIC_ACQUIRE) == me)
-		return __atomic_load_n(&mb_ok, __ATOMIC_RELAXED);
+	if (s != 0)
+		return s > 0;
 	/* idempotent: two threads racing here both register, both agree */
-	q = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-	ok = q > 0 && (q & MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0 &&
-	     (q & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) != 0 &&
-	     syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
-		     0, 0) == 0;
-	/* relaxed: published by the release store of mb_pid */
-	__atomic_store_n(&mb_ok, ok, __ATOMIC_RELAXED);
-	/* release: mb_ok before the pid that makes it valid */
-	__atomic_store_n(&mb_pid, me, __ATOMIC_RELEASE);
-	return ok;
+	if (!__atomic_exchange_n(&atfork_set, 1, __ATOMIC_RELAXED))
+		pthread_atfork(NULL, NULL, mb_forget);
+	s = membarrier_register();
+	__atomic_store_n(&mb_state, s, __ATOMIC_RELAXED);
+	return s > 0;
 }
 
-/* The heavy barrier is usable here: registered, and not turned off. */
+/* At open: the heavy barrier is usable by this end (the environment is
+ * read again, so that a test can turn it off for one end). */
 static int
 membarrier_usable(void)
 {
-	const char *e = getenv("ION_NO_MEMBARRIER");
-
-	if (e != NULL && *e != '\0' && strcmp(e, "0") != 0)
-		return 0;
-	return membarrier_registered();
+	return !membarrier_off() && membarrier_registered();
 }
 
 /*
@@ -257,7 +282,8 @@ heavy_barrier(int mb)
 int
 ion_arm_barrier(void)
 {
-	return heavy_barrier(membarrier_usable());
+	/* not membarrier_usable(): its getenv is for opens, not every arm */
+	return heavy_barrier(membarrier_registered());
 }
 
 /* Block while *word == val, until @abs (CLOCK_MONOTONIC) if not NULL. */

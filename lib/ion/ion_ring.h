@@ -306,8 +306,9 @@ struct ion_cons {
  * Claim the producer end of @p r for this process.  Control path only.
  * The first open in a process registers it for the doorbells' heavy
  * barrier (membarrier MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED); where that
- * fails, or the environment has ION_NO_MEMBARRIER=1, the end fences
- * instead (see "Doorbells").
+ * fails, the end fences instead (see "Doorbells").  ION_NO_MEMBARRIER=1
+ * in the environment at the first open turns membarrier off for the
+ * process; at a later open, for that end only.
  * @return 0, or -EBUSY if a live producer already holds it, -EBADMSG if the
  *         ring's header is not valid.
  */
