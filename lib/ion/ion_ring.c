@@ -269,7 +269,7 @@ heavy_barrier(int mb)
 #else
 	/* seq_cst: pairs with a ringer's fence (fallback); for membarrier,
 	 * orders the arm before the syscall on this CPU */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	ion_full_fence();
 	if (!mb)
 		return -ENOSYS;
 	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) !=
