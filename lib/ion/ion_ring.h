@@ -386,39 +386,22 @@ ion_full_fence(void)
 void ion_prod_bell_slow(struct ion_prod *p, uint64_t armed);
 void ion_cons_bell_slow(struct ion_cons *c, uint64_t armed);
 
-/* After a publish: ring the other side's doorbell if it is armed. */
-static inline void
-ion_prod_bell(struct ion_prod *p)
+/*
+ * After a publish: the other side's doorbell word, 0 unless it is armed.
+ * @fence is the end's bell.fence, read before the publish so that it and
+ * the ring pointer stay in registers across the compiler barrier.
+ */
+static inline uint64_t
+ion_bell_armed(const struct ion_ring_bell *b, int fence)
 {
-	uint64_t armed;
-
-	if (__builtin_expect(p->bell.fence, 0))
+	if (__builtin_expect(fence, 0))
 		/* seq_cst: no membarrier here, so a full Dekker fence */
 		ion_full_fence();
 	else
 		/* compiler only: the waiter's membarrier is our barrier */
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	/* relaxed: ordered after the tail store by the barrier above */
-	armed = __atomic_load_n(&p->ring->cons_bell.armed, __ATOMIC_RELAXED);
-	if (__builtin_expect(armed != 0, 0))
-		ion_prod_bell_slow(p, armed);
-}
-
-static inline void
-ion_cons_bell(struct ion_cons *c)
-{
-	uint64_t armed;
-
-	if (__builtin_expect(c->bell.fence, 0))
-		/* seq_cst: no membarrier here, so a full Dekker fence */
-		ion_full_fence();
-	else
-		/* compiler only: the waiter's membarrier is our barrier */
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	/* relaxed: ordered after the head store by the barrier above */
-	armed = __atomic_load_n(&c->ring->prod_bell.armed, __ATOMIC_RELAXED);
-	if (__builtin_expect(armed != 0, 0))
-		ion_cons_bell_slow(c, armed);
+	/* relaxed: ordered after the index store by the barrier above */
+	return __atomic_load_n(&b->armed, __ATOMIC_RELAXED);
 }
 
 /* Out of line of the fast paths: a side that finds nothing counts it. */
@@ -487,15 +470,20 @@ ion_prod_data(const struct ion_prod *p, uint32_t i)
 static inline void
 ion_prod_commit(struct ion_prod *p, uint32_t n)
 {
-	struct ion_ring_side *s = &p->ring->prod;
+	struct ion_ring *r = p->ring;
+	int fence = p->bell.fence;
+	uint64_t armed;
 
 	p->tail += n;
 	p->reserved = 0;
 	/* release: slot writes above are visible before the new tail */
-	__atomic_store_n(&p->ring->tail.idx, p->tail, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->tail.idx, p->tail, __ATOMIC_RELEASE);
 	/* relaxed: own counter, readers need only no tearing */
-	__atomic_store_n(&s->ops, s->ops + n, __ATOMIC_RELAXED);
-	ion_prod_bell(p);
+	__atomic_store_n(&r->prod.ops, r->prod.ops + n, __ATOMIC_RELAXED);
+	/* the one extra load per burst: a consumer asleep on empty? */
+	armed = ion_bell_armed(&r->cons_bell, fence);
+	if (__builtin_expect(armed != 0, 0))
+		ion_prod_bell_slow(p, armed);
 }
 
 /**
@@ -541,16 +529,21 @@ ion_cons_data(const struct ion_cons *c, uint32_t i)
 static inline void
 ion_cons_release(struct ion_cons *c, uint32_t n)
 {
-	struct ion_ring_side *s = &c->ring->cons;
+	struct ion_ring *r = c->ring;
+	int fence = c->bell.fence;
+	uint64_t armed;
 
 	c->head += n;
 	c->peeked = 0;
 	/* release: our reads of the slots complete before the producer reuses
 	 * them */
-	__atomic_store_n(&c->ring->head.idx, c->head, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->head.idx, c->head, __ATOMIC_RELEASE);
 	/* relaxed: own counter, readers need only no tearing */
-	__atomic_store_n(&s->ops, s->ops + n, __ATOMIC_RELAXED);
-	ion_cons_bell(c);
+	__atomic_store_n(&r->cons.ops, r->cons.ops + n, __ATOMIC_RELAXED);
+	/* the one extra load per burst: a producer asleep on full? */
+	armed = ion_bell_armed(&r->prod_bell, fence);
+	if (__builtin_expect(armed != 0, 0))
+		ion_cons_bell_slow(c, armed);
 }
 
 /** Payload capacity of a slot of this ring. */
