@@ -581,8 +581,11 @@ test_eventfd_other_process(void)
 
 /*
  * Each round, the two sides race on an empty ring (or a full one), from a
- * common start, each after a random spin of 0..63 to sweep the relative
- * timing:
+ * common start, each after a random spin of 0..63, and one of them after
+ * an offset that is steered so that the waiter sees the publish in about
+ * half of the rounds: the two then meet in the race window whatever this
+ * machine's timing (a membarrier takes microseconds, a cache line crossing
+ * a fraction of one):
  *   waiter:  ion_cons_arm; ion_arm_barrier; r = ion_cons_ready
  *   ringer:  ion_prod_commit(1), which checks the doorbell
  * Forbidden: r == 0 (the waiter would sleep) and no eventfd write (nobody
@@ -591,12 +594,15 @@ test_eventfd_other_process(void)
  * The same for a producer waiting on a full ring for the consumer.
  */
 static uint32_t litmus_rounds = 100000;
+/* spins; a heavy barrier takes some 10 us, a spin a nanosecond or so */
+#define LITMUS_MAX_OFFSET (1 << 17)
 
 struct litmus {
 	struct pair *x;
 	int cons_waits; /* the consumer waits (else the producer) */
 	uint32_t go;	/* round started */
 	uint32_t done;	/* ringer finished the round */
+	int32_t offset; /* > 0: the waiter spins that much more, < 0 ringer */
 	uint64_t seed;
 };
 
@@ -627,12 +633,28 @@ wait_for(const uint32_t *w, uint32_t v)
 			sched_yield(); /* two CPUs, shared */
 }
 
+/* Run on CPU @cpu (of two or more): the race needs the two in parallel. */
+static void
+pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 static void *
 litmus_ringer(void *arg)
 {
 	struct litmus *l = arg;
 	uint64_t rs = l->seed;
+	int32_t off;
 	uint32_t i;
+
+	pin_to(1);
 
 	for (i = 1; i <= litmus_rounds; i++) {
 		if (l->cons_waits) {
@@ -643,7 +665,9 @@ litmus_ringer(void *arg)
 			return (void *)1;
 		}
 		wait_for(&l->go, i);
-		spin(lrnd(&rs) % 64);
+		/* relaxed: written before go, which we acquired */
+		off = __atomic_load_n(&l->offset, __ATOMIC_RELAXED);
+		spin(lrnd(&rs) % 64 + (off < 0 ? (uint32_t)-off : 0));
 		if (l->cons_waits)
 			ion_prod_commit(&l->x->p, 1);
 		else
@@ -660,10 +684,11 @@ litmus(int cons_waits)
 	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	struct litmus l = {.cons_waits = cons_waits, .seed = 0x1234567};
 	uint64_t rs = 0x9e3779b97f4a7c15ull, lost = 0, saw = 0, rung = 0;
+	uint32_t i, both = 0, window = 0;
+	cpu_set_t cpus;
 	struct pair x;
 	pthread_t t;
 	void *ret;
-	uint32_t i;
 
 	CU_ASSERT_FATAL(fd >= 0);
 	pair_open(&x);
@@ -674,6 +699,9 @@ litmus(int cons_waits)
 		CU_ASSERT_FATAL(ion_prod_set_eventfd(&x.p, fd) == 0);
 		put(&x, CAP);
 	}
+	CU_ASSERT_FATAL(pthread_getaffinity_np(pthread_self(), sizeof(cpus),
+					       &cpus) == 0);
+	pin_to(0);
 	CU_ASSERT_FATAL(pthread_create(&t, NULL, litmus_ringer, &l) == 0);
 	for (i = 1; i <= litmus_rounds; i++) {
 		uint32_t r;
@@ -681,7 +709,7 @@ litmus(int cons_waits)
 
 		/* release: the previous round's clean-up before the start */
 		__atomic_store_n(&l.go, i, __ATOMIC_RELEASE);
-		spin(lrnd(&rs) % 1024);
+		spin(lrnd(&rs) % 64 + (l.offset > 0 ? (uint32_t)l.offset : 0));
 		if (cons_waits) {
 			ion_cons_arm(&x.c);
 			ion_arm_barrier();
@@ -695,8 +723,21 @@ litmus(int cons_waits)
 		v = efd_take(fd);
 		saw += r != 0;
 		rung += v != 0;
+		both += r != 0 && v != 0;
+		window += r != 0;
 		if (r == 0 && v == 0 && lost++ < 5)
 			fprintf(stderr, "\n  round %u: lost wake-up", i);
+		if (i % 64 == 0) {
+			/* steer toward half: saw little, waiter too early */
+			int32_t step =
+				4 + (l.offset < 0 ? -l.offset : l.offset) / 8;
+
+			if (window < 24 && l.offset < LITMUS_MAX_OFFSET)
+				l.offset += step;
+			else if (window > 40 && l.offset > -LITMUS_MAX_OFFSET)
+				l.offset -= step;
+			window = 0;
+		}
 		/* clean up for the next round */
 		if (cons_waits) {
 			ion_cons_disarm(&x.c);
@@ -707,11 +748,15 @@ litmus(int cons_waits)
 		}
 	}
 	pthread_join(t, &ret);
+	pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
 	CU_ASSERT(ret == NULL);
 	printf("\n  %u rounds: the waiter saw the publish %llu times, was rung "
-	       "%llu times, lost %llu\n",
+	       "%llu times, both %u, lost %llu (offset now %d)\n",
 	       litmus_rounds, (unsigned long long)saw, (unsigned long long)rung,
-	       (unsigned long long)lost);
+	       both, (unsigned long long)lost, l.offset);
+	/* the steering held the two sides on the race, or this proved
+	 * nothing */
+	CU_ASSERT(saw > litmus_rounds / 5 && saw < litmus_rounds / 5 * 4);
 	CU_ASSERT(lost == 0);
 	pair_close(&x);
 	close(fd);
