@@ -360,7 +360,12 @@ void ion_cons_close(struct ion_cons *c);
  *    waiter queued or finds it not yet comparing.
  *  - armed is cleared by compare-and-swap by whoever rings (acquire: the
  *    waiter's eventfd fields, stored before its release arm, are visible),
- *    so a sleeper is rung at most once per arming.
+ *    so a sleeper is rung at most once per arming; the ringer rings only
+ *    once its index reaches the target in armed (a waiter for n slots is
+ *    not woken n times).
+ *  - A waiter without membarrier facing a ringer that does not fence
+ *    (bell.ringer_fences == 0: processes that disagree) cannot be sure to
+ *    be seen: ion_*_arm refuses it, ion_*_wait sleeps in 1 ms slices.
  */
 
 /*
