@@ -12,6 +12,9 @@
  *   mbuf_ring  the usual DPDK hand-off: payload copied into mbufs from a
  *              mempool, an SP/SC rte_ring of mbuf pointers;
  *   memcpy     a plain memcpy of the same bytes on one lcore (reference).
+ * Then a 64-byte ping-pong for one-way latency: ION and rte_ring polling,
+ * and with --sleep-latency ION with both sides asleep on the doorbells
+ * (ion_cons_wait) whenever their ring is empty.
  * Every mode moves the same payload from one core to the other, and the
  * consumer checks each message's sequence number, so a lost, duplicated
  * or reordered message fails the run.
@@ -404,6 +407,7 @@ lcore_consumer(void *arg)
 
 struct pingpong {
 	bool ion;
+	bool sleep; /* ION: block on the doorbell instead of polling */
 	struct ion_ring *a, *b; /* pinger -> echoer, echoer -> pinger */
 	struct rte_ring *ra, *rb;
 	uint32_t iters;
@@ -430,8 +434,12 @@ pp_recv(struct pingpong *pp, struct ion_cons *c, struct rte_ring *rr,
 	uint8_t *msg)
 {
 	if (pp->ion) {
-		while (ion_dequeue(c, msg, 64) < 0)
-			rte_pause();
+		while (ion_dequeue(c, msg, 64) < 0) {
+			if (pp->sleep)
+				ion_cons_wait(c, 1, -1);
+			else
+				rte_pause();
+		}
 	} else {
 		while (rte_ring_dequeue_elem(rr, msg, 64) != 0)
 			rte_pause();
@@ -503,6 +511,7 @@ struct opts {
 	uint32_t runs;
 	uint64_t messages; /* 0: by size */
 	uint32_t pingpongs;
+	bool sleep_latency;
 	bool json;
 };
 
@@ -631,11 +640,14 @@ out:
 	return rc;
 }
 
-/* Median one-way latency in ns, ION (ion=true) or rte_ring. */
+/* Median one-way latency in ns, ION (ion=true, asleep on the doorbells
+ * if @p sleep) or rte_ring. */
 static double
-measure_latency(const struct opts *o, bool ion, const unsigned int *lc)
+measure_latency(const struct opts *o, bool ion, bool sleep,
+		const unsigned int *lc)
 {
-	struct pingpong pp = {.ion = ion, .iters = o->pingpongs};
+	struct pingpong pp = {
+		.ion = ion, .sleep = sleep, .iters = o->pingpongs};
 	double v[64] = {0};
 	uint32_t k;
 	int rc = 0;
@@ -689,7 +701,7 @@ ratio(double num, double den)
 
 static void
 print_table(const struct opts *o, const struct result *res, unsigned int n,
-	    double lat_ion, double lat_ring)
+	    double lat_ion, double lat_ring, double lat_sleep)
 {
 	unsigned int i;
 	int m;
@@ -726,11 +738,15 @@ print_table(const struct opts *o, const struct result *res, unsigned int n,
 		printf("\none-way latency (ping-pong, 64 B): ION %.1f ns, "
 		       "rte_ring %.1f ns, ratio %.2fx\n",
 		       lat_ion, lat_ring, ratio(lat_ring, lat_ion));
+	if (lat_sleep > 0)
+		printf("one-way latency, both sides asleep on ION doorbells "
+		       "(ion_cons_wait): %.1f ns\n",
+		       lat_sleep);
 }
 
 static void
 print_json(const struct opts *o, const struct result *res, unsigned int n,
-	   double lat_ion, double lat_ring)
+	   double lat_ion, double lat_ring, double lat_sleep)
 {
 	unsigned int i;
 	int m;
@@ -754,8 +770,9 @@ print_json(const struct opts *o, const struct result *res, unsigned int n,
 		       ratio(res[i].ns[M_MBUF_RING], res[i].ns[M_ION]),
 		       ratio(res[i].ns[M_ION], res[i].ns[M_MEMCPY]));
 	}
-	printf("],\n \"latency_ns\": {\"ion\": %.1f, \"rte_ring\": %.1f}}}\n",
-	       lat_ion, lat_ring);
+	printf("],\n \"latency_ns\": {\"ion\": %.1f, \"rte_ring\": %.1f, "
+	       "\"ion_sleep\": %.1f}}}\n",
+	       lat_ion, lat_ring, lat_sleep);
 }
 
 static void
@@ -775,6 +792,8 @@ usage(void)
 		"2M above)\n"
 		"  --pingpongs N     round trips per latency run (default "
 		"100000; 0: skip)\n"
+		"  --sleep-latency   also the ping-pong with both sides asleep "
+		"on the doorbells\n"
 		"  --json            JSON instead of tables\n"
 		"Needs two worker lcores on different CPUs, e.g. on two CPUs:\n"
 		"  ion-bench --lcores '0@0,1@0,2@1' --no-pci -- ring\n"
@@ -812,6 +831,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"runs", required_argument, NULL, 'r'},
 		{"messages", required_argument, NULL, 'n'},
 		{"pingpongs", required_argument, NULL, 'p'},
+		{"sleep-latency", no_argument, NULL, 'S'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -853,6 +873,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 				goto bad;
 			o->pingpongs = v[0];
 			break;
+		case 'S':
+			o->sleep_latency = true;
+			break;
 		case 'j':
 			o->json = true;
 			break;
@@ -889,7 +912,7 @@ bench_ring(int argc, char **argv)
 		.pingpongs = 100000,
 	};
 	struct result res[BENCH_MAX_LIST * BENCH_MAX_LIST];
-	double lat_ion = 0, lat_ring = 0;
+	double lat_ion = 0, lat_ring = 0, lat_sleep = 0;
 	unsigned int lc[2], i;
 	int rc;
 
@@ -906,16 +929,20 @@ bench_ring(int argc, char **argv)
 		if (measure_size(&o, o.sizes[i], lc, &res[i * o.n_bursts]) < 0)
 			return 1;
 	if (o.pingpongs > 0) {
-		lat_ion = measure_latency(&o, true, lc);
-		lat_ring = measure_latency(&o, false, lc);
-		if (lat_ion < 0 || lat_ring < 0) {
+		lat_ion = measure_latency(&o, true, false, lc);
+		lat_ring = measure_latency(&o, false, false, lc);
+		if (o.sleep_latency)
+			lat_sleep = measure_latency(&o, true, true, lc);
+		if (lat_ion < 0 || lat_ring < 0 || lat_sleep < 0) {
 			fprintf(stderr, "ion-bench ring: ping-pong failed\n");
 			return 1;
 		}
 	}
 	if (o.json)
-		print_json(&o, res, o.n_sizes * o.n_bursts, lat_ion, lat_ring);
+		print_json(&o, res, o.n_sizes * o.n_bursts, lat_ion, lat_ring,
+			   lat_sleep);
 	else
-		print_table(&o, res, o.n_sizes * o.n_bursts, lat_ion, lat_ring);
+		print_table(&o, res, o.n_sizes * o.n_bursts, lat_ion, lat_ring,
+			    lat_sleep);
 	return 0;
 }

@@ -1,19 +1,42 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Ring layout, header checks, endpoint claims and waiting helpers. */
+/*
+ * Ring layout, header checks, endpoint claims, waiting helpers and the
+ * doorbells' slow paths.
+ */
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <linux/membarrier.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ion_ring.h"
 
-_Static_assert(sizeof(struct ion_ring) == 5 * ION_RING_ALIGN,
-	       "header, two indices and two counter blocks, 128 bytes each");
+/*
+ * Negative self-tests only, never in a shipped build: 1 = the waiter does
+ * not arm its doorbell, 2 = neither side issues a barrier.  The lost
+ * wake-up tests must then fail (docs/ion-ring.md, "Doorbells").
+ */
+#ifndef ION_DOORBELL_BREAK
+#define ION_DOORBELL_BREAK 0
+#endif
+
+_Static_assert(sizeof(struct ion_ring) == 7 * ION_RING_ALIGN,
+	       "header, two indices, two counter blocks and two doorbells, "
+	       "128 bytes each");
 _Static_assert(offsetof(struct ion_ring, tail) == ION_RING_ALIGN,
 	       "producer index on its own 128-byte block");
+_Static_assert(offsetof(struct ion_ring, cons_bell) == 5 * ION_RING_ALIGN &&
+		       offsetof(struct ion_ring, prod_bell) ==
+			       6 * ION_RING_ALIGN,
+	       "each doorbell on its own 128-byte block");
 _Static_assert(sizeof(struct ion_slot) == 8, "slot descriptor is 8 bytes");
 _Static_assert(sizeof(struct ion_ring_hdr) == ION_RING_ALIGN,
 	       "the header fits its 128-byte block");
@@ -63,6 +86,8 @@ ion_ring_init(void *mem, size_t len, const struct ion_ring_params *p)
 		snprintf(r->hdr.name, sizeof(r->hdr.name), "%s", p->name);
 	r->tail.idx = p->start_index;
 	r->head.idx = p->start_index;
+	r->cons_bell.efd = -1;
+	r->prod_bell.efd = -1;
 	/* release: a process that sees the magic sees the whole layout */
 	__atomic_store_n(&r->hdr.magic, ION_RING_MAGIC, __ATOMIC_RELEASE);
 	return 0;
@@ -158,6 +183,475 @@ ion_ring_stats(const struct ion_ring *r, struct ion_ring_stats *st)
 	if (st->used > r->hdr.capacity) /* the two loads raced; clamp */
 		st->used = r->hdr.capacity;
 	st->capacity = r->hdr.capacity;
+	st->cons_sleeps = __atomic_load_n(&r->cons.sleeps, __ATOMIC_RELAXED);
+	st->prod_wakeups = __atomic_load_n(&r->prod.wakeups, __ATOMIC_RELAXED);
+	st->prod_sleeps = __atomic_load_n(&r->prod.sleeps, __ATOMIC_RELAXED);
+	st->cons_wakeups = __atomic_load_n(&r->cons.wakeups, __ATOMIC_RELAXED);
+}
+
+/* ------------------------------------------------------------------ */
+/* Doorbells                                                           */
+/* ------------------------------------------------------------------ */
+
+/* This process's membarrier registration: 0 not tried yet, 1 registered,
+ * -1 unavailable.  A forked child asks again (registration is per mm). */
+static int mb_state;
+
+static void
+mb_forget(void)
+{
+	/* relaxed: the child has one thread now */
+	__atomic_store_n(&mb_state, 0, __ATOMIC_RELAXED);
+}
+
+/* ION_NO_MEMBARRIER=1 (any value but "" or "0"): fence instead. */
+static int
+membarrier_off(void)
+{
+	const char *e = getenv("ION_NO_MEMBARRIER");
+
+	return e != NULL && *e != '\0' && strcmp(e, "0") != 0;
+}
+
+/* Query and register; 1 registered, -1 unavailable or turned off. */
+static int
+membarrier_register(void)
+{
+	long q;
+
+	if (membarrier_off())
+		return -1;
+	q = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	if (q <= 0 || (q & MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0 ||
+	    (q & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0)
+		return -1;
+	return syscall(__NR_membarrier,
+		       MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0
+		       ? 1
+		       : -1;
+}
+
+static int
+membarrier_registered(void)
+{
+	static int atfork_set;
+	/* relaxed: the answer is all there is, no data hangs on it */
+	int s = __atomic_load_n(&mb_state, __ATOMIC_RELAXED);
+
+	if (s != 0)
+		return s > 0;
+	/* idempotent: two threads racing here both register, both agree */
+	if (!__atomic_exchange_n(&atfork_set, 1, __ATOMIC_RELAXED))
+		pthread_atfork(NULL, NULL, mb_forget);
+	s = membarrier_register();
+	__atomic_store_n(&mb_state, s, __ATOMIC_RELAXED);
+	return s > 0;
+}
+
+/* At open: the heavy barrier is usable by this end (the environment is
+ * read again, so that a test can turn it off for one end). */
+static int
+membarrier_usable(void)
+{
+	return !membarrier_off() && membarrier_registered();
+}
+
+/*
+ * The waiter's barrier between its arm and its look again.
+ * @return 0, or -ENOSYS (or membarrier's errno) if only the fence ran.
+ */
+static int
+heavy_barrier(int mb)
+{
+#if ION_DOORBELL_BREAK == 2
+	(void)mb;
+	return 0;
+#else
+	/* seq_cst: pairs with a ringer's fence (fallback); for membarrier,
+	 * orders the arm before the syscall on this CPU */
+	ion_full_fence();
+	if (!mb)
+		return -ENOSYS;
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) !=
+	    0)
+		return -errno;
+	return 0;
+#endif
+}
+
+int
+ion_arm_barrier(void)
+{
+	/* not membarrier_usable(): its getenv is for opens, not every arm */
+	return heavy_barrier(membarrier_registered());
+}
+
+/* Block while *word == val, until @abs (CLOCK_MONOTONIC) if not NULL. */
+static int
+futex_wait(uint32_t *word, uint32_t val, const struct timespec *abs)
+{
+	/* not FUTEX_PRIVATE_FLAG: the word is in memory other processes map */
+	if (syscall(SYS_futex, word, FUTEX_WAIT_BITSET, val, abs, NULL,
+		    FUTEX_BITSET_MATCH_ANY) == 0)
+		return 0;
+	return -errno;
+}
+
+static void
+futex_wake(uint32_t *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+static void
+count(uint64_t *c)
+{
+	/* relaxed: own counter, readers need only no tearing */
+	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
+}
+
+/* At open: this end's local state; it rings @rings, waits on @waits. */
+static void
+bell_open(struct ion_bell_local *l, struct ion_ring_bell *rings,
+	  struct ion_ring_bell *waits)
+{
+	l->pid = (uint32_t)getpid();
+	l->mb = (uint8_t)membarrier_usable();
+	l->fence = !l->mb;
+	l->efd = -1;
+	l->peer_pid = 0;
+	l->peer_gen = 0;
+	l->peer_efd = -1;
+	l->peer_local = -1;
+	/* relaxed: a waiter reads it before arming; the open happened long
+	 * before any publish it could miss */
+	__atomic_store_n(&rings->ringer_fences, l->fence, __ATOMIC_RELAXED);
+	/* a dead previous owner may have left its doorbell armed */
+	__atomic_store_n(&waits->armed, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&waits->efd, -1, __ATOMIC_RELAXED);
+}
+
+static void
+bell_close(struct ion_bell_local *l, struct ion_ring_bell *waits)
+{
+	if (l->efd >= 0) {
+		__atomic_store_n(&waits->armed, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&waits->efd, -1, __ATOMIC_RELAXED);
+	}
+	if (l->peer_local >= 0)
+		close(l->peer_local);
+	l->peer_local = -1;
+}
+
+/* The waiter's eventfd as an fd of this process, or -1. */
+static int
+peer_eventfd(struct ion_bell_local *l, const struct ion_ring_bell *b)
+{
+	/* relaxed: ordered by the acquire of the compare-and-swap that
+	 * disarmed the bell, which pairs with the waiter's release arm */
+	int efd = __atomic_load_n(&b->efd, __ATOMIC_RELAXED);
+	uint32_t pid = __atomic_load_n(&b->pid, __ATOMIC_RELAXED);
+	uint32_t gen = __atomic_load_n(&b->efd_gen, __ATOMIC_RELAXED);
+	long pidfd;
+
+	if (efd < 0 || pid == l->pid)
+		return efd;
+	if (l->peer_pid == pid && l->peer_gen == gen && l->peer_efd == efd &&
+	    l->peer_local >= 0)
+		return l->peer_local;
+	if (l->peer_local >= 0)
+		close(l->peer_local);
+	l->peer_pid = pid;
+	l->peer_gen = gen;
+	l->peer_efd = efd;
+	l->peer_local = -1;
+	pidfd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (pidfd < 0)
+		return -1;
+	l->peer_local = (int)syscall(SYS_pidfd_getfd, (int)pidfd, efd, 0);
+	close((int)pidfd);
+	if (l->peer_local < 0)
+		l->peer_local = -1;
+	return l->peer_local;
+}
+
+/*
+ * The ringer found @b armed after a publish that took its index to
+ * @mine: ring once the waiter's target is reached, at most once per arm.
+ */
+static void
+bell_slow(struct ion_bell_local *l, struct ion_ring_bell *b, uint32_t *word,
+	  uint32_t mine, uint64_t armed, struct ion_ring_side *own)
+{
+	uint32_t flags;
+
+	for (;;) {
+		/* short of the target, the waiter would only sleep again */
+		if (armed == 0 || (int32_t)(mine - (uint32_t)(armed >> 32)) < 0)
+			return;
+		/* acquire: the waiter's eventfd fields, stored before its
+		 * release arm; relaxed on failure: we only look again */
+		if (__atomic_compare_exchange_n(&b->armed, &armed, 0, 0,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			break;
+	}
+	flags = (uint32_t)armed;
+	if (flags & ION_BELL_EVENTFD) {
+		int fd = peer_eventfd(l, b);
+		uint64_t one = 1;
+
+		if (fd >= 0 && write(fd, &one, sizeof(one)) < 0) {
+			/* EAGAIN: the counter is saturated, so readable
+			 * anyway; EBADF: the waiter closed it, its loss */
+		}
+	}
+	if (flags & ION_BELL_FUTEX)
+		futex_wake(word);
+	count(&own->wakeups);
+}
+
+void
+ion_prod_bell_slow(struct ion_prod *p, uint64_t armed)
+{
+	struct ion_ring *r = p->ring;
+
+	bell_slow(&p->bell, &r->cons_bell, &r->tail.idx, p->tail, armed,
+		  &r->prod);
+}
+
+void
+ion_cons_bell_slow(struct ion_cons *c, uint64_t armed)
+{
+	struct ion_ring *r = c->ring;
+
+	bell_slow(&c->bell, &r->prod_bell, &r->head.idx, c->head, armed,
+		  &r->cons);
+}
+
+/* Arm @b: ring when the ringer's index reaches @target. */
+static void
+bell_arm(struct ion_ring_bell *b, uint32_t target, uint32_t flags)
+{
+#if ION_DOORBELL_BREAK == 1
+	(void)b;
+	(void)target;
+	(void)flags;
+#else
+	/* release: our eventfd fields before the arm (the ringer acquires) */
+	__atomic_store_n(&b->armed, (uint64_t)target << 32 | flags,
+			 __ATOMIC_RELEASE);
+#endif
+}
+
+/* @return 1 if the ringer had rung (and cleared) it, else 0. */
+static int
+bell_disarm(struct ion_ring_bell *b)
+{
+	/* relaxed: what the ringer published is loaded again with acquire */
+	return __atomic_exchange_n(&b->armed, 0, __ATOMIC_RELAXED) == 0;
+}
+
+/* The waiter's barrier covers the ringer: membarrier here, or it fences. */
+static int
+bell_covered(const struct ion_bell_local *l, const struct ion_ring_bell *b)
+{
+	/* relaxed: set at the ringer's open */
+	return l->mb ||
+	       __atomic_load_n(&b->ringer_fences, __ATOMIC_RELAXED) != 0;
+}
+
+/* Slices in which a waiter sleeps when its arm may be missed. */
+#define UNCOVERED_SLICE_NS 1000000L
+
+static void
+ts_add_ns(struct timespec *t, long ns)
+{
+	t->tv_nsec += ns;
+	while (t->tv_nsec >= 1000000000L) {
+		t->tv_nsec -= 1000000000L;
+		t->tv_sec++;
+	}
+}
+
+static int
+ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * Arm @b, barrier, look at the ringer's index @word again, and sleep on it
+ * unless it reached @target.  @deadline NULL: no deadline.
+ * @return 0 (look again: woken, word changed, or reached), -ETIMEDOUT,
+ *         -EINTR.
+ */
+static int
+bell_sleep(struct ion_bell_local *l, struct ion_ring_bell *b, uint32_t *word,
+	   uint32_t target, struct ion_ring_side *own,
+	   const struct timespec *deadline)
+{
+	const struct timespec *until = deadline;
+	struct timespec slice;
+	uint32_t seen;
+	int rc, covered;
+
+	bell_arm(b, target, ION_BELL_FUTEX);
+	covered = heavy_barrier(l->mb) == 0 || bell_covered(l, b);
+	/* relaxed: only compared; the caller loads it again with acquire */
+	seen = __atomic_load_n(word, __ATOMIC_RELAXED);
+	if ((int32_t)(seen - target) >= 0) {
+		bell_disarm(b);
+		return 0;
+	}
+	if (!covered) {
+		/* the ringer may miss the arm: sleep in slices, look again */
+		clock_gettime(CLOCK_MONOTONIC, &slice);
+		ts_add_ns(&slice, UNCOVERED_SLICE_NS);
+		if (deadline == NULL || ts_before(&slice, deadline))
+			until = &slice;
+	}
+	rc = futex_wait(word, seen, until);
+	if (rc != -EAGAIN)
+		count(&own->sleeps);
+	bell_disarm(b);
+	if (rc == -EAGAIN || (rc == -ETIMEDOUT && until != deadline))
+		return 0;
+	return rc;
+}
+
+static void
+deadline_after(struct timespec *t, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_sec += ms / 1000;
+	ts_add_ns(t, (long)(ms % 1000) * 1000000L);
+}
+
+int
+ion_cons_wait(struct ion_cons *c, uint32_t n, int timeout_ms)
+{
+	struct timespec deadline;
+	uint32_t avail;
+	int rc;
+
+	if (c == NULL || c->ring == NULL || n == 0 || n > c->mask + 1)
+		return -EINVAL;
+	if (timeout_ms > 0)
+		deadline_after(&deadline, timeout_ms);
+	while ((avail = ion_cons_ready(c)) < n) {
+		if (timeout_ms == 0)
+			return -ETIMEDOUT;
+		rc = bell_sleep(&c->bell, &c->ring->cons_bell,
+				&c->ring->tail.idx, c->head + n, &c->ring->cons,
+				timeout_ms > 0 ? &deadline : NULL);
+		if (rc < 0)
+			return rc;
+	}
+	c->peeked = avail;
+	return (int)avail;
+}
+
+int
+ion_prod_wait(struct ion_prod *p, uint32_t n, int timeout_ms)
+{
+	struct timespec deadline;
+	uint32_t room;
+	int rc;
+
+	if (p == NULL || p->ring == NULL || n == 0 || n > p->capacity)
+		return -EINVAL;
+	if (timeout_ms > 0)
+		deadline_after(&deadline, timeout_ms);
+	while ((room = ion_prod_room(p)) < n) {
+		if (timeout_ms == 0)
+			return -ETIMEDOUT;
+		/* free >= n  <=>  head >= tail + n - capacity */
+		rc = bell_sleep(&p->bell, &p->ring->prod_bell,
+				&p->ring->head.idx, p->tail + n - p->capacity,
+				&p->ring->prod,
+				timeout_ms > 0 ? &deadline : NULL);
+		if (rc < 0)
+			return rc;
+	}
+	p->reserved = room;
+	return (int)room;
+}
+
+static int
+bell_set_eventfd(struct ion_bell_local *l, struct ion_ring_bell *b, int fd)
+{
+	if (fd < -1)
+		return -EINVAL;
+	/* relaxed: only we arm it */
+	if (__atomic_load_n(&b->armed, __ATOMIC_RELAXED) != 0)
+		return -EBUSY;
+	l->efd = fd;
+	/* relaxed: published by the release of the next arm */
+	__atomic_store_n(&b->efd, fd, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->pid, l->pid, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->efd_gen, b->efd_gen + 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int
+ion_cons_set_eventfd(struct ion_cons *c, int fd)
+{
+	if (c == NULL || c->ring == NULL)
+		return -EINVAL;
+	return bell_set_eventfd(&c->bell, &c->ring->cons_bell, fd);
+}
+
+int
+ion_prod_set_eventfd(struct ion_prod *p, int fd)
+{
+	if (p == NULL || p->ring == NULL)
+		return -EINVAL;
+	return bell_set_eventfd(&p->bell, &p->ring->prod_bell, fd);
+}
+
+static int
+bell_arm_eventfd(struct ion_bell_local *l, struct ion_ring_bell *b,
+		 uint32_t target, struct ion_ring_side *own)
+{
+	if (l->efd < 0)
+		return -EBADF;
+	if (!bell_covered(l, b))
+		return -EOPNOTSUPP;
+	bell_arm(b, target, ION_BELL_EVENTFD);
+	count(&own->sleeps);
+	return 0;
+}
+
+int
+ion_cons_arm(struct ion_cons *c)
+{
+	if (c == NULL || c->ring == NULL)
+		return -EINVAL;
+	return bell_arm_eventfd(&c->bell, &c->ring->cons_bell, c->head + 1,
+				&c->ring->cons);
+}
+
+int
+ion_prod_arm(struct ion_prod *p, uint32_t n)
+{
+	if (p == NULL || p->ring == NULL || n == 0 || n > p->capacity)
+		return -EINVAL;
+	return bell_arm_eventfd(&p->bell, &p->ring->prod_bell,
+				p->tail + n - p->capacity, &p->ring->prod);
+}
+
+int
+ion_cons_disarm(struct ion_cons *c)
+{
+	return bell_disarm(&c->ring->cons_bell);
+}
+
+int
+ion_prod_disarm(struct ion_prod *p)
+{
+	return bell_disarm(&p->ring->prod_bell);
 }
 
 /*
@@ -218,6 +712,7 @@ ion_prod_open(struct ion_prod *p, struct ion_ring *r)
 	/* acquire: as in reserve, slots below head are free to overwrite */
 	p->head_cache = __atomic_load_n(&r->head.idx, __ATOMIC_ACQUIRE);
 	p->reserved = 0;
+	bell_open(&p->bell, &r->cons_bell, &r->prod_bell);
 	return 0;
 }
 
@@ -226,6 +721,7 @@ ion_prod_close(struct ion_prod *p)
 {
 	if (p == NULL || p->ring == NULL)
 		return;
+	bell_close(&p->bell, &p->ring->prod_bell);
 	unclaim(&p->ring->hdr.prod_owner);
 	p->ring = NULL;
 }
@@ -250,6 +746,7 @@ ion_cons_open(struct ion_cons *c, struct ion_ring *r)
 	/* acquire: slots below tail are written */
 	c->tail_cache = __atomic_load_n(&r->tail.idx, __ATOMIC_ACQUIRE);
 	c->peeked = 0;
+	bell_open(&c->bell, &r->prod_bell, &r->cons_bell);
 	return 0;
 }
 
@@ -258,6 +755,7 @@ ion_cons_close(struct ion_cons *c)
 {
 	if (c == NULL || c->ring == NULL)
 		return;
+	bell_close(&c->bell, &c->ring->cons_bell);
 	unclaim(&c->ring->hdr.cons_owner);
 	c->ring = NULL;
 }

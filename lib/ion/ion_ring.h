@@ -18,8 +18,12 @@
  *   +---------------------+ 512
  *   | consumer, own       |  counters, written only by the consumer
  *   +---------------------+ 640
+ *   | consumer's doorbell |  armed by a consumer about to sleep on empty
+ *   +---------------------+ 768
+ *   | producer's doorbell |  armed by a producer about to sleep on full
+ *   +---------------------+ 896
  *   | descriptors         |  capacity x {len, tag}, 8 bytes each
- *   +---------------------+ 640 + roundup(8 * capacity, 128)
+ *   +---------------------+ 896 + roundup(8 * capacity, 128)
  *   | data 0 | data 1 ... |  capacity x stride; stride = 64 * k
  *   +---------------------+
  *
@@ -33,6 +37,12 @@
  * cached copy of the other side's index, so the shared line of the other
  * side is touched only when the cache says full (producer) or empty
  * (consumer).
+ *
+ * A side that finds nothing to do may sleep instead of polling: it arms
+ * its doorbell and blocks on a futex (ion_cons_wait, ion_prod_wait) or on
+ * an eventfd in its own epoll set (ion_cons_arm, ...); the other side
+ * checks the doorbell after each publish and wakes it.  While nobody is
+ * armed that check is one load of a line nobody writes.  See "Doorbells".
  *
  * This header and libion do not depend on DPDK; the memzone backing is in
  * ion_memzone.h (libion_dpdk).
@@ -51,8 +61,8 @@ extern "C" {
 
 /** "IONR" read as a big-endian word. */
 #define ION_RING_MAGIC 0x494f4e52u
-/** Bumped on any change of the shared layout. */
-#define ION_RING_VERSION 2u
+/** Bumped on any change of the shared layout (3: doorbells). */
+#define ION_RING_VERSION 3u
 /** Destructive interference size, doubled against adjacent-line prefetch. */
 #define ION_RING_ALIGN 128u
 /** Slot strides are multiples of this. */
@@ -131,8 +141,36 @@ struct ion_ring_idx {
 
 /** Counters of one side, each written only by that side. */
 struct ion_ring_side {
-	uint64_t ops;	 /**< messages enqueued (producer) or dequeued */
-	uint64_t stalls; /**< times found full (producer) or empty */
+	uint64_t ops;	  /**< messages enqueued (producer) or dequeued */
+	uint64_t stalls;  /**< times found full (producer) or empty */
+	uint64_t wakeups; /**< doorbells of the other side this side rang */
+	uint64_t sleeps;  /**< times this side armed its doorbell to sleep */
+} __attribute__((aligned(ION_RING_ALIGN)));
+
+/** ion_ring_bell.armed, low 32 bits: how the waiter wants to be woken. */
+#define ION_BELL_FUTEX	 0x1u /**< futex-wake the waiter's index word */
+#define ION_BELL_EVENTFD 0x2u /**< write the waiter's eventfd */
+
+/**
+ * A doorbell: armed by the side about to sleep (the waiter), read after
+ * each publish by the other side (the ringer).  It has a line of its own
+ * that is written only when somebody arms or rings, so while nobody sleeps
+ * both cores keep it cached and the ringer's load of it hits L1.  (On the
+ * waiter's own line, which the waiter writes every burst, that load would
+ * miss every burst.)
+ */
+struct ion_ring_bell {
+	/**
+	 * 0 = not armed; else ION_BELL_* in the low 32 bits and, in the high
+	 * 32, the ringer's index that satisfies the waiter: ring once it is
+	 * reached.  Set by the waiter, cleared by whoever rings or disarms.
+	 */
+	uint64_t armed;
+	int32_t efd;	  /**< the waiter's eventfd, -1 if none */
+	uint32_t pid;	  /**< the process in which efd is open */
+	uint32_t efd_gen; /**< bumped at each change of efd */
+	/** The ringer's end fences before its bell load (no membarrier). */
+	uint32_t ringer_fences;
 } __attribute__((aligned(ION_RING_ALIGN)));
 
 struct ion_ring {
@@ -141,6 +179,8 @@ struct ion_ring {
 	struct ion_ring_side prod;
 	struct ion_ring_idx head; /**< consumer publishes here */
 	struct ion_ring_side cons;
+	struct ion_ring_bell cons_bell; /**< consumer waits, producer rings */
+	struct ion_ring_bell prod_bell; /**< producer waits, consumer rings */
 	/* descriptors at hdr.desc_offset, slot data at hdr.slots_offset */
 };
 
@@ -170,6 +210,10 @@ struct ion_ring_stats {
 	uint64_t empty; /**< peek calls that found no committed slot */
 	uint32_t used;	/**< slots committed and not yet released */
 	uint32_t capacity;
+	uint64_t cons_sleeps;  /**< consumer armed its doorbell to sleep */
+	uint64_t prod_wakeups; /**< producer rang the consumer's doorbell */
+	uint64_t prod_sleeps;  /**< producer armed its doorbell to sleep */
+	uint64_t cons_wakeups; /**< consumer rang the producer's doorbell */
 };
 
 /** Slot data stride for @p slot_size: rounded up to whole cache lines. */
@@ -218,6 +262,19 @@ void ion_ring_stats(const struct ion_ring *r, struct ion_ring_stats *st);
 /* Endpoints                                                           */
 /* ------------------------------------------------------------------ */
 
+/** An end's process-local doorbell state; set at open. */
+struct ion_bell_local {
+	uint32_t pid;  /**< this process, cached at open */
+	uint8_t mb;    /**< membarrier registered: the heavy barrier works */
+	uint8_t fence; /**< no membarrier: fence before the bell load */
+	int efd;       /**< eventfd to be woken by, -1 (ion_*_set_eventfd) */
+	/* ringing a waiter's eventfd that lives in another process */
+	uint32_t peer_pid; /**< waiter's process of the cached fd, 0 none */
+	uint32_t peer_gen; /**< its efd_gen */
+	int peer_efd;	   /**< its fd number there */
+	int peer_local;	   /**< our duplicate of it (pidfd_getfd), -1 */
+};
+
 /** Producer end: process-local state, one per ring. */
 struct ion_prod {
 	struct ion_ring *ring;
@@ -229,6 +286,7 @@ struct ion_prod {
 	uint32_t tail;	     /**< next index to commit (local copy) */
 	uint32_t head_cache; /**< last consumer head seen */
 	uint32_t reserved;   /**< slots handed out by the last reserve */
+	struct ion_bell_local bell;
 };
 
 /** Consumer end: process-local state, one per ring. */
@@ -241,10 +299,16 @@ struct ion_cons {
 	uint32_t head;	     /**< next index to release (local copy) */
 	uint32_t tail_cache; /**< last producer tail seen */
 	uint32_t peeked;     /**< slots handed out by the last peek */
+	struct ion_bell_local bell;
 };
 
 /**
  * Claim the producer end of @p r for this process.  Control path only.
+ * The first open in a process registers it for the doorbells' heavy
+ * barrier (membarrier MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED); where that
+ * fails, the end fences instead (see "Doorbells").  ION_NO_MEMBARRIER=1
+ * in the environment at the first open turns membarrier off for the
+ * process; at a later open, for that end only.
  * @return 0, or -EBUSY if a live producer already holds it, -EBADMSG if the
  *         ring's header is not valid.
  */
@@ -263,7 +327,87 @@ void ion_cons_close(struct ion_cons *c);
  * Each index has exactly one writer, so no read-modify-write is needed.
  * Counters are written by their own side with relaxed stores so that a
  * stats reader on another core sees a torn-free value.
+ *
+ * Doorbells (a store-buffering / Dekker pair, made asymmetric):
+ *  - waiter (about to sleep):  store bell.armed; HEAVY BARRIER;
+ *                              load the ringer's index; block only if it
+ *                              is still short of the target.
+ *  - ringer (after a publish): store-release its index; LIGHT BARRIER;
+ *                              load bell.armed; ring if armed.
+ *  Without barriers each side's load may pass its own store (x86 store
+ *  buffer included) and both see the old values: the waiter sleeps on a
+ *  ring that has work and the ringer does not ring: a lost wake-up.
+ *  - Default: HEAVY = seq_cst fence + membarrier(GLOBAL_EXPEDITED), LIGHT
+ *    = compiler barrier (atomic_signal_fence).  membarrier runs a full
+ *    barrier on every CPU that is running a thread of a registered process
+ *    (every process that opened a ring end registered), and a thread that
+ *    is not running passes one at its context switch.  So the ringer's
+ *    execution is cut at one point by a full barrier: if its index store
+ *    is before that point, the waiter's load after membarrier sees it; if
+ *    not, its bell load is after the point too and sees the waiter's arm,
+ *    which was before membarrier.  Either the waiter does not block, or
+ *    the ringer rings.  The compiler barrier keeps the compiler from
+ *    hoisting the bell load above the index store (release does not).
+ *    The ringer pays one relaxed load per burst, no fence.
+ *  - Fallback (membarrier unavailable in the ringer's process, decided per
+ *    end at open): LIGHT = seq_cst fence.  Two seq_cst fences forbid the
+ *    store-buffering outcome: the plain Dekker argument.  The waiter always
+ *    issues its seq_cst fence, so it pairs with either kind of ringer.
+ *  - The block itself cannot lose the ring either: the futex word is the
+ *    ringer's index, and FUTEX_WAIT sleeps only if the word still holds
+ *    the value the waiter saw after its barrier (a publish in between
+ *    makes it return at once); FUTEX_WAKE after the publish finds the
+ *    waiter queued or finds it not yet comparing.
+ *  - armed is cleared by compare-and-swap by whoever rings (acquire: the
+ *    waiter's eventfd fields, stored before its release arm, are visible),
+ *    so a sleeper is rung at most once per arming; the ringer rings only
+ *    once its index reaches the target in armed (a waiter for n slots is
+ *    not woken n times).
+ *  - A waiter without membarrier facing a ringer that does not fence
+ *    (bell.ringer_fences == 0: processes that disagree) cannot be sure to
+ *    be seen: ion_*_arm refuses it, ion_*_wait sleeps in 1 ms slices.
  */
+
+/*
+ * A full (seq_cst) fence.  ThreadSanitizer does not model fences, and GCC
+ * says so (-Wtsan); it does not reorder memory either, and no data
+ * depends on this fence (data goes through the acquire/release indices),
+ * so under TSan the warning is silenced and the fence kept.
+ */
+static inline void
+ion_full_fence(void)
+{
+#if defined(__SANITIZE_THREAD__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wtsan"
+#endif
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#if defined(__SANITIZE_THREAD__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+}
+
+/** Doorbell slow paths, called from the inline publishes below only. */
+void ion_prod_bell_slow(struct ion_prod *p, uint64_t armed);
+void ion_cons_bell_slow(struct ion_cons *c, uint64_t armed);
+
+/*
+ * After a publish: the other side's doorbell word, 0 unless it is armed.
+ * @fence is the end's bell.fence, read before the publish so that it and
+ * the ring pointer stay in registers across the compiler barrier.
+ */
+static inline uint64_t
+ion_bell_armed(const struct ion_ring_bell *b, int fence)
+{
+	if (__builtin_expect(fence, 0))
+		/* seq_cst: no membarrier here, so a full Dekker fence */
+		ion_full_fence();
+	else
+		/* compiler only: the waiter's membarrier is our barrier */
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	/* relaxed: ordered after the index store by the barrier above */
+	return __atomic_load_n(&b->armed, __ATOMIC_RELAXED);
+}
 
 /* Out of line of the fast paths: a side that finds nothing counts it. */
 static inline void
@@ -331,14 +475,20 @@ ion_prod_data(const struct ion_prod *p, uint32_t i)
 static inline void
 ion_prod_commit(struct ion_prod *p, uint32_t n)
 {
-	struct ion_ring_side *s = &p->ring->prod;
+	struct ion_ring *r = p->ring;
+	int fence = p->bell.fence;
+	uint64_t armed;
 
 	p->tail += n;
 	p->reserved = 0;
 	/* release: slot writes above are visible before the new tail */
-	__atomic_store_n(&p->ring->tail.idx, p->tail, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->tail.idx, p->tail, __ATOMIC_RELEASE);
 	/* relaxed: own counter, readers need only no tearing */
-	__atomic_store_n(&s->ops, s->ops + n, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->prod.ops, r->prod.ops + n, __ATOMIC_RELAXED);
+	/* the one extra load per burst: a consumer asleep on empty? */
+	armed = ion_bell_armed(&r->cons_bell, fence);
+	if (__builtin_expect(armed != 0, 0))
+		ion_prod_bell_slow(p, armed);
 }
 
 /**
@@ -384,15 +534,21 @@ ion_cons_data(const struct ion_cons *c, uint32_t i)
 static inline void
 ion_cons_release(struct ion_cons *c, uint32_t n)
 {
-	struct ion_ring_side *s = &c->ring->cons;
+	struct ion_ring *r = c->ring;
+	int fence = c->bell.fence;
+	uint64_t armed;
 
 	c->head += n;
 	c->peeked = 0;
 	/* release: our reads of the slots complete before the producer reuses
 	 * them */
-	__atomic_store_n(&c->ring->head.idx, c->head, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->head.idx, c->head, __ATOMIC_RELEASE);
 	/* relaxed: own counter, readers need only no tearing */
-	__atomic_store_n(&s->ops, s->ops + n, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->cons.ops, r->cons.ops + n, __ATOMIC_RELAXED);
+	/* the one extra load per burst: a producer asleep on full? */
+	armed = ion_bell_armed(&r->prod_bell, fence);
+	if (__builtin_expect(armed != 0, 0))
+		ion_cons_bell_slow(c, armed);
 }
 
 /** Payload capacity of a slot of this ring. */
@@ -506,6 +662,104 @@ int ion_cons_peek_wait(struct ion_cons *c, uint32_t n, uint32_t min,
 		       ion_yield_fn yield, void *arg);
 /** A yield function that pauses the CPU, then sleeps briefly. */
 int ion_yield_backoff(void *arg, uint64_t spins);
+
+/* ------------------------------------------------------------------ */
+/* Doorbells: sleeping until the other side publishes                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One thread, one ring:
+ *
+ *	n = ion_cons_wait(c, 1, -1);      // blocks while the ring is empty
+ *	... ion_cons_slot(c, i), i < n ... ion_cons_release(c, n);
+ *
+ * A scheduler that sleeps on several rings and other fds in one epoll
+ * gives each ring's end an eventfd (one may serve many rings), then:
+ *
+ *	ion_cons_arm(c1); ion_prod_arm(p2, 8); ...  // the flags only
+ *	ion_arm_barrier();                          // once for all of them
+ *	if (ion_cons_ready(c1) || ion_prod_room(p2) >= 8 || ...)
+ *		don't sleep;                        // the look again
+ *	else
+ *		epoll_wait(...); read the eventfd;
+ *	ion_cons_disarm(c1); ion_prod_disarm(p2); ...
+ *
+ * The ringer rings once per arming: the futex word (ion_*_wait), or the
+ * eventfd (ion_*_arm).  An eventfd in another process than the ringer's
+ * is reached through pidfd_getfd(2), which needs ptrace permission over
+ * the waiter's process (same user, or CAP_SYS_PTRACE); without it the
+ * ringer only futex-wakes, which an epoll sleeper does not see.
+ */
+
+/**
+ * Block until at least @p n (1 .. capacity) slots are committed, then peek
+ * them all, as ion_cons_peek(c, UINT32_MAX) would.
+ * @p timeout_ms: < 0 waits forever, 0 does not block.
+ * @return slots available (>= n; slot i is ion_cons_slot(c, i)), or
+ *         -ETIMEDOUT, -EINTR (a signal), -EINVAL (bad @p n).
+ */
+int ion_cons_wait(struct ion_cons *c, uint32_t n, int timeout_ms);
+
+/**
+ * Block until at least @p n (1 .. capacity) slots are free, then reserve
+ * them all, as ion_prod_reserve(p, UINT32_MAX) would (commit fewer to
+ * drop the rest).  Returns as ion_cons_wait().
+ */
+int ion_prod_wait(struct ion_prod *p, uint32_t n, int timeout_ms);
+
+/**
+ * Name the eventfd that ion_cons_arm() asks the producer to write, or -1
+ * for none.  Not while armed.  The fd should be EFD_NONBLOCK; it stays the
+ * caller's.  @return 0, -EINVAL, -EBUSY (armed).
+ */
+int ion_cons_set_eventfd(struct ion_cons *c, int fd);
+/** As ion_cons_set_eventfd(), for the eventfd the consumer writes. */
+int ion_prod_set_eventfd(struct ion_prod *p, int fd);
+
+/**
+ * Arm the consumer's doorbell: the producer will write the eventfd at the
+ * first commit that makes the ring non-empty.  Then call ion_arm_barrier()
+ * and look at the ring again (ion_cons_ready) before sleeping.
+ * @return 0; -EBADF if no eventfd is set; -EOPNOTSUPP if this process has
+ *         no membarrier and the producer's end does not fence, so the arm
+ *         could be missed (poll that ring instead).
+ */
+int ion_cons_arm(struct ion_cons *c);
+/** As ion_cons_arm(): woken once at least @p n (1 .. capacity) are free. */
+int ion_prod_arm(struct ion_prod *p, uint32_t n);
+
+/**
+ * The heavy barrier between arming and looking again, once for all the
+ * rings armed: a seq_cst fence and membarrier(GLOBAL_EXPEDITED).
+ * @return 0, or -ENOSYS if this process has no membarrier (only the fence
+ *         was issued; the arm calls above said which rings that covers).
+ */
+int ion_arm_barrier(void);
+
+/**
+ * Disarm after waking (or after the look again found work).
+ * @return 1 if the other side had rung (and disarmed) it, else 0.
+ */
+int ion_cons_disarm(struct ion_cons *c);
+int ion_prod_disarm(struct ion_prod *p);
+
+/** Committed slots now (loads the producer's index; counts nothing). */
+static inline uint32_t
+ion_cons_ready(struct ion_cons *c)
+{
+	/* acquire: as in peek, the slots below tail are written */
+	c->tail_cache = __atomic_load_n(&c->ring->tail.idx, __ATOMIC_ACQUIRE);
+	return c->tail_cache - c->head;
+}
+
+/** Free slots now (loads the consumer's index; counts nothing). */
+static inline uint32_t
+ion_prod_room(struct ion_prod *p)
+{
+	/* acquire: as in reserve, the slots below head are read */
+	p->head_cache = __atomic_load_n(&p->ring->head.idx, __ATOMIC_ACQUIRE);
+	return p->capacity - (p->tail - p->head_cache);
+}
 
 /* ------------------------------------------------------------------ */
 /* Backings without DPDK: hugetlbfs file or memfd                      */

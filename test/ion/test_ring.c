@@ -76,13 +76,13 @@ test_params(void)
 	CU_ASSERT(ion_slot_stride(64) == 64);
 	CU_ASSERT(ion_slot_stride(65) == 128);
 	/* descriptors: 8 bytes a slot, in whole 128-byte blocks */
-	CU_ASSERT(ion_ring_memsize(256, 1514) == 640 + 2048 + 256 * 1536);
-	CU_ASSERT(ion_ring_memsize(4, 64) == 640 + 128 + 4 * 64);
+	CU_ASSERT(ion_ring_memsize(256, 1514) == 896 + 2048 + 256 * 1536);
+	CU_ASSERT(ion_ring_memsize(4, 64) == 896 + 128 + 4 * 64);
 
 	mem = aligned_alloc(ION_RING_ALIGN, 4096);
 	CU_ASSERT_FATAL(mem != NULL);
 	CU_ASSERT(ion_ring_init((char *)mem + 64, 2048, &p) == -EINVAL);
-	CU_ASSERT(ion_ring_init(mem, 640, &p) == -ENOSPC);
+	CU_ASSERT(ion_ring_init(mem, 896, &p) == -ENOSPC);
 	p.capacity = 6;
 	CU_ASSERT(ion_ring_init(mem, 4096, &p) == -EINVAL);
 	free(mem);
@@ -100,14 +100,17 @@ test_layout(void)
 	CU_ASSERT((char *)&x.r->prod - (char *)x.r == 256);
 	CU_ASSERT((char *)&x.r->head - (char *)x.r == 384);
 	CU_ASSERT((char *)&x.r->cons - (char *)x.r == 512);
-	CU_ASSERT(x.r->hdr.desc_offset == 640);
-	CU_ASSERT(x.r->hdr.slots_offset == 640 + 128);
+	/* each doorbell on a line of its own, written only to arm or ring */
+	CU_ASSERT((char *)&x.r->cons_bell - (char *)x.r == 640);
+	CU_ASSERT((char *)&x.r->prod_bell - (char *)x.r == 768);
+	CU_ASSERT(x.r->hdr.desc_offset == 896);
+	CU_ASSERT(x.r->hdr.slots_offset == 896 + 128);
 	CU_ASSERT_FATAL(ion_prod_reserve(&x.p, 16) == 16);
 	/* every slot's data starts a cache line; descriptors are packed */
 	for (i = 0; i < 16; i++) {
 		CU_ASSERT(((uintptr_t)ion_prod_data(&x.p, i) & 63) == 0);
 		CU_ASSERT((char *)ion_prod_slot(&x.p, i) ==
-			  (char *)x.r + 640 + 8 * i);
+			  (char *)x.r + 896 + 8 * i);
 	}
 	pair_close(&x);
 }
@@ -438,9 +441,17 @@ test_header_bad_version(void)
 	size_t len = ion_ring_memsize(8, 64);
 	char why[160] = "";
 
+	struct ion_cons c;
+
 	r->hdr.version = ION_RING_VERSION + 1;
 	CU_ASSERT(ion_ring_check(r, len, NULL, why, sizeof(why)) == -EPROTO);
 	CU_ASSERT(strstr(why, "version") != NULL);
+	/* layout 3 added the doorbells: a version-2 ring has none */
+	CU_ASSERT(ION_RING_VERSION == 3);
+	r->hdr.version = 2;
+	CU_ASSERT(ion_ring_check(r, len, NULL, why, sizeof(why)) == -EPROTO);
+	CU_ASSERT(strstr(why, "version 2") != NULL);
+	CU_ASSERT(ion_cons_open(&c, r) == -EBADMSG);
 	free(r);
 }
 
