@@ -53,8 +53,10 @@ int
 bench_sched_init(struct bench_sched *b, struct netswitch *ns,
 		 unsigned int lcore, struct fiber *const *f, unsigned int n)
 {
-	const struct fiber_step rx = {"netswitch-rx", rx_step, ns};
-	const struct fiber_step tx = {"netswitch-tx", tx_step, ns};
+	const struct fiber_step rx = {
+		.name = "netswitch-rx", .run = rx_step, .arg = ns};
+	const struct fiber_step tx = {
+		.name = "netswitch-tx", .run = tx_step, .arg = ns};
 	unsigned int i;
 	int rc;
 

@@ -13,8 +13,8 @@
  *  - port: devargs as in ionswitchd.conf, 1024 descriptors each way, 8191
  *    mbufs, promiscuous;
  *  - netswitch: lcore 1, burst 32, no routes, no TX rings;
- *  - stats.period 5, idle.polls 256, idle.sleep_us 200,
- *    shutdown.drain_ms 2000;
+ *  - stats.period 5, idle.polls 256, idle.sleep_us 200, idle.doorbells
+ *    true, shutdown.drain_ms 2000;
  *  - a channel's name, slots and slot_size default to the well-known
  *    channel's (ion_channel_lookup(), UTCP as in config.h), else to a
  *    network ring's.
@@ -987,7 +987,8 @@ static int
 load_runtime(const struct ld *l, const config_t *lc, struct cfg *c)
 {
 	static const char *const skeys[] = {"period", NULL};
-	static const char *const ikeys[] = {"polls", "sleep_us", NULL};
+	static const char *const ikeys[] = {"polls", "sleep_us", "doorbells",
+					    NULL};
 	static const char *const dkeys[] = {"drain_ms", NULL};
 	config_setting_t *g;
 	long long v;
@@ -1012,6 +1013,9 @@ load_runtime(const struct ld *l, const config_t *lc, struct cfg *c)
 	if (rc < 0)
 		return rc;
 	c->idle_sleep_us = (uint32_t)v;
+	rc = get_bool(l, g, "idle", "doorbells", true, &c->idle_doorbells);
+	if (rc < 0)
+		return rc;
 	rc = get_group(l, lc, "shutdown", dkeys, &g);
 	if (rc == 0)
 		rc = get_int(l, g, "shutdown", "drain_ms", 0, 600000,

@@ -113,8 +113,10 @@ struct cfg {
 
 	/* run time */
 	unsigned int stats_period; /**< seconds; 0 = no periodic block */
-	uint32_t idle_polls;	   /**< empty polls before backing off */
+	uint32_t idle_polls;	   /**< empty rounds before resting */
 	uint32_t idle_sleep_us;	   /**< longest back-off sleep */
+	bool idle_doorbells;	   /**< rest asleep on doorbells, not backing
+				    *   off */
 	unsigned int drain_ms;	   /**< at exit, how long fibers may drain */
 };
 

@@ -30,6 +30,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <rte_lcore.h>
+
 #include "console_host.h"
 #include "ionswitchd.h"
 
@@ -102,9 +104,22 @@ session_open(struct console_host *h, struct session *s, int fd,
 	s->id = new_id(h);
 }
 
+/* Its lcore wakes when @p fd is readable (when it sleeps on doorbells);
+ * an fd epoll refuses (a regular file on stdin) is always readable and
+ * read at once anyway. */
 static void
-session_close(struct session *s)
+watch(struct console_host *h, int fd)
 {
+	if (h->d->cfg.idle_doorbells)
+		fiber_sched_watch(&h->d->sched, rte_get_main_lcore(), fd,
+				  false);
+}
+
+static void
+session_close(struct console_host *h, struct session *s)
+{
+	if (h->d->cfg.idle_doorbells)
+		fiber_sched_unwatch(&h->d->sched, rte_get_main_lcore(), s->fd);
 	if (!s->interactive)
 		close(s->fd);
 	free(s->out);
@@ -388,6 +403,7 @@ accept_clients(struct console_host *h)
 			continue;
 		}
 		session_open(h, &h->s[i], fd, false);
+		watch(h, fd);
 		prompt(&h->s[i]);
 		session_flush(&h->s[i]);
 	}
@@ -464,6 +480,7 @@ listen_on(struct console_host *h, const char *path)
 		return rc;
 	}
 	h->listen_fd = fd;
+	watch(h, fd);
 	snprintf(h->path, sizeof(h->path), "%s", path);
 	return 0;
 }
@@ -589,7 +606,33 @@ open_ends(struct console_host *h)
 	}
 	h->rout_open = true;
 	h->in_slot = ion_ring_slot_size(in);
+	/* replies wake the main lcore */
+	if (d->cfg.idle_doorbells) {
+		rc = fiber_sched_eventfd(&d->sched, rte_get_main_lcore());
+		if (rc >= 0)
+			rc = ion_cons_set_eventfd(&h->rout, rc);
+		if (rc < 0)
+			return rc;
+	}
 	return 0;
+}
+
+int
+console_host_arm(struct console_host *h)
+{
+	return ion_cons_arm(&h->rout);
+}
+
+bool
+console_host_ready(struct console_host *h)
+{
+	return ion_cons_ready(&h->rout) != 0;
+}
+
+void
+console_host_disarm(struct console_host *h)
+{
+	ion_cons_disarm(&h->rout);
 }
 
 int
@@ -650,8 +693,10 @@ console_host_open(struct ionswitchd *d, const struct console_conf *cc,
 		console_host_close(h);
 		return rc;
 	}
-	if (cc->interactive)
+	if (cc->interactive) {
 		session_open(h, &h->s[0], STDIN_FILENO, true);
+		watch(h, STDIN_FILENO);
+	}
 	DLOG(INFO, "console: fiber %s%s%s%s\n", h->fiber->name,
 	     h->path[0] ? ", socket " : "", h->path,
 	     cc->interactive ? ", interactive on stdin" : "");
@@ -735,7 +780,7 @@ console_host_poll(struct console_host *h, unsigned int max_ms)
 				(s->closing || (s->eof && s->in_len == 0)))) {
 			if (s->interactive && h->stop == NULL)
 				h->stop = "end of input on the console";
-			session_close(s);
+			session_close(h, s);
 		}
 	}
 	h->rr = (h->rr + 1) % N_SESSIONS;
@@ -754,7 +799,7 @@ console_host_close(struct console_host *h)
 		if (h->s[i].fd >= 0) {
 			if (!h->s[i].interactive)
 				session_flush(&h->s[i]);
-			session_close(&h->s[i]);
+			session_close(h, &h->s[i]);
 		}
 	if (h->listen_fd >= 0) {
 		close(h->listen_fd);

@@ -40,6 +40,12 @@ int console_host_open(struct ionswitchd *d, const struct console_conf *cc,
  */
 unsigned int console_host_poll(struct console_host *h, unsigned int max_ms);
 
+/* The main lcore sleeps until a reply arrives on the console output ring
+ * (its doorbell), or a session's socket is readable (watched). */
+int console_host_arm(struct console_host *h);
+bool console_host_ready(struct console_host *h);
+void console_host_disarm(struct console_host *h);
+
 /** NULL, or why the console asked the daemon to stop (quit, shutdown). */
 const char *console_host_stop(const struct console_host *h);
 

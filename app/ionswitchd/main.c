@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -410,6 +411,7 @@ main(int argc, char **argv)
 	char err[CFG_ERR_LEN];
 	bool lcores[CFG_MAX_LCORES];
 	unsigned int main_lcore = 0;
+	sigset_t stop_sigs;
 	struct opts o;
 	int sep, eal_argc, rc;
 
@@ -459,6 +461,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	/* SIGINT and SIGTERM reach the main lcore only, so that they end its
+	 * sleep: every thread EAL, lwIP or we start inherits them blocked,
+	 * and the main thread takes them back just before it runs */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
 	rc = rte_eal_init(eal_argc, eal_argv);
 	if (rc < 0) {
 		fprintf(stderr, "ionswitchd: EAL init failed: %s\n",
@@ -472,6 +481,8 @@ main(int argc, char **argv)
 	rte_pdump_init(); /* lets dpdk-dumpcap capture the port */
 
 	fiber_sched_init(&d.sched, d.cfg.idle_polls, d.cfg.idle_sleep_us);
+	if (d.cfg.idle_doorbells)
+		fiber_sched_use_doorbells(&d.sched);
 	d.signal = &stop_signal;
 	d.stats_period = d.cfg.stats_period;
 	rc = create_rings(&d);
@@ -503,6 +514,7 @@ main(int argc, char **argv)
 		rc = console_host_open(&d, &cc, &d.con);
 	}
 	if (rc == 0) {
+		pthread_sigmask(SIG_UNBLOCK, &stop_sigs, NULL);
 		run(&d);
 		counters_print(&d, true);
 		if (o.totals_json != NULL)
@@ -512,6 +524,7 @@ main(int argc, char **argv)
 	console_host_close(d.con);
 	d.con = NULL;
 	teardown(&d);
+	fiber_sched_fini(&d.sched);
 	rte_pdump_uninit();
 	rte_eal_cleanup();
 	/* the daemon is the last user of its prefix at exit */

@@ -8,12 +8,19 @@
  *   control       (main lcore) signals, the console's sessions, the stats
  *                 block, and the shutdown's phases
  *
+ * Each says what wakes its lcore when it sleeps (lib/fiber): the RX step
+ * the port's RX interrupt, the TX step the TX rings' doorbells, the
+ * control step the console's sockets and output ring, and its timers.
+ *
  * Shutdown, moved forward by the control step only:
  *   RUNNING -> DRAINING   stop reading the port; fibers empty their rings
  *   DRAINING -> STOPPING  every fiber is DONE (or KILLED), or drain_ms
  *   STOPPING -> STOPPED   the NetSwitch's TX is empty, or drain_ms
  */
+#include <errno.h>
+
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 
 #include "console_host.h"
 #include "ionswitchd.h"
@@ -34,6 +41,57 @@ rx_step(void *arg)
 		fiber_sched_inputs_closed(&d->sched);
 	}
 	return 0;
+}
+
+/* The port's RX interrupt: on only while the lcore sleeps, so that the
+ * vhost peer does not kick us for every frame while we poll anyway. */
+static int
+rx_arm(void *arg)
+{
+	struct ionswitchd *d = arg;
+
+	if (d->rx_off)
+		return 0; /* the port is no longer read: nothing to wake for */
+	if (d->rx_intr_fd < 0)
+		return -ENOTSUP;
+	return rte_eth_dev_rx_intr_enable(d->port_id, 0);
+}
+
+/* After enabling the interrupt, frames that came before it raised none:
+ * one more RX burst catches them (and is work when it finds some). */
+static bool
+rx_ready(void *arg)
+{
+	struct ionswitchd *d = arg;
+
+	return !d->rx_off && netswitch_rx(d->ns) != 0;
+}
+
+static void
+rx_disarm(void *arg)
+{
+	struct ionswitchd *d = arg;
+
+	if (!d->rx_off && d->rx_intr_fd >= 0)
+		rte_eth_dev_rx_intr_disable(d->port_id, 0);
+}
+
+static int
+tx_arm(void *arg)
+{
+	return netswitch_tx_arm(((struct ionswitchd *)arg)->ns);
+}
+
+static bool
+tx_ready(void *arg)
+{
+	return netswitch_tx_ready(((struct ionswitchd *)arg)->ns);
+}
+
+static void
+tx_disarm(void *arg)
+{
+	netswitch_tx_disarm(((struct ionswitchd *)arg)->ns);
 }
 
 static unsigned int
@@ -127,15 +185,81 @@ control_step(void *arg)
 	return work;
 }
 
+/* The console's output ring: replies wake the main lcore. */
+static int
+control_arm(void *arg)
+{
+	struct ionswitchd *d = arg;
+
+	return d->con != NULL ? console_host_arm(d->con) : 0;
+}
+
+/* Shutting down, it moves the phases on as soon as it can: it polls. */
+static bool
+control_ready(void *arg)
+{
+	struct ionswitchd *d = arg;
+
+	return d->stop_why != NULL ||
+	       (d->con != NULL && console_host_ready(d->con));
+}
+
+static void
+control_disarm(void *arg)
+{
+	struct ionswitchd *d = arg;
+
+	if (d->con != NULL)
+		console_host_disarm(d->con);
+}
+
+/* The next stats block. */
+static uint64_t
+control_deadline(void *arg)
+{
+	struct ionswitchd *d = arg;
+
+	return d->stats_period != 0 ? d->next_stats : UINT64_MAX;
+}
+
 int
 steps_add(struct ionswitchd *d, unsigned int main_lcore)
 {
-	const struct fiber_step rx = {"netswitch-rx", rx_step, d};
-	const struct fiber_step tx = {"netswitch-tx", tx_step, d};
-	const struct fiber_step ctl = {"control", control_step, d};
+	const struct fiber_step rx = {.name = "netswitch-rx",
+				      .run = rx_step,
+				      .arg = d,
+				      .arm = rx_arm,
+				      .ready = rx_ready,
+				      .disarm = rx_disarm};
+	const struct fiber_step tx = {.name = "netswitch-tx",
+				      .run = tx_step,
+				      .arg = d,
+				      .arm = tx_arm,
+				      .ready = tx_ready,
+				      .disarm = tx_disarm};
+	const struct fiber_step ctl = {.name = "control",
+				       .run = control_step,
+				       .arg = d,
+				       .arm = control_arm,
+				       .ready = control_ready,
+				       .disarm = control_disarm,
+				       .deadline = control_deadline};
 	unsigned int i;
-	int rc;
+	int rc, efd;
 
+	if (d->cfg.idle_doorbells) {
+		/* the TX rings' producers wake the NetSwitch's lcore; its
+		 * port's RX interrupt too, where the port has one */
+		efd = fiber_sched_eventfd(&d->sched, d->cfg.ns_lcore);
+		rc = efd < 0 ? efd : netswitch_tx_set_eventfd(d->ns, efd);
+		if (rc == 0 && d->rx_intr_fd >= 0)
+			rc = fiber_sched_watch(&d->sched, d->cfg.ns_lcore,
+					       d->rx_intr_fd, true);
+		if (rc == 0)
+			rc = fiber_sched_eventfd(&d->sched, main_lcore);
+		if (rc < 0)
+			return rc;
+	}
 	rc = fiber_sched_add(&d->sched, main_lcore, &ctl);
 	if (rc == 0)
 		rc = fiber_sched_add(&d->sched, d->cfg.ns_lcore, &rx);

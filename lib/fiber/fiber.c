@@ -39,8 +39,14 @@ fiber_end_open(struct fiber *f, unsigned int i)
 		rc = ion_cspace_open_prod(&f->cs, e->channel, &e->prod);
 	else
 		rc = ion_cspace_open_cons(&f->cs, e->channel, &e->cons);
-	if (rc == 0)
-		e->open = true;
+	if (rc < 0)
+		return rc;
+	e->open = true;
+	/* its lcore sleeps on this end's doorbell: its eventfd */
+	if (f->efd >= 0)
+		rc = e->perm == ION_PERM_WRITE
+			     ? ion_prod_set_eventfd(&e->prod, f->efd)
+			     : ion_cons_set_eventfd(&e->cons, f->efd);
 	return rc;
 }
 
@@ -53,6 +59,7 @@ fiber_init(struct fiber *f, const struct fiber_conf *c,
 	f->kind = c->kind;
 	f->lcore = c->lcore;
 	f->burst = c->burst;
+	f->efd = -1;
 	ion_cspace_init(&f->cs);
 	fiber_end_add(f, c->rx, ION_PERM_READ);	 /* FIBER_RX */
 	fiber_end_add(f, c->tx, ION_PERM_WRITE); /* FIBER_TX */
@@ -141,6 +148,78 @@ fiber_fini(struct fiber *f)
 			ion_cons_close(&e->cons);
 		e->open = false;
 	}
+}
+
+/* ---- sleeping: what wakes a fiber's lcore ---- */
+
+/* The tx ring a full back-pressure end waits on, or NULL. */
+static struct ion_prod *
+tx_blocked(struct fiber *f)
+{
+	struct fiber_end *e = &f->ends[FIBER_TX];
+
+	if (f->kind->tx_drops || !e->open || ion_prod_room(&e->prod) != 0)
+		return NULL;
+	return &e->prod;
+}
+
+void
+fiber_disarm(struct fiber *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->n_ends; i++)
+		if (f->ends[i].open && f->ends[i].perm == ION_PERM_READ)
+			ion_cons_disarm(&f->ends[i].cons);
+	if (f->tx_armed)
+		ion_prod_disarm(&f->ends[FIBER_TX].prod);
+	f->tx_armed = false;
+	if (f->kind->disarm != NULL)
+		f->kind->disarm(f);
+}
+
+int
+fiber_arm(struct fiber *f)
+{
+	struct ion_prod *tx;
+	unsigned int i;
+	int rc = 0;
+
+	/* a killed or drained fiber never wakes its lcore */
+	if (fiber_state_get(f) != FIBER_READY)
+		return 0;
+	for (i = 0; i < f->n_ends && rc == 0; i++)
+		if (f->ends[i].open && f->ends[i].perm == ION_PERM_READ)
+			rc = ion_cons_arm(&f->ends[i].cons);
+	tx = tx_blocked(f);
+	if (rc == 0 && tx != NULL) {
+		rc = ion_prod_arm(tx, 1);
+		f->tx_armed = rc == 0;
+	}
+	if (rc == 0 && f->kind->arm != NULL)
+		rc = f->kind->arm(f);
+	if (rc < 0)
+		fiber_disarm(f);
+	return rc;
+}
+
+bool
+fiber_ready(struct fiber *f)
+{
+	unsigned int i;
+
+	if (fiber_state_get(f) != FIBER_READY)
+		return false;
+	if (f->kind->ready != NULL && f->kind->ready(f))
+		return true;
+	/* input it cannot pass on is no work: tx's room wakes it */
+	if (tx_blocked(f) != NULL)
+		return false;
+	for (i = 0; i < f->n_ends; i++)
+		if (f->ends[i].open && f->ends[i].perm == ION_PERM_READ &&
+		    ion_cons_ready(&f->ends[i].cons) != 0)
+			return true;
+	return false;
 }
 
 uint32_t

@@ -116,6 +116,11 @@ struct fiber_kind {
 	size_t params_size; /**< <= FIBER_PARAMS_MAX */
 	bool needs_tx;	    /**< refuse a fiber of this kind without tx */
 	/**
+	 * A full tx ring makes it drop (the membrane: TCP resends), not wait:
+	 * its lcore does not sleep on tx's room, and input still wakes it.
+	 */
+	bool tx_drops;
+	/**
 	 * Checks across keys, before anything starts; NULL if none.  @return
 	 * 0, or -EINVAL with the reason (a sentence about fiber @p c->name) in
 	 * @p why.
@@ -134,6 +139,14 @@ struct fiber_kind {
 	void (*kill)(struct fiber *f);
 	/** Release what init and the steps took (the lcore has stopped). */
 	void (*fini)(struct fiber *f);
+	/**
+	 * Sleeping: what wakes it besides input on its consumer ends and room
+	 * on a full back-pressure tx (fiber_arm()); all optional.  arm
+	 * returns 0 or < 0 (cannot sleep), having undone what it armed.
+	 */
+	int (*arm)(struct fiber *f);
+	bool (*ready)(struct fiber *f);
+	void (*disarm)(struct fiber *f);
 	/** Its own counters, nested under its name; NULL if none. */
 	const struct ctr_set *counters;
 	/** Snapshot them into @p out (counters' struct, <= FIBER_STATS_MAX).
@@ -207,6 +220,8 @@ struct fiber {
 	uint16_t burst;
 	uint32_t state; /**< enum fiber_state, atomic */
 	const struct fiber_sched *sched; /**< its run state, once scheduled */
+	int efd;      /**< its lcore's doorbell eventfd, or -1 (no sleeping) */
+	bool tx_armed; /**< its lcore sleeps until tx has room */
 	struct ion_cspace cs;
 	struct ion_cap_fault fault; /**< what it lacked, when KILLED */
 	unsigned int n_ends;
@@ -288,6 +303,16 @@ fiber_state_get(const struct fiber *f)
 /** "RUNNING", "KILLED" or "DONE". */
 const char *fiber_state_str(enum fiber_state s);
 
+/**
+ * Its lcore is about to sleep: arm the doorbells of its open consumer ends,
+ * and of tx when a full tx holds it back.  @return 0, or < 0 (nothing left
+ * armed): its lcore backs off instead.
+ */
+int fiber_arm(struct fiber *f);
+/** After ion_arm_barrier(): does it have work it can do? */
+bool fiber_ready(struct fiber *f);
+void fiber_disarm(struct fiber *f);
+
 /** Messages waiting in its rx ring. */
 uint32_t fiber_backlog(const struct fiber *f);
 
@@ -318,12 +343,27 @@ enum fiber_run {
 	FIBER_RUN_STOPPED,  /**< every lcore returns */
 };
 
-/** A step: one unit of work an lcore runs to completion. */
+/**
+ * A step: one unit of work an lcore runs to completion.  To let its lcore
+ * sleep instead of polling when every step is idle, a step says what wakes
+ * it (ion_ring.h, "Doorbells"): the lcore arms every step, issues one
+ * ion_arm_barrier(), asks every step whether work arrived meanwhile, and
+ * only then sleeps in epoll until a doorbell, a watched fd or the nearest
+ * deadline.  A step without arm keeps its lcore polling (with back-off).
+ */
 struct fiber_step {
 	const char *name;
 	/** @return the work done (frames, events); 0 when there was none */
 	unsigned int (*run)(void *arg);
 	void *arg;
+	/** Arm the wake sources; @return 0, or < 0: it cannot sleep now
+	 * (having undone what it armed). */
+	int (*arm)(void *arg);
+	/** After the barrier: is there work?  It may do some (a port RX). */
+	bool (*ready)(void *arg);
+	void (*disarm)(void *arg);
+	/** TSC of its next timer, or UINT64_MAX; NULL: none. */
+	uint64_t (*deadline)(void *arg);
 };
 
 /** An lcore's accounting, written by that lcore only. */
@@ -338,6 +378,9 @@ struct fiber_lcore {
 	unsigned int n_steps;
 	struct fiber_step steps[FIBER_LCORE_STEPS];
 	uint32_t max_sleep_us; /**< longest back-off sleep of this lcore */
+	int epfd;	       /**< where it sleeps, or -1 */
+	int efd;	       /**< its doorbell (eventfd), or -1 */
+	bool polls;	       /**< logged: it backs off instead of sleeping */
 	struct fiber_lcore_stats st __attribute__((aligned(64)));
 };
 
@@ -345,6 +388,7 @@ struct fiber_sched {
 	uint32_t run;		/**< enum fiber_run, atomic */
 	uint32_t inputs_closed; /**< atomic: no new message enters a ring */
 	uint32_t idle_polls;	/**< empty loops before backing off */
+	bool doorbells;		/**< idle lcores sleep in epoll */
 	unsigned int n_fibers;
 	struct fiber *fibers[FIBER_SCHED_MAX];
 	struct fiber_lcore lcores[FIBER_MAX_LCORES];
@@ -356,6 +400,23 @@ struct fiber_sched {
  */
 void fiber_sched_init(struct fiber_sched *s, uint32_t idle_polls,
 		      uint32_t max_sleep_us);
+
+/**
+ * Idle lcores sleep on doorbells, watched fds and deadlines (epoll)
+ * instead of backing off; call before adding steps.  @return 0 or -errno.
+ */
+int fiber_sched_use_doorbells(struct fiber_sched *s);
+
+/** The eventfd that wakes lcore @p lcore (made on first use), or -errno. */
+int fiber_sched_eventfd(struct fiber_sched *s, unsigned int lcore);
+
+/** Wake lcore @p lcore when @p fd is readable (@p edge: EPOLLET). */
+int fiber_sched_watch(struct fiber_sched *s, unsigned int lcore, int fd,
+		      bool edge);
+void fiber_sched_unwatch(struct fiber_sched *s, unsigned int lcore, int fd);
+
+/** Close the lcores' epoll and eventfd descriptors (they have returned). */
+void fiber_sched_fini(struct fiber_sched *s);
 
 /** Append @p st to lcore @p lcore's steps.  @return 0, -EINVAL, -ENOSPC. */
 int fiber_sched_add(struct fiber_sched *s, unsigned int lcore,

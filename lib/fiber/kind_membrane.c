@@ -106,6 +106,7 @@ struct membrane_kind_priv {
 	struct membrane *m; /* atomic: created by the fiber's first step */
 	struct membrane_conf conf;
 	int vfs_req, vfs_rsp; /* end indexes, -1 without HTTP */
+	bool req_armed;	      /* its lcore sleeps until vfs_req has room */
 };
 
 static int
@@ -219,6 +220,51 @@ membrane_step(struct fiber *f)
 	return (int)n;
 }
 
+/* Sleeping: file requests waiting for room in vfs_req are work once the
+ * ring has room, and that room wakes the fiber. */
+static struct ion_prod *
+waiting_req(struct fiber *f)
+{
+	struct membrane_kind_priv *mp = f->priv;
+
+	if (mp->m == NULL || mp->conf.vfs_req == NULL ||
+	    !membrane_wants_vfs(mp->m))
+		return NULL;
+	return mp->conf.vfs_req;
+}
+
+static int
+membrane_arm(struct fiber *f)
+{
+	struct membrane_kind_priv *mp = f->priv;
+	struct ion_prod *req = waiting_req(f);
+	int rc;
+
+	if (req == NULL || ion_prod_room(req) != 0)
+		return 0;
+	rc = ion_prod_arm(req, 1);
+	mp->req_armed = rc == 0;
+	return rc;
+}
+
+static bool
+membrane_ready(struct fiber *f)
+{
+	struct ion_prod *req = waiting_req(f);
+
+	return req != NULL && ion_prod_room(req) != 0;
+}
+
+static void
+membrane_disarm(struct fiber *f)
+{
+	struct membrane_kind_priv *mp = f->priv;
+
+	if (mp->req_armed)
+		ion_prod_disarm(mp->conf.vfs_req);
+	mp->req_armed = false;
+}
+
 static void
 membrane_kill(struct fiber *f)
 {
@@ -259,9 +305,13 @@ const struct fiber_kind fiber_kind_membrane = {
 	.n_params = RTE_DIM(membrane_params),
 	.params_size = sizeof(struct membrane_kind_params),
 	.needs_tx = true,
+	.tx_drops = true,
 	.check = membrane_check,
 	.init = membrane_init,
 	.step = membrane_step,
+	.arm = membrane_arm,
+	.ready = membrane_ready,
+	.disarm = membrane_disarm,
 	.kill = membrane_kill,
 	.fini = membrane_fini,
 	.counters = &membrane_ctr_set,

@@ -271,6 +271,12 @@ membrane_poll(struct membrane *m, unsigned int burst)
 	return n + nv;
 }
 
+bool
+membrane_wants_vfs(const struct membrane *m)
+{
+	return mb_httpd_wants_kick(m);
+}
+
 uint32_t
 membrane_backlog(const struct membrane *m)
 {

@@ -109,6 +109,12 @@ int membrane_create(const struct membrane_conf *conf, struct membrane **out);
  */
 unsigned int membrane_poll(struct membrane *m, unsigned int burst);
 
+/**
+ * True while file requests wait for room in the VFS request ring: the
+ * next membrane_poll() sends them (a sleeping caller wakes on that room).
+ */
+bool membrane_wants_vfs(const struct membrane *m);
+
 /** Frames waiting in the RX ring. */
 uint32_t membrane_backlog(const struct membrane *m);
 

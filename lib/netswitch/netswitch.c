@@ -416,6 +416,57 @@ netswitch_tx(struct netswitch *ns)
 	return sent;
 }
 
+int
+netswitch_tx_set_eventfd(struct netswitch *ns, int fd)
+{
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < ns->n_tx; i++) {
+		rc = ion_cons_set_eventfd(&ns->tx[i].cons, fd);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+netswitch_tx_arm(struct netswitch *ns)
+{
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < ns->n_tx; i++) {
+		rc = ion_cons_arm(&ns->tx[i].cons);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+bool
+netswitch_tx_ready(struct netswitch *ns)
+{
+	unsigned int i;
+
+	/* frames the port refused are retried: never sleep on them */
+	if (ns->n_pending != 0)
+		return true;
+	for (i = 0; i < ns->n_tx; i++)
+		if (ion_cons_ready(&ns->tx[i].cons) != 0)
+			return true;
+	return false;
+}
+
+void
+netswitch_tx_disarm(struct netswitch *ns)
+{
+	unsigned int i;
+
+	for (i = 0; i < ns->n_tx; i++)
+		ion_cons_disarm(&ns->tx[i].cons);
+}
+
 uint32_t
 netswitch_tx_pending(const struct netswitch *ns)
 {

@@ -20,6 +20,7 @@
 #ifndef NETSWITCH_H
 #define NETSWITCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <ion_ring.h>
@@ -140,6 +141,21 @@ uint32_t netswitch_demux(struct netswitch *ns, struct rte_mbuf **pkts,
 uint32_t netswitch_rx(struct netswitch *ns);
 /** One TX pass over the TX rings. @return frames the port accepted. */
 uint32_t netswitch_tx(struct netswitch *ns);
+/*
+ * Sleeping on the TX rings (ion_ring.h, doorbells): the NetSwitch's lcore,
+ * about to sleep, arms every TX ring's doorbell, issues ion_arm_barrier(),
+ * looks again with netswitch_tx_ready(), and disarms after waking.  The
+ * producers (fibers, lwIP's thread) then write eventfd @p fd at their
+ * first commit.
+ */
+/** Name the eventfd of every TX ring's consumer end.  @return 0 or -errno. */
+int netswitch_tx_set_eventfd(struct netswitch *ns, int fd);
+/** Arm every TX ring's doorbell.  @return 0 or -errno (ion_cons_arm()). */
+int netswitch_tx_arm(struct netswitch *ns);
+/** True when a TX ring holds frames, or the port refused some. */
+bool netswitch_tx_ready(struct netswitch *ns);
+void netswitch_tx_disarm(struct netswitch *ns);
+
 /** Frames held for a port that did not take them yet. */
 uint32_t netswitch_tx_pending(const struct netswitch *ns);
 

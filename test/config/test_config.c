@@ -313,6 +313,7 @@ test_shipped(void)
 	CU_ASSERT_EQUAL(c.stats_period, 5);
 	CU_ASSERT_EQUAL(c.idle_polls, 256);
 	CU_ASSERT_EQUAL(c.idle_sleep_us, 200);
+	CU_ASSERT_TRUE(c.idle_doorbells);
 	CU_ASSERT_EQUAL(c.drain_ms, 2000);
 
 	/* with only lcore 0 the NetSwitch has no lcore to run on */
@@ -438,6 +439,7 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c.stats_period, 5);
 	CU_ASSERT_EQUAL(c.idle_polls, 256);
 	CU_ASSERT_EQUAL(c.idle_sleep_us, 200);
+	CU_ASSERT_TRUE(c.idle_doorbells);
 	CU_ASSERT_EQUAL(c.drain_ms, 2000);
 	/* a well-known channel takes its sizes, another a network ring's */
 	CU_ASSERT_STRING_EQUAL(c.channels[0].name, "console-rx");
