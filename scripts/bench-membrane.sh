@@ -6,6 +6,7 @@
 #   scripts/bench-membrane.sh [BUILD_DIR] [--rounds N] [--json] [--perf]
 #                             [--big-mib M] [--wrk-duration SECS]
 #                             [--idle-sleep-us US] [--kernel-no-offloads]
+#                             [--conf FILE]
 #
 # Every client (curl, wrk, ping) runs in the network namespace ion-bm
 # (test/lib.sh), which holds the Linux end of three paths:
@@ -46,7 +47,9 @@
 # the veth pair's segmentation and checksum offloads (ethtool -K ... tso gso
 # gro tx rx off), so the kernel too moves and checksums 1500-byte frames one
 # by one, as the membrane does (the bridge's TAPs never offload: DPDK's TAP
-# PMD gives them no offloads).
+# PMD gives them no offloads).  --conf runs the daemon with another config
+# than scripts/bench-membrane.conf (the same names and addresses; another
+# placement, say), e.g. to measure a change.
 #
 # Everything it creates carries its own names (EAL prefixes ion-bm,
 # ion-bm-peer, ion-bm-bridge, TAPs ionbm0 ionbm-b0 ionbm-b1, netns ion-bm
@@ -67,9 +70,10 @@ wrk_secs=5
 idle_sleep_us=
 offloads=on
 idle_secs=10
+conf=
 
 usage() {
-	sed -n '6,8p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
+	sed -n '6,9p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -81,13 +85,14 @@ while [ $# -gt 0 ]; do
 	--wrk-duration) wrk_secs=${2:?}; shift 2 ;;
 	--idle-sleep-us) idle_sleep_us=${2:?}; shift 2 ;;
 	--kernel-no-offloads) offloads=off; shift ;;
+	--conf) conf=$(realpath "${2:?}"); shift 2 ;;
 	-h | --help) usage ;;
 	-*) echo "bench-membrane: unknown option $1" >&2; usage ;;
 	*) [ -z "$build" ] || usage; build=$1; shift ;;
 	esac
 done
 build=${build:-$top/build}
-conf=$top/scripts/bench-membrane.conf
+conf=${conf:-$top/scripts/bench-membrane.conf}
 
 [ "$(id -u)" -eq 0 ] || die "run as root: TAP, netns, hugepages need it"
 [ -x "$build/app/ionswitchd/ionswitchd" ] || die "no ionswitchd in $build: build first (ninja -C $build)"
