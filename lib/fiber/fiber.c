@@ -279,7 +279,7 @@ fiber_ctr_row(const struct fiber *f, struct ctr_row *r,
 		ctr_row_str(r, "fault_needs", ion_perm_str(f->fault.perm),
 			    false);
 	}
-	kind_stats_copy(snap, &f->st, sizeof(*snap));
+	ctr_copy(snap, &f->st, sizeof(*snap));
 	r->set = &fiber_ctr_set;
 	r->base = snap;
 	if (f->kind->counters != NULL && f->kind->stats != NULL) {

@@ -370,8 +370,13 @@ struct fiber_step {
 struct fiber_lcore_stats {
 	uint64_t busy_cycles; /**< loops in which some step worked */
 	uint64_t idle_cycles; /**< loops in which none did, back-off included */
-	uint64_t sleeps;      /**< back-off sleeps */
+	uint64_t sleeps;      /**< sleeps: back-off, or in epoll */
 	uint64_t loops;
+	uint64_t wakeups;     /**< epoll sleeps ended by a doorbell or an fd */
+	uint64_t timeouts;    /**< epoll sleeps ended by the deadline */
+	uint64_t late;	      /**< of those, found work at once: a wake-up
+			       *   that did not come (a step armed nothing for
+			       *   it); 0 but for a coincidence */
 };
 
 struct fiber_lcore {
@@ -381,6 +386,7 @@ struct fiber_lcore {
 	int epfd;	       /**< where it sleeps, or -1 */
 	int efd;	       /**< its doorbell (eventfd), or -1 */
 	bool polls;	       /**< logged: it backs off instead of sleeping */
+	bool timed_out;	       /**< its last sleep ended by the deadline */
 	struct fiber_lcore_stats st __attribute__((aligned(64)));
 };
 

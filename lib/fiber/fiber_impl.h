@@ -45,16 +45,4 @@ fiber_reflect_slot(struct ion_prod *tx, uint32_t i, const uint8_t *d,
 #define KIND_STAT_ADD(st, field, n)                                            \
 	__atomic_store_n(&(st)->field, (st)->field + (n), __ATOMIC_RELAXED)
 
-/** Copy every uint64_t of a counter struct with relaxed loads. */
-static inline void
-kind_stats_copy(void *out, const void *in, size_t size)
-{
-	const uint64_t *s = in;
-	uint64_t *d = out;
-	size_t i;
-
-	for (i = 0; i < size / sizeof(uint64_t); i++)
-		d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
-}
-
 #endif /* FIBER_IMPL_H */

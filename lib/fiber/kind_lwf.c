@@ -212,7 +212,7 @@ lwf_stats(const struct fiber *f, void *out)
 	const struct lwf_kind_priv *l = f->priv;
 
 	if (l != NULL)
-		kind_stats_copy(out, &l->st, sizeof(l->st));
+		ctr_copy(out, &l->st, sizeof(l->st));
 	else
 		memset(out, 0, sizeof(l->st));
 }

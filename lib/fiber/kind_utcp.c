@@ -213,7 +213,7 @@ utcp_stats(const struct fiber *f, void *out)
 	const struct utcp_kind_priv *u = f->priv;
 
 	if (u != NULL)
-		kind_stats_copy(out, &u->st, sizeof(u->st));
+		ctr_copy(out, &u->st, sizeof(u->st));
 	else
 		memset(out, 0, sizeof(u->st));
 }
