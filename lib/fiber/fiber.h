@@ -149,9 +149,13 @@ struct fiber_kind {
 	void (*disarm)(struct fiber *f);
 	/** Its own counters, nested under its name; NULL if none. */
 	const struct ctr_set *counters;
-	/** Snapshot them into @p out (counters' struct, <= FIBER_STATS_MAX).
-	 * Any thread. */
+	/**
+	 * Snapshot them into @p out (counters' struct, <= FIBER_STATS_MAX),
+	 * from any thread.  NULL: they are a struct of uint64_t at
+	 * stats_offset in priv, stats_size bytes, written by its lcore only.
+	 */
 	void (*stats)(const struct fiber *f, void *out);
+	size_t stats_offset, stats_size;
 };
 
 /** Every kind, NULL-terminated (fiber_kinds.c). */
@@ -318,6 +322,10 @@ uint32_t fiber_backlog(const struct fiber *f);
 
 /** True once the host drains (the kind's step may stop taking work). */
 bool fiber_draining(const struct fiber *f);
+
+/** Snapshot @p f's kind counters (kind->counters' struct) into @p out
+ * (FIBER_STATS_MAX bytes), from any thread. */
+void fiber_kind_stats(const struct fiber *f, void *out);
 
 /** The counters every fiber has, as a set (struct fiber_stats). */
 extern const struct ctr_set fiber_ctr_set;

@@ -3,7 +3,9 @@
 #ifndef FIBER_IMPL_H
 #define FIBER_IMPL_H
 
+#include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_ether.h>
@@ -39,6 +41,18 @@ fiber_reflect_slot(struct ion_prod *tx, uint32_t i, const uint8_t *d,
 	}
 	ion_prod_slot(tx, i)->len = len;
 	ion_prod_slot(tx, i)->tag = in->tag;
+}
+
+/** A kind that reflects frames needs a tx to write them to. */
+static inline int
+kind_reflect_needs_tx(const struct fiber_conf *c, bool reflect, char *why,
+		      size_t len)
+{
+	if (!reflect || c->tx != 0)
+		return 0;
+	snprintf(why, len, "fiber '%s' reflects frames but has no 'tx' to write",
+		 c->name);
+	return -EINVAL;
 }
 
 /* relaxed: own counter, a stats reader needs only no tearing */
