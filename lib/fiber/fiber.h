@@ -388,6 +388,7 @@ struct fiber_lcore_stats {
 };
 
 struct fiber_lcore {
+	uint64_t last_work; /**< TSC of its last round that did work */
 	unsigned int n_steps;
 	struct fiber_step steps[FIBER_LCORE_STEPS];
 	uint32_t max_sleep_us; /**< longest back-off sleep of this lcore */
@@ -402,6 +403,7 @@ struct fiber_sched {
 	uint32_t run;		/**< enum fiber_run, atomic */
 	uint32_t inputs_closed; /**< atomic: no new message enters a ring */
 	uint32_t idle_polls;	/**< empty loops before backing off */
+	uint64_t spin_cycles;	/**< keep polling this long after work */
 	bool doorbells;		/**< idle lcores sleep in epoll */
 	unsigned int n_fibers;
 	struct fiber *fibers[FIBER_SCHED_MAX];
@@ -420,6 +422,13 @@ void fiber_sched_init(struct fiber_sched *s, uint32_t idle_polls,
  * instead of backing off; call before adding steps.  @return 0 or -errno.
  */
 int fiber_sched_use_doorbells(struct fiber_sched *s);
+
+/**
+ * An lcore keeps polling (without sleeping) for @p us microseconds after
+ * its last round that did work: traffic that comes in bursts closer than
+ * that pays no wake-up; an idle lcore still sleeps.
+ */
+void fiber_sched_spin(struct fiber_sched *s, uint32_t us);
 
 /** The eventfd that wakes lcore @p lcore (made on first use), or -errno. */
 int fiber_sched_eventfd(struct fiber_sched *s, unsigned int lcore);

@@ -44,6 +44,12 @@ fiber_sched_init(struct fiber_sched *s, uint32_t idle_polls,
 	}
 }
 
+void
+fiber_sched_spin(struct fiber_sched *s, uint32_t us)
+{
+	s->spin_cycles = rte_get_timer_hz() / 1000000 * us;
+}
+
 int
 fiber_sched_use_doorbells(struct fiber_sched *s)
 {
@@ -330,11 +336,13 @@ idle_after(const struct fiber_sched *s, struct fiber_lcore *lc,
 	}
 	if (work != 0) {
 		LC_ADD(lc, busy_cycles, t1 - t0);
+		lc->last_work = t1;
 		id->empty = 0;
 		id->sleep_us = 1;
 		return;
 	}
-	if (++id->empty <= s->idle_polls) {
+	if (++id->empty <= s->idle_polls ||
+	    t1 - lc->last_work < s->spin_cycles) {
 		LC_ADD(lc, idle_cycles, t1 - t0);
 		return;
 	}
