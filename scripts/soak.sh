@@ -70,8 +70,9 @@ sed -e 's/file_prefix = "ionswitchd"/file_prefix = "ion-soak"/' \
 	-e "s|queue_size=1024\"|queue_size=1024,mac=$mac\"|" \
 	-e "s|root = \"/var/lib/ionswitchd/www\"|root = \"$H_RUN/www\"|" \
 	"$top/config/ionswitchd.conf" >"$work/soak.conf"
-grep -q "ion-soak" "$work/soak.conf" && grep -q "mac=$mac" "$work/soak.conf" &&
-	grep -q "$H_RUN/www" "$work/soak.conf" || die "config/ionswitchd.conf changed shape: soak.conf not made"
+for want in ion-soak "mac=$mac" "$H_RUN/www"; do
+	grep -q "$want" "$work/soak.conf" || die "config/ionswitchd.conf changed shape: no $want in soak.conf"
+done
 
 mkdir -p "$H_RUN/www" "$work/gen"
 echo "<html><body>ION soak</body></html>" >"$H_RUN/www/index.html"

@@ -77,7 +77,7 @@ priv=()
 caps=$(setting CapabilityBoundingSet)
 if [ -n "$caps" ]; then
 	list=-all
-	for c in $caps; do list+=",+$(tr 'A-Z' 'a-z' <<<"${c#CAP_}")"; done
+	for c in $caps; do list+=",+$(tr '[:upper:]' '[:lower:]' <<<"${c#CAP_}")"; done
 	priv+=(--bounding-set "$list" --inh-caps -all)
 fi
 mdwe=()
