@@ -165,18 +165,26 @@ check_installed() {
 
 # --- 3. start ---------------------------------------------------------------
 
-# unit_lines UNIT KEY: the command lines of KEY in UNIT, prefixes dropped
+# unit_lines UNIT KEY: the command lines of KEY in UNIT, with their
+# prefixes ("-", "+", ...)
 unit_lines() {
-	sed -n "s/^$2=[-+!@:]*//p" "$units/$1.service"
+	sed -n "s/^$2=//p" "$units/$1.service"
 }
 
 # unit_run UNIT KEY [bg]: run KEY's commands as systemd would, with the
 # unit's EnvironmentFile and sandbox; bg: the last one in the background,
 # its pid in $bg_pid, output in $work/UNIT.log
 unit_run() {
-	local unit=$1 key=$2 bg=${3:-} line
+	local unit=$1 key=$2 bg=${3:-} line sandbox
 	local -a argv
 	while IFS= read -r line; do
+		# "+": full privileges, no sandbox; the other prefixes do not
+		# change how the command runs here
+		sandbox=("$here/sandbox.sh" "$units/$unit.service")
+		while [[ $line == [-+!@:]* ]]; do
+			[[ $line == +* ]] && sandbox=()
+			line=${line:1}
+		done
 		# EnvironmentFile=-/etc/default/ionswitchd; systemd splits an
 		# unquoted $VAR on white space as the shell does
 		# shellcheck disable=SC1091 # installed by the package
@@ -186,12 +194,12 @@ unit_run() {
 		# shellcheck disable=SC1091
 		if [ -n "$bg" ]; then
 			(set -a && . /etc/default/ionswitchd &&
-				exec "$here/sandbox.sh" "$units/$unit.service" "${argv[@]}" \
+				exec "${sandbox[@]}" "${argv[@]}" \
 					</dev/null >>"$work/$unit.log" 2>&1) &
 			bg_pid=$!
 		else
 			(set -a && . /etc/default/ionswitchd &&
-				exec "$here/sandbox.sh" "$units/$unit.service" "${argv[@]}" \
+				exec "${sandbox[@]}" "${argv[@]}" \
 					</dev/null >>"$work/$unit.log" 2>&1) || return 1
 		fi
 	done < <(unit_lines "$unit" "$key")

@@ -13,6 +13,7 @@
 #   NoNewPrivileges=yes       setpriv --no-new-privs
 #   CapabilityBoundingSet=    setpriv --bounding-set (root: its permitted set)
 #   MemoryDenyWriteExecute=yes  prctl(PR_SET_MDWE): the kernel's own W^X
+#   UMask=                    umask
 #
 # Not reproduced (seccomp filters or systemd's own machinery):
 # SystemCallFilter=, RestrictAddressFamilies=, RestrictNamespaces=,
@@ -89,4 +90,5 @@ if libc.prctl(65, 1, 0, 0, 0) != 0:
     sys.exit("sandbox: PR_SET_MDWE: " + os.strerror(ctypes.get_errno()))
 os.execvp(sys.argv[1], sys.argv[1:])')
 fi
+if [ -n "$(setting UMask)" ]; then umask "$(setting UMask)"; fi
 exec setpriv "${priv[@]}" -- "${mdwe[@]}" "$@"
