@@ -160,7 +160,7 @@ expect(link["peer_vhost_out"] == link["daemon_rx"],
        f"the peer put {link['peer_vhost_out']} frames on the virtio ring, the daemon's port got {link['daemon_rx']}")
 expect(link["daemon_tx"] == link["peer_vhost_in"],
        f"the daemon's port sent {link['daemon_tx']}, the peer got {link['peer_vhost_in']}")
-fig(f"frames: daemon rx {port['rx_packets']}, tx {port['tx_packets']}; before the daemon, "
+fig(f"frames: daemon rx {port['rx_packets']}, tx {port['tx_packets']} (at exit); before the daemon, "
     f"testpmd dropped {link['peer_tap_in'] - link['peer_vhost_out']} of the "
     f"{link['peer_tap_in']} the TAP gave it (its virtio ring full)")
 
