@@ -81,7 +81,8 @@ want=$(sha256sum <"$H_RUN/www/big.bin")
 
 peer_start "$H_RUN/vhost.sock" "$iface" "$host/24"
 daemon_start "$work/soak.conf" -s 0 --totals-json "$work/totals.json"
-wait_for "ping answer" host_exec ping -c 1 -W 1 "$me"
+pinged() { host_exec ping -c 1 -W 1 "$me" >/dev/null 2>&1; }
+wait_for "ping answer" pinged
 
 start=$(date +%s.%N)
 end=$(($(date +%s) + seconds))
