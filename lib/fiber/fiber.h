@@ -137,6 +137,13 @@ struct fiber_kind {
 	int (*step)(struct fiber *f);
 	/** The fiber was killed (any thread); stop side effects.  Optional. */
 	void (*kill)(struct fiber *f);
+	/**
+	 * Shutting down, the fiber emptied its input and is about to be DONE:
+	 * stop what could still write its rings from another thread (a
+	 * stack's timers), so that the NetSwitch's last TX pass sees every
+	 * frame it will ever get.  Optional.
+	 */
+	void (*done)(struct fiber *f);
 	/** Release what init and the steps took (the lcore has stopped). */
 	void (*fini)(struct fiber *f);
 	/**
