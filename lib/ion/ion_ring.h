@@ -1093,8 +1093,9 @@ int ion_ring_attach_file(struct ion_ring_map *m, const char *path, int fd,
 void ion_ring_unmap(struct ion_ring_map *m);
 
 /** ion_ring_create_split() flags. */
-#define ION_SPLIT_HUGE 0x1u /**< the producer's part in huge pages if it can   \
-			     */
+#define ION_SPLIT_HUGE                                                         \
+	0x1u /**< the producer's part in huge pages if it can                  \
+	      */
 
 /**
  * Create a ring in three memfds, one per part (ION_PART_*), mapped whole
@@ -1165,12 +1166,17 @@ struct ion_cap {
 	uint32_t perms; /**< enum ion_perm bits; 0 = free slot */
 	struct ion_ring *ring;
 	/**
-	 * The eventfd that wakes the other end when it sleeps, a descriptor
-	 * of this process given by whoever holds that end (ion_fiber_attach()
-	 * sets it; ion_*_set_peer_eventfd() on open), or -1: not given.
+	 * How the other end is woken when it sleeps on an eventfd in another
+	 * process: -1 not said (looked up with pidfd_getfd(2)); else given
+	 * by whoever holds that end, applied at open with
+	 * ion_*_set_peer_eventfd(): a descriptor of this process for its
+	 * eventfd, or ION_WAKE_NONE (futex wake-ups only).
 	 */
 	int wake_fd;
 };
+
+/** ion_cap.wake_fd: the other end's process is not to be reached. */
+#define ION_WAKE_NONE (-2)
 
 /** The capability a fiber lacked, recorded at each capability fault. */
 struct ion_cap_fault {
@@ -1196,6 +1202,13 @@ int ion_cspace_grant(struct ion_cspace *cs, struct ion_ring *ring,
 /** The capability on @p channel, or NULL. */
 const struct ion_cap *ion_cspace_lookup(const struct ion_cspace *cs,
 					uint32_t channel);
+/**
+ * The other end of @p channel's ring is another process's, woken through
+ * eventfd @p fd of this process (< 0: by futex only): ends opened through
+ * this capability never look that process's eventfd up themselves.
+ * @return 0 or -ENOENT.
+ */
+int ion_cspace_set_wake_fd(struct ion_cspace *cs, uint32_t channel, int fd);
 /** Drop the capability on @p channel.  @return 0 or -ENOENT. */
 int ion_cspace_revoke(struct ion_cspace *cs, uint32_t channel);
 /**
@@ -1210,6 +1223,203 @@ int ion_cspace_open_cons(struct ion_cspace *cs, uint32_t channel,
 			 struct ion_cons *c);
 /** "r", "w", "rw" or "-". */
 const char *ion_perm_str(uint32_t perms);
+
+/* ------------------------------------------------------------------ */
+/* External fibers: a process of its own, given only its rings         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A host (ionswitchd) exports a fiber of kind "external" on a UNIX socket.
+ * A process claims it: the host checks the process's credentials against
+ * the fiber's manifest and sends the files of the rings granted to it,
+ * each mapped here with the protection its grant allows (see
+ * ion_ring_map_split()): then ion_cspace_open_cons()/_prod() on f->cs,
+ * exactly as a fiber inside the host does.
+ *
+ *	struct ion_fiber *f;
+ *	struct ion_cons rx;
+ *
+ *	ion_fiber_attach("/run/ionswitchd/ionswitchd.fibers.sock", "app",
+ *			 -1, &f, why, sizeof(why));
+ *	ion_cspace_open_cons(&f->cs, 0x0602, &rx);
+ *	... ion_cons_wait(&rx, 1, -1), ion_cons_slot(), ion_cons_release() ...
+ *	ion_cons_close(&rx);
+ *	ion_fiber_detach(f);
+ *
+ * A channel not granted cannot be mapped at all: asking the host for it
+ * (ion_fiber_map()) is a capability fault, and the host kills the
+ * process.  So is writing a page of a ring the grant maps read-only: the
+ * MMU faults (SIGSEGV); attach installs a SIGSEGV handler that tells the
+ * host which ring before the process dies (a handler installed before is
+ * chained).  The host watches the process: when it dies its ends are
+ * taken back (ion_ring_take_back()), and a new claim may restart the fiber
+ * if its manifest says so.
+ */
+
+/** The host's socket for external fibers, by EAL file prefix. */
+#define ION_FIBERS_SOCKET_FMT "/run/ionswitchd/%s.fibers.sock"
+
+/** One ring of an attached external fiber. */
+struct ion_fiber_ring {
+	uint32_t channel;
+	uint32_t perm;		 /**< the grant: ION_PERM_* */
+	struct ion_ring_map map; /**< mapped as the grant allows */
+	int wake_fd; /**< the host end's eventfd (a descriptor here), -1 */
+};
+
+/** An attached external fiber: what its process holds. */
+struct ion_fiber {
+	char name[32];
+	int sock;	   /**< the claim: it lasts while this is open */
+	uint32_t host_pid; /**< the host's process */
+	unsigned int n_grants;
+	struct {
+		uint32_t channel;
+		uint32_t perm;
+	} grants[ION_CSPACE_SLOTS]; /**< the manifest's, as the host sent */
+	unsigned int n_rings;
+	struct ion_fiber_ring rings[ION_CSPACE_SLOTS];
+	struct ion_cspace cs; /**< a capability for each ring mapped */
+};
+
+/**
+ * Claim external fiber @p name from the host listening on @p socket_path
+ * and map every ring granted to it.  @p efd: an eventfd (EFD_NONBLOCK) of
+ * this process the host writes when one of its ends rings an end of ours
+ * armed with ion_*_arm() (so that this process may sleep in its own
+ * epoll), or -1 (ion_cons_wait()/ion_prod_wait() need none).
+ * @return 0 and *out (free with ion_fiber_detach()); -ECONNREFUSED no
+ *         host; -EACCES this process's uid or gid may not claim it;
+ *         -EBUSY claimed by another process; -ENOENT no such external
+ *         fiber; -ESRCH killed, and its manifest does not let it restart;
+ *         the host's sentence in @p why.
+ */
+int ion_fiber_attach(const char *socket_path, const char *name, int efd,
+		     struct ion_fiber **out, char *why, size_t whylen);
+
+/**
+ * Ask the host for the ring of @p channel with @p perm (one not mapped
+ * yet).  A grant the fiber does not hold is a capability fault: the host
+ * refuses (-EACCES) and kills this process.
+ * @return 0 (the ring is in f->cs), or a negative errno with @p why.
+ */
+int ion_fiber_map(struct ion_fiber *f, uint32_t channel, uint32_t perm,
+		  char *why, size_t whylen);
+
+/**
+ * Give everything back: unmap the rings and tell the host, which takes
+ * the ends back; the fiber then waits for a new claim.  Close the ends
+ * opened on f->cs first.
+ */
+void ion_fiber_detach(struct ion_fiber *f);
+
+/* ------------------------------------------------------------------ */
+/* Hosting external fibers: the claim server                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What a host runs to export external fibers (ionswitchd on its main
+ * lcore; no DPDK needed): a UNIX socket, the manifest of each fiber, and
+ * the split rings it holds grants on.  ion_claimd_poll() does everything
+ * that is ready (claims, requests, deaths) without blocking; its fd
+ * (ion_claimd_fd()) is readable when there is something to do.
+ *
+ * A claim: the peer's SO_PEERCRED uid (and gid, if the manifest names one)
+ * must match; the fiber must not be claimed, and if it was killed its
+ * manifest must allow a restart.  The process is then watched with a
+ * pidfd.  Each ring goes out with the protection of its grant: the part
+ * the claimer may write as a writable file, the rest read-only.  When the
+ * claim ends (the process died, asked for a channel it does not hold, was
+ * killed by the host, or gave its rings back), each part the claimer could
+ * write is renewed (ion_ring_renew_part(): a process it forked keeps
+ * nothing the ring uses) and its ends are taken back
+ * (ion_ring_take_back()).  The host's own ends keep running throughout.
+ */
+
+/** ion_claimd_fiber.gid: any group may claim. */
+#define ION_CLAIMD_ANY_GID UINT32_MAX
+
+struct ion_claimd;
+
+/** A ring an external fiber is granted. */
+struct ion_claimd_grant {
+	uint32_t channel;
+	uint32_t perm;		  /**< ION_PERM_* */
+	struct ion_ring_map *map; /**< split (ion_ring_create_split), here */
+	/** the eventfd the host's end of it sleeps on, or -1 */
+	int host_wake_fd;
+};
+
+/** An external fiber's manifest. */
+struct ion_claimd_fiber {
+	const char *name;
+	uint32_t uid; /**< who may claim it */
+	uint32_t gid; /**< and in which group, or ION_CLAIMD_ANY_GID */
+	int restart;  /**< a new claim may restart it after it was killed */
+	unsigned int n_grants;
+	const struct ion_claimd_grant *grants;
+	void *arg; /**< for the callbacks */
+};
+
+/** Why a claim ended. */
+struct ion_claimd_end {
+	int killed; /**< 0: the process gave its rings back and lives on */
+	int fault;  /**< a capability fault: it lacked perm on channel */
+	uint32_t channel;
+	uint32_t perm;
+	int status;	  /**< its wait status, -1 unknown or alive */
+	uint32_t skipped; /**< messages skipped on its consumer ends */
+	char why[48];	  /**< one line */
+};
+
+/** What the host learns; each called from ion_claimd_poll()/_kill(). */
+struct ion_claimd_ops {
+	/** the fiber of @p arg was claimed by process @p pid */
+	void (*claimed)(void *arg, uint32_t pid);
+	/** its claim ended */
+	void (*ended)(void *arg, const struct ion_claimd_end *e);
+	/** a claim was refused; @p arg is NULL if it named no fiber */
+	void (*refused)(void *arg, uint32_t uid, uint32_t pid, const char *why);
+};
+
+/**
+ * Listen on @p path (a SOCK_SEQPACKET UNIX socket, mode 0666: the
+ * manifests decide who may claim what).  A stale socket file is replaced.
+ * @return 0 and *out, or a negative errno.
+ */
+int ion_claimd_open(struct ion_claimd **out, const char *path,
+		    const struct ion_claimd_ops *ops);
+
+/**
+ * Export fiber @p f (copied).  Before the host opens its own ends of the
+ * fiber's rings, it names ion_claimd_wake_fd() as their other end's
+ * eventfd (ion_cspace_set_wake_fd()).
+ * @return the fiber's index, or a negative errno.
+ */
+int ion_claimd_add(struct ion_claimd *d, const struct ion_claimd_fiber *f);
+
+/**
+ * The eventfd the host's ends write to wake fiber @p fiber's process: a
+ * descriptor that stays open as long as @p d, standing for the claimer's
+ * eventfd while a claim lasts and for nothing otherwise.
+ */
+int ion_claimd_wake_fd(const struct ion_claimd *d, unsigned int fiber);
+
+/** Readable when ion_claimd_poll() has something to do (an epoll fd). */
+int ion_claimd_fd(const struct ion_claimd *d);
+
+/** Do what is ready; never blocks.  @return the events handled. */
+int ion_claimd_poll(struct ion_claimd *d);
+
+/**
+ * Kill fiber @p fiber (the operator's "kill fiber"): its process, if it
+ * has one, with SIGKILL, its claim ending with @p why; unclaimed, it is
+ * marked killed at once.  @return 0, -EINVAL.
+ */
+int ion_claimd_kill(struct ion_claimd *d, unsigned int fiber, const char *why);
+
+/** Close the socket and every claim (the processes are not killed). */
+void ion_claimd_close(struct ion_claimd *d);
 
 #ifdef __cplusplus
 }
