@@ -41,6 +41,12 @@ fiber_reflect_slot(struct ion_prod *tx, uint32_t i, const uint8_t *d,
 	ion_prod_slot(tx, i)->tag = in->tag;
 }
 
+/**
+ * Mark @p f KILLED for @p why (its reason, shown with its counters),
+ * without asking its kind to stop anything (fiber_kill() does).
+ */
+void fiber_set_killed(struct fiber *f, const char *why);
+
 /* relaxed: own counter, a stats reader needs only no tearing */
 #define KIND_STAT_ADD(st, field, n)                                            \
 	__atomic_store_n(&(st)->field, (st)->field + (n), __ATOMIC_RELAXED)
