@@ -37,7 +37,9 @@
 #             wrk's HTTP/1.1 connections stay open on every server)
 #   ping      ping -c 200 -i 0.002, per-round average and median RTT, us
 # and the table gives the median over the rounds, membrane/veth and
-# membrane/bridge.
+# membrane/bridge, and the TCP segments the clients resent on each path
+# (/proc/net/snmp's RetransSegs in their namespace): a stall, a segment
+# lost and resent after a retransmission timeout, shows there.
 # --json prints the figures as JSON on stdout (the table goes to stderr).
 # --perf also profiles the daemon (perf record -g -p PID) and the whole
 # machine (perf record -a) during one more membrane download and prints
@@ -275,10 +277,18 @@ print(m["http_conns"], m["http_requests"])'
 	fi
 }
 
+# resent: TCP segments the clients' namespace resent so far (a stall shows
+# as a resend after a retransmission timeout)
+resent() {
+	host_exec cat /proc/net/snmp | awk '$1 == "Tcp:" && $2 ~ /^[0-9]+$/ { print $13 }'
+}
+
 declare -A res conns=([mb]=0 [k]=0 [b]=0) reqs=([mb]=0 [k]=0 [b]=0)
+declare -A resends=([mb]=0 [k]=0 [b]=0)
 one() { # one SIDE(mb|k|b) ROUND: the three measurements of one path
-	local side=$1 r=$2 a=${addr[$1]} c0 q0 c1 q1 x
+	local side=$1 r=$2 a=${addr[$1]} c0 q0 c1 q1 x t0
 	run_only "${fwd[$side]}"
+	t0=$(resent)
 	# Plain assignments, not read < <(...): a failing measurement must
 	# stop the script (set -e), which a process substitution would hide.
 	res[$side.dl.$r]=$(m_download "$a")
@@ -289,6 +299,7 @@ one() { # one SIDE(mb|k|b) ROUND: the three measurements of one path
 	conns[$side]=$((conns[$side] + c1 - c0 - 1)) reqs[$side]=$((reqs[$side] + q1 - q0 - 1))
 	x=$(m_ping "$a" "$r")
 	res[$side.rtt.$r]=${x% *} res[$side.rttmed.$r]=${x#* }
+	resends[$side]=$((resends[$side] + $(resent) - t0))
 	say "round $r $side: ${res[$side.dl.$r]} MB/s, ${res[$side.rps.$r]} req/s, ping avg ${res[$side.rtt.$r]} us median ${res[$side.rttmed.$r]} us"
 }
 
@@ -316,11 +327,13 @@ summary=$(BM_LOAD="$load0 -> $load1" BM_SLEEP="${idle_sleep_us:-200}" \
 	"$(vals mb rps)" "$(vals k rps)" "$(vals b rps)" \
 	"$(vals mb rtt)" "$(vals k rtt)" "$(vals b rtt)" \
 	"$(vals mb rttmed)" "$(vals k rttmed)" "$(vals b rttmed)" \
-	"${conns[mb]} ${reqs[mb]} ${conns[k]} ${reqs[k]} ${conns[b]} ${reqs[b]}" <<'EOF'
+	"${conns[mb]} ${reqs[mb]} ${conns[k]} ${reqs[k]} ${conns[b]} ${reqs[b]}" \
+	"${resends[mb]} ${resends[k]} ${resends[b]}" <<'EOF'
 import json, os, statistics, sys
 rounds, big = int(sys.argv[1]), int(sys.argv[2])
 v = [[float(x) for x in a.split()] for a in sys.argv[3:15]]
 cm, qm, ck, qk, cb, qb = (int(x) for x in sys.argv[15].split())
+rm, rk, rb = (int(x) for x in sys.argv[16].split())
 names = [("download_MBps", "TCP download, MB/s (curl, %d MiB)" % big),
          ("http_rps", "HTTP req/s (wrk -t1 -c10, 1 KiB)"),
          ("ping_avg_us", "ping RTT avg, us (lower is better)"),
@@ -343,7 +356,8 @@ doc = {"rounds": rounds, "loadavg": env["BM_LOAD"],
        "metrics": {},
        "keepalive": {"membrane": {"connections": cm, "requests": qm},
                      "kernel": {"connections": ck, "requests": qk},
-                     "bridge": {"connections": cb, "requests": qb}}}
+                     "bridge": {"connections": cb, "requests": qb}},
+       "client_tcp_resends": {"membrane": rm, "kernel": rk, "bridge": rb}}
 lines = [f"{'metric':40} {'membrane':>10} {'kern veth':>10} {'kern bridge':>11} {'mb/veth':>8} {'mb/bridge':>9}"]
 for i, (key, label) in enumerate(names):
     mb, k, b = v[3 * i], v[3 * i + 1], v[3 * i + 2]
@@ -359,6 +373,8 @@ lines.append(f"membrane idle.sleep_us {env['BM_SLEEP']}, kernel veth offloads {e
              f"load average {env['BM_LOAD']}")
 lines.append(f"keep-alive: membrane {qm} requests on {cm} connections, "
              f"veth {qk} on {ck}, bridge {qb} on {cb}")
+lines.append(f"TCP segments the clients resent (all rounds): membrane {rm}, "
+             f"veth {rk}, bridge {rb}")
 print(json.dumps({"table": lines, "doc": doc}))
 EOF
 )

@@ -14,7 +14,7 @@ shift || true
 PACKAGES=(dpdk dpdk-dev libdpdk-dev meson ninja-build pkg-config gcc clang
 	libclang-rt-14-dev liblwip-dev libconfig-dev libcunit1-dev
 	iproute2 iputils-ping netcat-openbsd curl socat python3 util-linux nginx-light wrk ethtool
-	prometheus)
+	prometheus debhelper dpkg-dev fakeroot lintian scdoc)
 HUGEPAGES=${ION_HUGEPAGES:-2048}   # 2 MiB each: 4 GiB
 
 say() { printf 'setup: %s\n' "$*" >&2; }

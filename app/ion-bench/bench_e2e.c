@@ -689,7 +689,7 @@ fiber_invalid(const struct e2e *e, uint64_t *why)
 	unsigned int n = e->lwf ? LWF_N_REASONS : UTCP_N_REASONS, i;
 	uint64_t sum = 0;
 
-	e->fib.kind->stats(&e->fib, snap);
+	fiber_kind_stats(&e->fib, snap);
 	for (i = 1; i <= n && i < set->n; i++) {
 		uint64_t v = ctr_value(&set->desc[i], snap);
 

@@ -67,13 +67,14 @@ bench_sched_init(struct bench_sched *b, struct netswitch *ns,
 		return -ENOMEM;
 	/* one lcore a CPU: it never needs to leave its CPU to a peer */
 	fiber_sched_init(b->sched, 256, 0);
+	/* as the daemon: in from the port, the fibers, out in one round */
 	rc = fiber_sched_add(b->sched, lcore, &rx);
-	if (rc == 0)
-		rc = fiber_sched_add(b->sched, lcore, &tx);
 	for (i = 0; rc == 0 && i < n; i++) {
 		f[i]->lcore = lcore;
 		rc = fiber_sched_add_fiber(b->sched, f[i]);
 	}
+	if (rc == 0)
+		rc = fiber_sched_add(b->sched, lcore, &tx);
 	if (rc == 0)
 		fiber_sched_set(b->sched, FIBER_RUN_RUNNING);
 	return rc;

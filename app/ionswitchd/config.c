@@ -47,6 +47,7 @@
 #define DEF_STATS_PERIOD  5
 #define DEF_IDLE_POLLS	  256
 #define DEF_IDLE_SLEEP_US 200
+#define DEF_IDLE_SPIN_US  0
 #define DEF_DRAIN_MS	  2000
 
 /* get_int()'s default of a key that must be given */
@@ -1016,8 +1017,8 @@ static int
 load_runtime(const struct ld *l, const config_t *lc, struct cfg *c)
 {
 	static const char *const skeys[] = {"period", NULL};
-	static const char *const ikeys[] = {"polls", "sleep_us", "doorbells",
-					    NULL};
+	static const char *const ikeys[] = {"polls", "spin_us", "sleep_us",
+					    "doorbells", NULL};
 	static const char *const dkeys[] = {"drain_ms", NULL};
 	config_setting_t *g;
 	long long v;
@@ -1037,6 +1038,11 @@ load_runtime(const struct ld *l, const config_t *lc, struct cfg *c)
 	if (rc < 0)
 		return rc;
 	c->idle_polls = (uint32_t)v;
+	rc = get_int(l, g, "idle", "spin_us", 0, 1000000, DEF_IDLE_SPIN_US,
+		     false, &v);
+	if (rc < 0)
+		return rc;
+	c->idle_spin_us = (uint32_t)v;
 	rc = get_int(l, g, "idle", "sleep_us", 0, 1000000, DEF_IDLE_SLEEP_US,
 		     false, &v);
 	if (rc < 0)

@@ -114,6 +114,7 @@ struct cfg {
 	/* run time */
 	unsigned int stats_period; /**< seconds; 0 = no periodic block */
 	uint32_t idle_polls;	   /**< empty rounds before resting */
+	uint32_t idle_spin_us;	   /**< and so long after the last work */
 	uint32_t idle_sleep_us;	   /**< longest back-off sleep */
 	bool idle_doorbells;	   /**< rest asleep on doorbells, not backing
 				    *   off */

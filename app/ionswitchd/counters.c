@@ -209,13 +209,7 @@ emit_lcores(const struct ionswitchd *d, struct ctr_emit *e)
 			n += (size_t)snprintf(steps + n, sizeof(steps) - n,
 					      "%s%s", s ? "," : "",
 					      lc->steps[s].name);
-		/* relaxed: each field is written whole by its lcore */
-		snap.busy_cycles = __atomic_load_n(&lc->st.busy_cycles,
-						   __ATOMIC_RELAXED);
-		snap.idle_cycles = __atomic_load_n(&lc->st.idle_cycles,
-						   __ATOMIC_RELAXED);
-		snap.sleeps = __atomic_load_n(&lc->st.sleeps, __ATOMIC_RELAXED);
-		snap.loops = __atomic_load_n(&lc->st.loops, __ATOMIC_RELAXED);
+		ctr_copy(&snap, &lc->st, sizeof(snap));
 		memset(&r, 0, sizeof(r));
 		ctr_row_num(&r, "lcore", l, false, true);
 		ctr_row_str(&r, "steps", steps, false);

@@ -708,6 +708,7 @@ main(int argc, char **argv)
 	rte_pdump_init(); /* lets dpdk-dumpcap capture the port */
 
 	fiber_sched_init(&d.sched, d.cfg.idle_polls, d.cfg.idle_sleep_us);
+	fiber_sched_spin(&d.sched, d.cfg.idle_spin_us);
 	if (d.cfg.idle_doorbells)
 		fiber_sched_use_doorbells(&d.sched);
 	d.signal = &stop_signal;

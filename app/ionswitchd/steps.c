@@ -284,15 +284,17 @@ steps_add(struct ionswitchd *d, unsigned int main_lcore)
 		if (rc < 0)
 			return rc;
 	}
+	/* a round on a shared lcore follows a frame's path: in from the
+	 * port, through the fibers, out in the same round */
 	rc = fiber_sched_add(&d->sched, main_lcore, &ctl);
 	if (rc == 0)
 		rc = fiber_sched_add(&d->sched, d->cfg.ns_lcore, &rx);
-	if (rc == 0)
-		rc = fiber_sched_add(&d->sched, d->cfg.ns_lcore, &tx);
 	for (i = 0; rc == 0 && i < d->n_fibers; i++)
 		/* an external fiber runs in its own process, not here */
 		if (!d->fibers[i].kind->remote)
 			rc = fiber_sched_add_fiber(&d->sched, &d->fibers[i]);
+	if (rc == 0)
+		rc = fiber_sched_add(&d->sched, d->cfg.ns_lcore, &tx);
 	d->next_stats = rte_get_timer_cycles() +
 			rte_get_timer_hz() * d->stats_period;
 	return rc;

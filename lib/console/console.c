@@ -98,6 +98,11 @@ kill_cmd(const struct console_ops *ops, const struct words *ws, FILE *out)
 {
 	if (ws->n != 3 || strcmp(ws->w[1], "fiber") != 0)
 		return fail(out, "usage: kill fiber NAME");
+	if (ops->self != NULL && strcmp(ws->w[2], ops->self) == 0)
+		return fail(out,
+			    "fiber '%s' runs this console; 'quit' ends the "
+			    "session, 'shutdown' the daemon",
+			    ops->self);
 	if (ops->kill_fiber(ops->arg, ws->w[2], out) < 0) {
 		/* the callback wrote the reason; the flag tells the client */
 		return CONSOLE_OUT_ERROR;

@@ -64,6 +64,9 @@ struct console_ops {
 	 */
 	int (*kill_fiber)(void *arg, const char *name, FILE *out);
 	void *arg;
+	/** The fiber running the commands, or NULL: "kill fiber" refuses it,
+	 * which would leave no way to send commands. */
+	const char *self;
 };
 
 /** Longest command line the console accepts, whatever the slot size. */

@@ -46,6 +46,18 @@ ctr_row_num(struct ctr_row *r, const char *name, uint64_t num, bool hex,
 	a->label = label;
 }
 
+void
+ctr_copy(void *dst, const void *src, size_t size)
+{
+	const uint64_t *s = src;
+	uint64_t *d = dst;
+	size_t i;
+
+	/* relaxed: each counter has one writer; a reader needs no tearing */
+	for (i = 0; i < size / sizeof(uint64_t); i++)
+		d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+}
+
 uint64_t
 ctr_value(const struct ctr_desc *d, const void *base)
 {

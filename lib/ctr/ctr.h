@@ -117,6 +117,12 @@ void ctr_row_str(struct ctr_row *r, const char *name, const char *str,
 void ctr_row_num(struct ctr_row *r, const char *name, uint64_t num, bool hex,
 		 bool label);
 
+/**
+ * Snapshot a struct of uint64_t counters written by one thread: each one
+ * read with a relaxed load, whole.  @p size is a multiple of 8.
+ */
+void ctr_copy(void *dst, const void *src, size_t size);
+
 /** Value of counter @p d in @p base (a relaxed load: any thread). */
 uint64_t ctr_value(const struct ctr_desc *d, const void *base);
 

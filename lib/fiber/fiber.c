@@ -279,6 +279,20 @@ static const struct ctr_desc fiber_ctrs[] = {
 const struct ctr_set fiber_ctr_set = CTR_SET("fiber", fiber_ctrs, "fiber");
 
 void
+fiber_kind_stats(const struct fiber *f, void *out)
+{
+	const struct fiber_kind *k = f->kind;
+
+	if (k->stats != NULL)
+		k->stats(f, out);
+	else if (f->priv != NULL)
+		ctr_copy(out, (const char *)f->priv + k->stats_offset,
+			 k->stats_size);
+	else
+		memset(out, 0, k->stats_size);
+}
+
+void
 fiber_ctr_row(const struct fiber *f, struct ctr_row *r,
 	      struct fiber_stats *snap, void *kind_snap)
 {
@@ -298,12 +312,12 @@ fiber_ctr_row(const struct fiber *f, struct ctr_row *r,
 	}
 	if (s == FIBER_KILLED)
 		ctr_row_str(r, "why", f->why, false);
-	kind_stats_copy(snap, &f->st, sizeof(*snap));
+	ctr_copy(snap, &f->st, sizeof(*snap));
 	r->set = &fiber_ctr_set;
 	r->base = snap;
-	if (f->kind->counters != NULL && f->kind->stats != NULL) {
-		f->kind->stats(f, kind_snap);
-		r->sub = f->kind->counters;
-		r->sub_base = kind_snap;
-	}
+	if (f->kind->counters == NULL)
+		return;
+	fiber_kind_stats(f, kind_snap);
+	r->sub = f->kind->counters;
+	r->sub_base = kind_snap;
 }

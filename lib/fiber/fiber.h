@@ -154,9 +154,13 @@ struct fiber_kind {
 	void (*disarm)(struct fiber *f);
 	/** Its own counters, nested under its name; NULL if none. */
 	const struct ctr_set *counters;
-	/** Snapshot them into @p out (counters' struct, <= FIBER_STATS_MAX).
-	 * Any thread. */
+	/**
+	 * Snapshot them into @p out (counters' struct, <= FIBER_STATS_MAX),
+	 * from any thread.  NULL: they are a struct of uint64_t at
+	 * stats_offset in priv, stats_size bytes, written by its lcore only.
+	 */
 	void (*stats)(const struct fiber *f, void *out);
+	size_t stats_offset, stats_size;
 };
 
 /** Every kind, NULL-terminated (fiber_kinds.c). */
@@ -330,6 +334,10 @@ uint32_t fiber_backlog(const struct fiber *f);
 /** True once the host drains (the kind's step may stop taking work). */
 bool fiber_draining(const struct fiber *f);
 
+/** Snapshot @p f's kind counters (kind->counters' struct) into @p out
+ * (FIBER_STATS_MAX bytes), from any thread. */
+void fiber_kind_stats(const struct fiber *f, void *out);
+
 /* ---- external fibers (kind_external.c): what the host tells them ---- */
 
 /** @p f is of kind external. */
@@ -407,17 +415,24 @@ struct fiber_step {
 struct fiber_lcore_stats {
 	uint64_t busy_cycles; /**< loops in which some step worked */
 	uint64_t idle_cycles; /**< loops in which none did, back-off included */
-	uint64_t sleeps;      /**< back-off sleeps */
+	uint64_t sleeps;      /**< sleeps: back-off, or in epoll */
 	uint64_t loops;
+	uint64_t wakeups;     /**< epoll sleeps ended by a doorbell or an fd */
+	uint64_t timeouts;    /**< epoll sleeps ended by the deadline */
+	uint64_t late;	      /**< of those, found work at once: a wake-up
+			       *   that did not come (a step armed nothing for
+			       *   it); 0 but for a coincidence */
 };
 
 struct fiber_lcore {
+	uint64_t last_work; /**< TSC of its last round that did work */
 	unsigned int n_steps;
 	struct fiber_step steps[FIBER_LCORE_STEPS];
 	uint32_t max_sleep_us; /**< longest back-off sleep of this lcore */
 	int epfd;	       /**< where it sleeps, or -1 */
 	int efd;	       /**< its doorbell (eventfd), or -1 */
 	bool polls;	       /**< logged: it backs off instead of sleeping */
+	bool timed_out;	       /**< its last sleep ended by the deadline */
 	struct fiber_lcore_stats st __attribute__((aligned(64)));
 };
 
@@ -425,6 +440,7 @@ struct fiber_sched {
 	uint32_t run;		/**< enum fiber_run, atomic */
 	uint32_t inputs_closed; /**< atomic: no new message enters a ring */
 	uint32_t idle_polls;	/**< empty loops before backing off */
+	uint64_t spin_cycles;	/**< keep polling this long after work */
 	bool doorbells;		/**< idle lcores sleep in epoll */
 	unsigned int n_fibers;
 	struct fiber *fibers[FIBER_SCHED_MAX];
@@ -443,6 +459,13 @@ void fiber_sched_init(struct fiber_sched *s, uint32_t idle_polls,
  * instead of backing off; call before adding steps.  @return 0 or -errno.
  */
 int fiber_sched_use_doorbells(struct fiber_sched *s);
+
+/**
+ * An lcore keeps polling (without sleeping) for @p us microseconds after
+ * its last round that did work: traffic that comes in bursts closer than
+ * that pays no wake-up; an idle lcore still sleeps.
+ */
+void fiber_sched_spin(struct fiber_sched *s, uint32_t us);
 
 /** The eventfd that wakes lcore @p lcore (made on first use), or -errno. */
 int fiber_sched_eventfd(struct fiber_sched *s, unsigned int lcore);

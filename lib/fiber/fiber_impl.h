@@ -3,7 +3,9 @@
 #ifndef FIBER_IMPL_H
 #define FIBER_IMPL_H
 
+#include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_ether.h>
@@ -41,6 +43,18 @@ fiber_reflect_slot(struct ion_prod *tx, uint32_t i, const uint8_t *d,
 	ion_prod_slot(tx, i)->tag = in->tag;
 }
 
+/** A kind that reflects frames needs a tx to write them to. */
+static inline int
+kind_reflect_needs_tx(const struct fiber_conf *c, bool reflect, char *why,
+		      size_t len)
+{
+	if (!reflect || c->tx != 0)
+		return 0;
+	snprintf(why, len, "fiber '%s' reflects frames but has no 'tx' to write",
+		 c->name);
+	return -EINVAL;
+}
+
 /**
  * Mark @p f KILLED for @p why (its reason, shown with its counters),
  * without asking its kind to stop anything (fiber_kill() does).
@@ -50,17 +64,5 @@ void fiber_set_killed(struct fiber *f, const char *why);
 /* relaxed: own counter, a stats reader needs only no tearing */
 #define KIND_STAT_ADD(st, field, n)                                            \
 	__atomic_store_n(&(st)->field, (st)->field + (n), __ATOMIC_RELAXED)
-
-/** Copy every uint64_t of a counter struct with relaxed loads. */
-static inline void
-kind_stats_copy(void *out, const void *in, size_t size)
-{
-	const uint64_t *s = in;
-	uint64_t *d = out;
-	size_t i;
-
-	for (i = 0; i < size / sizeof(uint64_t); i++)
-		d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
-}
 
 #endif /* FIBER_IMPL_H */

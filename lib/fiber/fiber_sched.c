@@ -44,6 +44,12 @@ fiber_sched_init(struct fiber_sched *s, uint32_t idle_polls,
 	}
 }
 
+void
+fiber_sched_spin(struct fiber_sched *s, uint32_t us)
+{
+	s->spin_cycles = rte_get_timer_hz() / 1000000 * us;
+}
+
 int
 fiber_sched_use_doorbells(struct fiber_sched *s)
 {
@@ -235,6 +241,17 @@ back_off(const struct fiber_sched *s, struct fiber_lcore *lc, struct idle *id)
 		id->sleep_us = RTE_MIN(id->sleep_us * 2, lc->max_sleep_us);
 }
 
+static bool
+has_deadline(const struct fiber_lcore *lc)
+{
+	unsigned int i;
+
+	for (i = 0; i < lc->n_steps; i++)
+		if (lc->steps[i].deadline != NULL)
+			return true;
+	return false;
+}
+
 /* Milliseconds to the nearest step deadline (at most a second), or 1000. */
 static int
 timeout_ms(const struct fiber_lcore *lc)
@@ -279,8 +296,15 @@ doorbell_sleep(struct fiber_lcore *lc, unsigned int lcore)
 			ready = lc->steps[i].ready != NULL &&
 				lc->steps[i].ready(lc->steps[i].arg);
 		if (!ready) {
-			epoll_wait(lc->epfd, ev, RTE_DIM(ev), timeout_ms(lc));
+			int n = epoll_wait(lc->epfd, ev, RTE_DIM(ev),
+					   timeout_ms(lc));
+
 			LC_ADD(lc, sleeps, 1);
+			lc->timed_out = n == 0;
+			if (n == 0)
+				LC_ADD(lc, timeouts, 1);
+			else
+				LC_ADD(lc, wakeups, 1);
 		}
 	} else if (!lc->polls) {
 		lc->polls = true;
@@ -303,13 +327,22 @@ idle_after(const struct fiber_sched *s, struct fiber_lcore *lc,
 	uint64_t t1 = rte_rdtsc();
 
 	LC_ADD(lc, loops, 1);
+	/* work right after a sleep that nothing ended but its deadline: from a
+	 * step with a deadline (a timer), or a wake-up that never came */
+	if (lc->timed_out) {
+		lc->timed_out = false;
+		if (work != 0 && !has_deadline(lc))
+			LC_ADD(lc, late, 1);
+	}
 	if (work != 0) {
 		LC_ADD(lc, busy_cycles, t1 - t0);
+		lc->last_work = t1;
 		id->empty = 0;
 		id->sleep_us = 1;
 		return;
 	}
-	if (++id->empty <= s->idle_polls) {
+	if (++id->empty <= s->idle_polls ||
+	    t1 - lc->last_work < s->spin_cycles) {
 		LC_ADD(lc, idle_cycles, t1 - t0);
 		return;
 	}
@@ -348,8 +381,15 @@ static const struct ctr_desc lcore_ctrs[] = {
 	    "TSC cycles of rounds in which a step worked"),
 	CTR(struct fiber_lcore_stats, idle_cycles,
 	    "TSC cycles of empty rounds, back-off included"),
-	CTR(struct fiber_lcore_stats, sleeps, "back-off sleeps"),
+	CTR(struct fiber_lcore_stats, sleeps, "sleeps: back-off or epoll"),
 	CTR(struct fiber_lcore_stats, loops, "rounds over its steps"),
+	CTR(struct fiber_lcore_stats, wakeups,
+	    "epoll sleeps ended by a doorbell or a watched fd"),
+	CTR(struct fiber_lcore_stats, timeouts,
+	    "epoll sleeps ended by the nearest deadline (at most 1 s)"),
+	CTR(struct fiber_lcore_stats, late,
+	    "timeouts followed by work on an lcore with no timer: a wake-up "
+	    "that did not come"),
 };
 
 const struct ctr_set fiber_lcore_ctr_set =

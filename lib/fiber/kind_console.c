@@ -23,8 +23,6 @@
 static const char no_memory[] = "error: out of memory\n";
 
 struct console_kind_priv {
-	struct fiber *self;
-	const struct console_ops *host;
 	struct console_ops ops; /* the host's, but it cannot kill itself */
 	/* the reply being written: buf[off .. len) is still to go */
 	char *buf;
@@ -34,54 +32,6 @@ struct console_kind_priv {
 	uint32_t tag;	 /* session | CONSOLE_OUT_* of the reply's end */
 	char line[CONSOLE_LINE_MAX];
 };
-
-/* A console killing itself would leave no way to send commands. */
-static int
-kill_fiber(void *arg, const char *name, FILE *out)
-{
-	struct console_kind_priv *c = arg;
-
-	if (strcmp(name, c->self->name) == 0) {
-		fprintf(out,
-			"error: fiber '%s' runs this console; 'quit' ends the "
-			"session, 'shutdown' the daemon\n",
-			name);
-		return -EPERM;
-	}
-	return c->host->kill_fiber(c->host->arg, name, out);
-}
-
-static void
-show_port(void *arg, FILE *out)
-{
-	const struct console_ops *h = ((struct console_kind_priv *)arg)->host;
-
-	h->show_port(h->arg, out);
-}
-
-static void
-show_rings(void *arg, FILE *out)
-{
-	const struct console_ops *h = ((struct console_kind_priv *)arg)->host;
-
-	h->show_rings(h->arg, out);
-}
-
-static void
-show_fibers(void *arg, FILE *out)
-{
-	const struct console_ops *h = ((struct console_kind_priv *)arg)->host;
-
-	h->show_fibers(h->arg, out);
-}
-
-static void
-show_lcores(void *arg, FILE *out)
-{
-	const struct console_ops *h = ((struct console_kind_priv *)arg)->host;
-
-	h->show_lcores(h->arg, out);
-}
 
 static int
 console_init(struct fiber *f, const void *params, const struct fiber_env *env)
@@ -97,16 +47,8 @@ console_init(struct fiber *f, const void *params, const struct fiber_env *env)
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;
-	c->self = f;
-	c->host = env->console;
-	c->ops = (struct console_ops){
-		.show_port = show_port,
-		.show_rings = show_rings,
-		.show_fibers = show_fibers,
-		.show_lcores = show_lcores,
-		.kill_fiber = kill_fiber,
-		.arg = c,
-	};
+	c->ops = *env->console;
+	c->ops.self = f->name;
 	f->priv = c;
 	return 0;
 }

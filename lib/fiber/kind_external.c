@@ -109,17 +109,6 @@ external_fini(struct fiber *f)
 	f->priv = NULL;
 }
 
-static void
-external_stats_get(const struct fiber *f, void *out)
-{
-	const struct external_priv *x = f->priv;
-
-	if (x != NULL)
-		kind_stats_copy(out, &x->st, sizeof(x->st));
-	else
-		memset(out, 0, sizeof(x->st));
-}
-
 const struct fiber_kind fiber_kind_external = {
 	.name = "external",
 	.help = "Runs in a process of its own that claims it on the host's "
@@ -133,7 +122,8 @@ const struct fiber_kind fiber_kind_external = {
 	.kill = external_kill,
 	.fini = external_fini,
 	.counters = &external_ctr_set,
-	.stats = external_stats_get,
+	.stats_offset = offsetof(struct external_priv, st),
+	.stats_size = sizeof(struct external_stats),
 };
 
 /* ---- what the host's claim server tells it ---- */

@@ -78,13 +78,7 @@ lwf_check(const struct fiber_conf *c, char *why, size_t len)
 {
 	const struct lwf_kind_params *p = c->params;
 
-	if (p->reflect && c->tx == 0) {
-		snprintf(why, len,
-			 "fiber '%s' reflects frames but has no 'tx' to write",
-			 c->name);
-		return -EINVAL;
-	}
-	return 0;
+	return kind_reflect_needs_tx(c, p->reflect, why, len);
 }
 
 static int
@@ -206,17 +200,6 @@ lwf_step(struct fiber *f)
 	return (int)n;
 }
 
-static void
-lwf_stats(const struct fiber *f, void *out)
-{
-	const struct lwf_kind_priv *l = f->priv;
-
-	if (l != NULL)
-		kind_stats_copy(out, &l->st, sizeof(l->st));
-	else
-		memset(out, 0, sizeof(l->st));
-}
-
 const struct fiber_kind fiber_kind_lwf = {
 	.name = "lwf",
 	.help = "Validates LWF v2 frames: accepted ones to app and/or back "
@@ -229,5 +212,6 @@ const struct fiber_kind fiber_kind_lwf = {
 	.step = lwf_step,
 	.fini = lwf_fini,
 	.counters = &lwf_ctr_set,
-	.stats = lwf_stats,
+	.stats_offset = offsetof(struct lwf_kind_priv, st),
+	.stats_size = sizeof(struct lwf_kind_stats),
 };

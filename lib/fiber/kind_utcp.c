@@ -78,13 +78,7 @@ utcp_check(const struct fiber_conf *c, char *why, size_t len)
 {
 	const struct utcp_kind_params *p = c->params;
 
-	if (p->reflect && c->tx == 0) {
-		snprintf(why, len,
-			 "fiber '%s' reflects frames but has no 'tx' to write",
-			 c->name);
-		return -EINVAL;
-	}
-	return 0;
+	return kind_reflect_needs_tx(c, p->reflect, why, len);
 }
 
 static int
@@ -207,17 +201,6 @@ utcp_step(struct fiber *f)
 	return (int)n;
 }
 
-static void
-utcp_stats(const struct fiber *f, void *out)
-{
-	const struct utcp_kind_priv *u = f->priv;
-
-	if (u != NULL)
-		kind_stats_copy(out, &u->st, sizeof(u->st));
-	else
-		memset(out, 0, sizeof(u->st));
-}
-
 const struct fiber_kind fiber_kind_utcp = {
 	.name = "utcp",
 	.help = "Validates UTCP packets: payloads to the ring bound to their "
@@ -230,5 +213,6 @@ const struct fiber_kind fiber_kind_utcp = {
 	.step = utcp_step,
 	.fini = utcp_fini,
 	.counters = &utcp_ctr_set,
-	.stats = utcp_stats,
+	.stats_offset = offsetof(struct utcp_kind_priv, st),
+	.stats_size = sizeof(struct utcp_kind_stats),
 };

@@ -312,6 +312,7 @@ test_shipped(void)
 
 	CU_ASSERT_EQUAL(c.stats_period, 5);
 	CU_ASSERT_EQUAL(c.idle_polls, 256);
+	CU_ASSERT_EQUAL(c.idle_spin_us, 0);
 	CU_ASSERT_EQUAL(c.idle_sleep_us, 200);
 	CU_ASSERT_TRUE(c.idle_doorbells);
 	CU_ASSERT_EQUAL(c.drain_ms, 2000);
@@ -438,6 +439,7 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c.n_fibers, 0);
 	CU_ASSERT_EQUAL(c.stats_period, 5);
 	CU_ASSERT_EQUAL(c.idle_polls, 256);
+	CU_ASSERT_EQUAL(c.idle_spin_us, 0);
 	CU_ASSERT_EQUAL(c.idle_sleep_us, 200);
 	CU_ASSERT_TRUE(c.idle_doorbells);
 	CU_ASSERT_EQUAL(c.drain_ms, 2000);
@@ -726,6 +728,15 @@ test_slots_not_power_of_two(void)
 		       "    slots = 100; } " MARK "\n"
 		       ");\n",
 		       AT_LOAD, "100 is not a power of two");
+}
+
+static void
+test_spin_out_of_range(void)
+{
+	expect_refusal(CHANNELS "idle = {\n"
+				"  spin_us = 2000000; " MARK "\n"
+				"};\n",
+		       AT_LOAD, "spin_us = 2000000 is out of range");
 }
 
 static void
@@ -1359,6 +1370,7 @@ main(int argc, char **argv)
 		{"string for a number", test_string_for_number},
 		{"float for a number", test_float_for_number},
 		{"slots not a power of two", test_slots_not_power_of_two},
+		{"idle.spin_us out of range", test_spin_out_of_range},
 		{"slot_size 0", test_slot_size_zero},
 		{"slot_size > 65535", test_slot_size_too_big},
 		{"duplicate channel id", test_duplicate_channel},

@@ -67,7 +67,7 @@ stub_kill(void *arg, const char *name, FILE *out)
 	return 0;
 }
 
-static const struct console_ops ops = {
+static struct console_ops ops = {
 	.show_port = stub_port,
 	.show_rings = stub_rings,
 	.show_fibers = stub_fibers,
@@ -167,6 +167,17 @@ test_kill(void)
 	free(r);
 	CU_ASSERT_EQUAL(run("kill fiber a b", &r), CONSOLE_OUT_ERROR);
 	CU_ASSERT_EQUAL(calls.kills, 0);
+	free(r);
+	/* the fiber running the console refuses to kill itself, the others
+	 * still go */
+	ops.self = "console";
+	CU_ASSERT_EQUAL(run("kill fiber console", &r), CONSOLE_OUT_ERROR);
+	CU_ASSERT_TRUE(starts(r, "error: fiber 'console' runs this console"));
+	CU_ASSERT_EQUAL(calls.kills, 0);
+	free(r);
+	CU_ASSERT_EQUAL(run("kill fiber utcp", &r), 0);
+	CU_ASSERT_EQUAL(calls.kills, 1);
+	ops.self = NULL;
 	free(r);
 }
 
