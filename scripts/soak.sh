@@ -179,9 +179,12 @@ for p in "${loads[@]}"; do wait "$p" || true; done
 loads=()
 daemon_alive || die "ionswitchd died at the end of the soak"
 
-# The link, now quiet: the peer's vhost port against the daemon's port.
+# The link, once quiet: the peer's vhost port against the daemon's port.
+# The membrane's own timers (a FIN at the keep-alive timeout, a
+# retransmission) may still send now and then: a reading counts only when
+# the daemon's port did not move while the peer's was read.
 link_stats() {
-	local ports tap vhost d
+	local ports tap vhost d1 d2 try
 	ports=$(echo /ethdev/list | dpdk-telemetry.py -f "$PEER_PREFIX" 2>/dev/null | tail -1)
 	for p in $(python3 -c 'import json,sys; print(*json.loads(sys.argv[1])["/ethdev/list"])' "$ports"); do
 		if echo "/ethdev/info,$p" | dpdk-telemetry.py -f "$PEER_PREFIX" 2>/dev/null | grep -q net_tap; then
@@ -190,10 +193,11 @@ link_stats() {
 			vhost=$p
 		fi
 	done
-	d=$(telemetry "/ion/port")
-	python3 - "$(echo "/ethdev/stats,$tap" | dpdk-telemetry.py -f "$PEER_PREFIX" 2>/dev/null | tail -1)" \
-		"$(echo "/ethdev/stats,$vhost" | dpdk-telemetry.py -f "$PEER_PREFIX" 2>/dev/null | tail -1)" \
-		"$d" >"$work/link.json" <<'EOF'
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		d1=$(telemetry "/ion/port")
+		python3 - "$(echo "/ethdev/stats,$tap" | dpdk-telemetry.py -f "$PEER_PREFIX" 2>/dev/null | tail -1)" \
+			"$(echo "/ethdev/stats,$vhost" | dpdk-telemetry.py -f "$PEER_PREFIX" 2>/dev/null | tail -1)" \
+			"$d1" >"$work/link.json" <<'EOF'
 import json, sys
 tap = json.loads(sys.argv[1])["/ethdev/stats"]
 vh = json.loads(sys.argv[2])["/ethdev/stats"]
@@ -202,6 +206,15 @@ json.dump({"peer_tap_in": tap["ipackets"], "peer_vhost_out": vh["opackets"],
            "peer_vhost_in": vh["ipackets"], "daemon_rx": d["rx_packets"],
            "daemon_tx": d["tx_packets"]}, sys.stdout)
 EOF
+		d2=$(telemetry "/ion/port")
+		if python3 -c 'import json,sys; a,b=(json.loads(x)["/ion/port"] for x in sys.argv[1:]); sys.exit(any(a[k]!=b[k] for k in ("rx_packets","tx_packets")))' "$d1" "$d2"; then
+			[ "$try" -gt 1 ] && echo "soak: the link was quiet at reading $try"
+			return 0
+		fi
+		sleep 1
+	done
+	echo "soak: the daemon's port kept moving for 10 readings" >&2
+	return 0 # check_soak.py judges the last reading
 }
 sleep 2 # what is in flight arrives
 link_stats || die "no link counters from telemetry"

@@ -86,7 +86,7 @@ struct ctr_set {
 	}
 
 /** A name = value pair that is not a counter. */
-#define CTR_STR_MAX 48
+#define CTR_STR_MAX 160 /* an lcore's list of steps fits */
 
 /** A name = value pair that is not a counter; a copy, so a row outlives
  * the buffers it was made from. */

@@ -123,9 +123,12 @@ fiber_run(struct fiber *f)
 	if (fiber_draining(f) &&
 	    /* acquire: pairs with fiber_sched_inputs_closed() */
 	    __atomic_load_n(&f->sched->inputs_closed, __ATOMIC_ACQUIRE) &&
-	    fiber_backlog(f) == 0)
+	    fiber_backlog(f) == 0) {
+		if (f->kind->done != NULL)
+			f->kind->done(f);
 		/* release: its last writes precede DONE */
 		__atomic_store_n(&f->state, FIBER_DONE, __ATOMIC_RELEASE);
+	}
 	return 0;
 }
 

@@ -138,6 +138,13 @@ struct fiber_kind {
 	/** The fiber was killed (any thread); stop side effects.  Optional. */
 	void (*kill)(struct fiber *f);
 	/**
+	 * Shutting down, the fiber emptied its input and is about to be DONE:
+	 * stop what could still write its rings from another thread (a
+	 * stack's timers), so that the NetSwitch's last TX pass sees every
+	 * frame it will ever get.  Optional.
+	 */
+	void (*done)(struct fiber *f);
+	/**
 	 * Its step runs in another process, which claims it (kind
 	 * external): no lcore, rx or tx; the host does not schedule it.
 	 */

@@ -314,6 +314,9 @@ const struct fiber_kind fiber_kind_membrane = {
 	.disarm = membrane_disarm,
 	.kill = membrane_kill,
 	.fini = membrane_fini,
+	/* drained: lwIP's thread (timers, retransmits) must not send after
+	 * the NetSwitch's last TX pass; what it would is counted tx_stopped */
+	.done = membrane_kill,
 	.counters = &membrane_ctr_set,
 	.stats = membrane_kind_stats,
 };
