@@ -65,7 +65,8 @@ main(int argc, char **argv)
 		if (n < 0)
 			break;
 		for (i = 0; i < n && (count == 0 || seen < count); i++) {
-			printf("from port %u: %.*s\n", ion_cons_slot(&c, i)->tag,
+			printf("from port %u: %.*s\n",
+			       ion_cons_slot(&c, i)->tag,
 			       (int)ion_cons_len(&c, i),
 			       (const char *)ion_cons_data(&c, i));
 			seen++;

@@ -1002,7 +1002,7 @@ load_fibers(const struct ld *l, const config_t *lc, struct cfg *c)
 		if (rc < 0)
 			return rc;
 		f->tx = (uint32_t)v;
-params:
+	params:
 		rc = load_params(l, e, gname, f);
 		if (rc == 0)
 			rc = load_grants(l, e, gname, f);

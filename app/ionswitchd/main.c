@@ -80,7 +80,8 @@ usage(const char *prog)
 		"      --totals-json FILE  write the totals there at exit\n"
 		"  -i, --interactive       console prompt on stdin/stdout\n"
 		"      --counters          list every counter with its help\n"
-		"      --kinds             list every fiber kind with its keys\n"
+		"      --kinds             list every fiber kind with its "
+		"keys\n"
 		"      --console-socket PATH  console socket (default "
 		"/run/ionswitchd/<file-prefix>.sock)\n"
 		"      --fibers-socket PATH   external fibers' claim socket "
@@ -257,8 +258,8 @@ external_perms(const struct cfg *c, uint32_t channel)
 	unsigned int i, j;
 
 	for (i = 0; i < c->n_fibers; i++)
-		for (j = 0; c->fibers[i].kind->remote &&
-			    j < c->fibers[i].n_grants;
+		for (j = 0;
+		     c->fibers[i].kind->remote && j < c->fibers[i].n_grants;
 		     j++)
 			if (c->fibers[i].grants[j].channel == channel)
 				perms |= c->fibers[i].grants[j].perms;
@@ -292,18 +293,19 @@ create_rings(struct ionswitchd *d)
 		}
 		/* an external fiber's ring: one file per owner, the
 		 * producer's in huge pages when only we write it */
-		rc = ion_ring_create_split(&d->maps[i], cc->name, &p,
-					   (ext & ION_PERM_WRITE)
-						   ? 0
-						   : ION_SPLIT_HUGE);
+		rc = ion_ring_create_split(
+			&d->maps[i], cc->name, &p,
+			(ext & ION_PERM_WRITE) ? 0 : ION_SPLIT_HUGE);
 		if (rc < 0) {
-			DLOG(ERR, "ring 0x%04x (%s) for an external fiber: %s\n",
+			DLOG(ERR,
+			     "ring 0x%04x (%s) for an external fiber: %s\n",
 			     cc->id, cc->name, strerror(-rc));
 			return rc;
 		}
 		d->rings[i] = d->maps[i].ring;
-		DLOG(INFO, "ring 0x%04x (%s): split by owner, producer's part "
-			   "in %u-byte pages\n",
+		DLOG(INFO,
+		     "ring 0x%04x (%s): split by owner, producer's part "
+		     "in %u-byte pages\n",
 		     cc->id, cc->name, d->rings[i]->hdr.page_size);
 	}
 	return 0;
@@ -355,8 +357,8 @@ host_end_lcore(const struct ionswitchd *d, uint32_t ch, uint32_t perm)
 		if (c->tx[i].channel == ch)
 			return (int)c->ns_lcore;
 	for (i = 0; i < c->n_fibers; i++)
-		for (j = 0; !c->fibers[i].kind->remote &&
-			    j < c->fibers[i].n_grants;
+		for (j = 0;
+		     !c->fibers[i].kind->remote && j < c->fibers[i].n_grants;
 		     j++)
 			if (c->fibers[i].grants[j].channel == ch &&
 			    (c->fibers[i].grants[j].perms &
@@ -726,9 +728,8 @@ main(int argc, char **argv)
 		if (o.fibers_socket == NULL)
 			snprintf(sock, sizeof(sock), ION_FIBERS_SOCKET_FMT,
 				 eal_file_prefix(eal_argc, eal_argv));
-		rc = create_claimd(&d, o.fibers_socket != NULL
-					       ? o.fibers_socket
-					       : sock);
+		rc = create_claimd(&d, o.fibers_socket != NULL ? o.fibers_socket
+							       : sock);
 	}
 	if (rc == 0) {
 		fibers_external_wakes(&d);

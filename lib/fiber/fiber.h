@@ -350,8 +350,8 @@ void fiber_kind_stats(const struct fiber *f, void *out);
 /** @p f is of kind external. */
 bool fiber_is_external(const struct fiber *f);
 /** Its manifest: who may claim it, and whether it may restart. */
-int fiber_external_manifest(const struct fiber *f, uint32_t *uid,
-			    uint32_t *gid, bool *restart);
+int fiber_external_manifest(const struct fiber *f, uint32_t *uid, uint32_t *gid,
+			    bool *restart);
 /** Its index in the host's claim server. */
 void fiber_external_set_index(struct fiber *f, int index);
 int fiber_external_index(const struct fiber *f);

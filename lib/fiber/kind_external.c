@@ -30,8 +30,7 @@ static const struct fiber_param external_params[] = {
 	{"uid", FIBER_P_UINT, offsetof(struct external_params, uid), 0,
 	 4294967294LL, NULL, "the user id of the process that may claim it"},
 	{"gid", FIBER_P_UINT, offsetof(struct external_params, gid), 0,
-	 4294967295LL, ANY_GID,
-	 "and its group id (4294967295: any group)"},
+	 4294967295LL, ANY_GID, "and its group id (4294967295: any group)"},
 	{"restart", FIBER_P_BOOL, offsetof(struct external_params, restart), 0,
 	 0, "false", "a new claim may restart it after it was killed"},
 };
@@ -68,8 +67,8 @@ static const struct ctr_set external_ctr_set =
 
 struct external_priv {
 	struct external_params p;
-	int index;	   /**< in the host's claim server */
-	uint32_t kill_req; /**< atomic: killed from another thread */
+	int index;		  /**< in the host's claim server */
+	uint32_t kill_req;	  /**< atomic: killed from another thread */
 	struct external_stats st; /**< written by the host's control step */
 };
 
@@ -173,8 +172,8 @@ fiber_external_kill_requested(struct fiber *f)
 	struct external_priv *x = ext(f);
 
 	/* acquire: pairs with external_kill() */
-	return x != NULL && __atomic_exchange_n(&x->kill_req, 0,
-						__ATOMIC_ACQUIRE) != 0;
+	return x != NULL &&
+	       __atomic_exchange_n(&x->kill_req, 0, __ATOMIC_ACQUIRE) != 0;
 }
 
 void
@@ -205,9 +204,8 @@ fiber_external_refused(struct fiber *f, uint32_t uid, uint32_t pid,
 }
 
 void
-fiber_external_ended(struct fiber *f, bool killed, bool fault,
-		     uint32_t channel, uint32_t perm, uint32_t skipped,
-		     const char *why)
+fiber_external_ended(struct fiber *f, bool killed, bool fault, uint32_t channel,
+		     uint32_t perm, uint32_t skipped, const char *why)
 {
 	struct external_priv *x = ext(f);
 

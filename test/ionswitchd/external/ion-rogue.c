@@ -57,8 +57,9 @@ consume(struct ion_fiber *f, unsigned long long n, int die)
 			int r = ion_cons_wait(&c, want, 10000);
 
 			if (r < 0) {
-				fprintf(stderr, "ion-rogue: waited for %u: %s\n",
-					want, strerror(-r));
+				fprintf(stderr,
+					"ion-rogue: waited for %u: %s\n", want,
+					strerror(-r));
 				return 5;
 			}
 			continue;
