@@ -506,8 +506,10 @@ measure_claims(struct ext_host *h, uint32_t n, uint64_t *cycle,
 	if (rc != 0 || ch.status != 0 || got <= 0 ||
 	    sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64, cycle,
 		   attach, p90, busy) != 4) {
-		fprintf(stderr, "ion-bench external: claims failed (0x%x)\n",
-			ch.status);
+		fprintf(stderr,
+			"ion-bench external: claims failed (status 0x%x, "
+			"the last claim: %s)\n",
+			ch.status, h->last.why);
 		return -1;
 	}
 	return 0;
