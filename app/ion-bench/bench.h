@@ -26,6 +26,10 @@ int bench_lwf(int argc, char **argv);
 int bench_utcp(int argc, char **argv);
 int bench_lwf_e2e(int argc, char **argv);
 int bench_utcp_e2e(int argc, char **argv);
+int bench_external(int argc, char **argv);
+/** ion-bench --external-child ...: the claimer of bench_external(), run
+ * before (and without) EAL. */
+int bench_external_child(int argc, char **argv);
 
 /** Parse "64,1514" into @p out (at most BENCH_MAX_LIST). @return count or -1.
  */

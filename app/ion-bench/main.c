@@ -35,6 +35,9 @@ static const struct bench_cmd cmds[] = {
 	{"utcp-e2e", bench_utcp_e2e,
 	 "UTCP packets reflected through NetSwitch + utcp fiber vs testpmd "
 	 "macswap"},
+	{"external", bench_external,
+	 "an external fiber's consumer (another process, claimed) vs an "
+	 "in-process one on the same ring; the cost of a claim"},
 };
 
 static void
@@ -121,6 +124,9 @@ main(int argc, char **argv)
 	unsigned int i;
 	int n, rc;
 
+	/* ion-bench external's claimer: another process, no EAL */
+	if (argc > 1 && strcmp(argv[1], "--external-child") == 0)
+		return bench_external_child(argc - 1, argv + 1);
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
 		fprintf(stderr, "ion-bench: EAL init failed: %s\n",

@@ -1,29 +1,32 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ion-lwf-sink: the application end of the lwf fiber.  A DPDK secondary
- * process that attaches to one ring only, the lwf fiber's application ring,
- * takes its consumer end, and counts (or prints) the LWF frames it gets.
+ * ion-lwf-sink: the application end of the lwf fiber.  An external fiber
+ * (kind "external" in the daemon's config): it claims its fiber on the
+ * daemon's fibers socket and gets the one ring it is granted, the lwf
+ * fiber's application ring, mapped so that it can write its consumer's
+ * page and nothing else; it counts (or prints) the LWF frames it gets.
+ * No DPDK: it sees nothing of the daemon but that ring.
  *
- *   ion-lwf-sink --proc-type=secondary --file-prefix PREFIX --no-pci \
- *       -- [--channel ID] [--count N] [--seconds S] [--print]
+ *   ion-lwf-sink [--socket PATH | --file-prefix PREFIX] [--fiber NAME]
+ *       [--channel ID] [--count N] [--seconds S] [--print]
  *
- * Ends after N frames, after S seconds, or on Ctrl-C; prints a JSON line
+ * Defaults: the socket /run/ionswitchd/<PREFIX>.fibers.sock of prefix
+ * "ionswitchd", fiber "lwf-sink", the first ring it may read.  Ends after
+ * N frames, after S seconds, or on Ctrl-C; prints a JSON line
  * {"frames": .., "valid": .., "bytes": ..} and exits 0 when every frame
  * was a valid LWF frame and (with --count) N arrived.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include <rte_cycles.h>
-#include <rte_eal.h>
-#include <rte_errno.h>
-
-#include <ion_memzone.h>
 #include <ion_ring.h>
 #include <wire.h>
 
@@ -36,6 +39,8 @@ on_signal(int sig)
 }
 
 struct opts {
+	char socket[PATH_MAX];
+	const char *fiber;
 	uint32_t channel;
 	uint64_t count;
 	unsigned int seconds;
@@ -46,6 +51,9 @@ static int
 parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option longs[] = {
+		{"socket", required_argument, NULL, 'S'},
+		{"file-prefix", required_argument, NULL, 'P'},
+		{"fiber", required_argument, NULL, 'f'},
 		{"channel", required_argument, NULL, 'c'},
 		{"count", required_argument, NULL, 'n'},
 		{"seconds", required_argument, NULL, 's'},
@@ -55,11 +63,12 @@ parse(int argc, char **argv, struct opts *o)
 	char *end;
 	int ch;
 
-	optind = 1;
+	snprintf(o->socket, sizeof(o->socket), ION_FIBERS_SOCKET_FMT,
+		 "ionswitchd");
 	while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		unsigned long long v = 0;
 
-		if (ch != 'p') {
+		if (ch == 'c' || ch == 'n' || ch == 's') {
 			v = strtoull(optarg, &end, 0);
 			if (*optarg == '\0' || *end != '\0') {
 				fprintf(stderr,
@@ -69,6 +78,16 @@ parse(int argc, char **argv, struct opts *o)
 			}
 		}
 		switch (ch) {
+		case 'S':
+			snprintf(o->socket, sizeof(o->socket), "%s", optarg);
+			break;
+		case 'P':
+			snprintf(o->socket, sizeof(o->socket),
+				 ION_FIBERS_SOCKET_FMT, optarg);
+			break;
+		case 'f':
+			o->fiber = optarg;
+			break;
 		case 'c':
 			o->channel = (uint32_t)v;
 			break;
@@ -88,76 +107,83 @@ parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+static double
+now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct opts o = {.channel = 0x0602, .seconds = 0};
-	struct ion_ring_params expect = {0};
-	uint64_t frames = 0, valid = 0, bytes = 0, deadline = 0;
-	struct ion_ring *ring;
+	struct opts o = {.fiber = "lwf-sink"};
+	uint64_t frames = 0, valid = 0, bytes = 0;
+	struct ion_fiber *f;
 	struct ion_cons c;
-	char name[32];
-	int n, rc;
+	double deadline = 0;
+	char why[160];
+	unsigned int i;
+	int rc;
 
-	n = rte_eal_init(argc, argv);
-	if (n < 0) {
-		fprintf(stderr,
-			"ion-lwf-sink: EAL init failed: %s (run as a "
-			"secondary: --proc-type=secondary "
-			"--file-prefix <the daemon's>)\n",
-			rte_strerror(rte_errno));
-		return 1;
-	}
-	if (parse(argc - n, argv + n, &o) < 0)
+	if (parse(argc, argv, &o) < 0)
 		return 2;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	expect.channel = o.channel;
-	ion_memzone_name(o.channel, name, sizeof(name));
-	rc = ion_memzone_lookup(name, &expect, &ring);
-	if (rc == 0)
-		rc = ion_cons_open(&c, ring);
+	rc = ion_fiber_attach(o.socket, o.fiber, -1, &f, why, sizeof(why));
+	if (rc < 0) {
+		fprintf(stderr, "ion-lwf-sink: fiber %s: %s\n", o.fiber, why);
+		return 1;
+	}
+	/* its ring: the one asked for, or the first it may read */
+	for (i = 0; o.channel == 0 && i < f->n_grants; i++)
+		if (f->grants[i].perm & ION_PERM_READ)
+			o.channel = f->grants[i].channel;
+	rc = ion_cspace_open_cons(&f->cs, o.channel, &c);
 	if (rc < 0) {
 		fprintf(stderr, "ion-lwf-sink: ring 0x%04x: %s\n", o.channel,
-			rc == -EBUSY ? "another process reads it"
-				     : strerror(-rc));
-		rte_eal_cleanup();
+			rc == -EACCES ? "not granted to this fiber"
+				      : strerror(-rc));
+		ion_fiber_detach(f);
 		return 1;
 	}
 	if (o.seconds != 0)
-		deadline = rte_get_timer_cycles() +
-			   (uint64_t)o.seconds * rte_get_timer_hz();
+		deadline = now_s() + o.seconds;
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED) &&
 	       (o.count == 0 || frames < o.count) &&
-	       (deadline == 0 || rte_get_timer_cycles() < deadline)) {
-		uint32_t got = ion_cons_peek(&c, 32), i;
+	       (deadline == 0 || now_s() < deadline)) {
+		/* an application, not a poller: asleep on the doorbell */
+		int got = ion_cons_wait(&c, 1, 100);
 
-		if (got == 0) {
-			rte_delay_us_sleep(
-				100); /* an application, not a poller */
+		if (got == -ETIMEDOUT || got == -EINTR)
 			continue;
-		}
-		for (i = 0; i < got; i++) {
-			const struct ion_slot *s = ion_cons_slot(&c, i);
-			struct lwf_frame f;
+		if (got < 0)
+			break;
+		if (got > 32)
+			got = 32;
+		for (i = 0; i < (unsigned int)got; i++) {
+			uint32_t len = ion_cons_len(&c, i);
+			struct lwf_frame fr;
 
 			frames++;
-			bytes += s->len;
-			if (lwf_parse(ion_cons_data(&c, i), s->len, &f) != 0)
+			bytes += len;
+			if (lwf_parse(ion_cons_data(&c, i), len, &fr) != 0)
 				continue;
 			valid++;
 			if (o.print)
 				printf("session %02x.. seq %u service 0x%04x "
 				       "payload %u\n",
-				       f.session_id[0], f.sequence,
-				       f.service_type, f.payload_len);
+				       fr.session_id[0], fr.sequence,
+				       fr.service_type, fr.payload_len);
 		}
-		ion_cons_release(&c, got);
+		ion_cons_release(&c, (uint32_t)got);
 	}
 	ion_cons_close(&c);
+	ion_fiber_detach(f);
 	printf("{\"frames\": %" PRIu64 ", \"valid\": %" PRIu64
 	       ", \"bytes\": %" PRIu64 "}\n",
 	       frames, valid, bytes);
-	rte_eal_cleanup();
 	return valid == frames && (o.count == 0 || frames >= o.count) ? 0 : 1;
 }

@@ -923,6 +923,28 @@ load_params(const struct ld *l, const config_setting_t *fg, const char *gname,
 	return 0;
 }
 
+/* A fiber that runs in a process of its own has no lcore, rx or tx here:
+ * its grants are all it has. */
+static int
+check_remote(const struct ld *l, const config_setting_t *fg,
+	     const struct cfg_fiber *f)
+{
+	static const char *const keys[] = {"lcore", "rx", "tx", NULL};
+	const char *const *k;
+
+	for (k = keys; *k != NULL; k++) {
+		const config_setting_t *s = config_setting_get_member(fg, *k);
+
+		if (s != NULL)
+			return refuse(l, s,
+				      "fiber '%s' is \"%s\": it runs in a "
+				      "process of its own, with no '%s' "
+				      "(its grants are its rings)",
+				      f->name, f->kind->name, *k);
+	}
+	return 0;
+}
+
 static int
 load_fibers(const struct ld *l, const config_t *lc, struct cfg *c)
 {
@@ -955,16 +977,22 @@ load_fibers(const struct ld *l, const config_t *lc, struct cfg *c)
 					      "duplicate fiber name \"%s\" "
 					      "(first at line %d)",
 					      f->name, c->fibers[j].line);
-		rc = get_int(l, e, gname, "lcore", 0, CFG_MAX_LCORES - 1,
-			     REQUIRED, false, &v);
-		if (rc < 0)
-			return rc;
-		f->lcore = (unsigned int)v;
 		rc = get_kind(l, e, gname, f);
 		if (rc == 0)
 			rc = check_fiber_keys(l, e, gname, f);
 		if (rc < 0)
 			return rc;
+		if (f->kind->remote) {
+			rc = check_remote(l, e, f);
+			if (rc < 0)
+				return rc;
+			goto params;
+		}
+		rc = get_int(l, e, gname, "lcore", 0, CFG_MAX_LCORES - 1,
+			     REQUIRED, false, &v);
+		if (rc < 0)
+			return rc;
+		f->lcore = (unsigned int)v;
 		rc = get_int(l, e, gname, "rx", 1, UINT32_MAX, REQUIRED, true,
 			     &v);
 		if (rc < 0)
@@ -974,6 +1002,7 @@ load_fibers(const struct ld *l, const config_t *lc, struct cfg *c)
 		if (rc < 0)
 			return rc;
 		f->tx = (uint32_t)v;
+	params:
 		rc = load_params(l, e, gname, f);
 		if (rc == 0)
 			rc = load_grants(l, e, gname, f);

@@ -109,6 +109,8 @@ check_lcores(const struct cfg *c, const bool lcores[CFG_MAX_LCORES],
 	for (i = 0; i < c->n_fibers; i++) {
 		const struct cfg_fiber *f = &c->fibers[i];
 
+		if (f->kind->remote)
+			continue; /* in a process of its own */
 		if (f->lcore >= CFG_MAX_LCORES || !lcores[f->lcore])
 			return check_refuse(
 				c, WHERE("fibers", (int)i, NULL, -1, f->line),

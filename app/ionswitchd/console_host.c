@@ -534,12 +534,12 @@ kill_fiber(void *arg, const char *name, FILE *out)
 		if (strcmp(f->name, name) != 0)
 			continue;
 		s = fiber_state_get(f);
-		if (s != FIBER_READY) {
+		if (s != FIBER_READY && s != FIBER_WAITING) {
 			fprintf(out, "error: fiber '%s' is already %s\n", name,
 				fiber_state_str(s));
 			return -EALREADY;
 		}
-		fiber_kill(f);
+		fiber_kill(f, "killed by the operator");
 		DLOG(NOTICE, "console: fiber %s killed by the operator\n",
 		     name);
 		fprintf(out, "fiber '%s' killed\n", name);
@@ -591,6 +591,7 @@ open_ends(struct console_host *h)
 		rc = ion_cspace_grant(&d->con_cs, out, ION_PERM_READ);
 	if (rc < 0)
 		return rc;
+	ionswitchd_external_wakes(d, &d->con_cs);
 	rc = ion_cspace_open_prod(&d->con_cs, rx_ch, &h->in);
 	if (rc < 0) {
 		DLOG(ERR, "console input ring 0x%04x: %s (another writer?)\n",

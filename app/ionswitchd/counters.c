@@ -57,7 +57,8 @@ static const struct ctr_desc route_ctrs[] = {
 
 /* A ring's figures, with the NetSwitch's drops of frames bound for it. */
 struct ring_view {
-	uint64_t enqueued, dequeued, dropped, found_full, found_empty;
+	uint64_t enqueued, dequeued, dropped, found_full, found_empty,
+		abandoned;
 	uint32_t used, capacity;
 };
 
@@ -68,6 +69,8 @@ static const struct ctr_desc ring_ctrs[] = {
 	RG(dropped, "frames the NetSwitch dropped for it (full, oversize)"),
 	RG(found_full, "reserves that found no free slot"),
 	RG(found_empty, "peeks that found nothing"),
+	RG(abandoned, "messages skipped when the consumer's end came back "
+		      "from a process that died with them peeked"),
 	CTR_G(struct ring_view, used, "slots committed, not yet released"),
 	CTR_G(struct ring_view, capacity, "slots"),
 };
@@ -153,6 +156,7 @@ emit_rings(const struct ionswitchd *d, struct ctr_emit *e,
 			.dropped = ring_drops(ns, d->ring_ch[i]),
 			.found_full = rs.full,
 			.found_empty = rs.empty,
+			.abandoned = rs.abandoned,
 			.used = rs.used,
 			.capacity = rs.capacity,
 		};

@@ -36,6 +36,11 @@ struct ionswitchd {
 	unsigned int n_rings;
 	struct ion_ring *rings[CFG_MAX_CHANNELS];
 	uint32_t ring_ch[CFG_MAX_CHANNELS];
+	/** the rings an external fiber holds an end of: split into files
+	 * by owner (ion_ring_create_split); .ring NULL for a memzone */
+	struct ion_ring_map maps[CFG_MAX_CHANNELS];
+	/** the external fibers' claim socket, or NULL if there are none */
+	struct ion_claimd *claimd;
 
 	struct ion_cspace ns_cs; /**< the NetSwitch's capabilities */
 	/** the main lcore's: WRITE on console input, READ on console output */
@@ -105,5 +110,12 @@ void counters_describe(FILE *out);
 /* main.c */
 struct ion_ring *ionswitchd_ring(const struct ionswitchd *d, uint32_t channel);
 const char *ionswitchd_ring_name(const struct ionswitchd *d, uint32_t channel);
+/**
+ * The daemon's ends of rings whose other end an external fiber holds ring
+ * that fiber's process through the claim server (ion_claimd_wake_fd()),
+ * never by looking into it: name it in @p cs before any end is opened.
+ */
+void ionswitchd_external_wakes(const struct ionswitchd *d,
+			       struct ion_cspace *cs);
 
 #endif /* IONSWITCHD_H */

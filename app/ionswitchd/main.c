@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -54,6 +55,8 @@ struct opts {
 	bool kinds;		    /* --kinds: describe them, exit */
 	bool interactive;	    /* -i: the console on stdin/stdout */
 	const char *console_socket; /* NULL: /run/ionswitchd/<prefix>.sock */
+	/* NULL: /run/ionswitchd/<prefix>.fibers.sock */
+	const char *fibers_socket;
 };
 
 /* Set by the signal handler; lock-free atomics are async-signal-safe. */
@@ -77,9 +80,14 @@ usage(const char *prog)
 		"      --totals-json FILE  write the totals there at exit\n"
 		"  -i, --interactive       console prompt on stdin/stdout\n"
 		"      --counters          list every counter with its help\n"
-		"      --kinds             list every fiber kind with its keys\n"
+		"      --kinds             list every fiber kind with its "
+		"keys\n"
 		"      --console-socket PATH  console socket (default "
 		"/run/ionswitchd/<file-prefix>.sock)\n"
+		"      --fibers-socket PATH   external fibers' claim socket "
+		"(default\n"
+		"                         "
+		"/run/ionswitchd/<file-prefix>.fibers.sock)\n"
 		"  -h, --help              this text\n",
 		prog, DEFAULT_CONFIG);
 }
@@ -94,6 +102,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"totals-json", required_argument, NULL, 'J'},
 		{"interactive", no_argument, NULL, 'i'},
 		{"console-socket", required_argument, NULL, 'S'},
+		{"fibers-socket", required_argument, NULL, 'F'},
 		{"counters", no_argument, NULL, 'C'},
 		{"kinds", no_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
@@ -132,6 +141,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'S':
 			o->console_socket = optarg;
+			break;
+		case 'F':
+			o->fibers_socket = optarg;
 			break;
 		case 'C':
 			o->counters = true;
@@ -221,6 +233,39 @@ ionswitchd_ring_name(const struct ionswitchd *d, uint32_t channel)
 	return cc != NULL ? cc->name : "";
 }
 
+/* mkdir -p of the directory that holds @p path. */
+static int
+make_parent_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	char *p;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+/* The grants external fibers hold on @p channel (ION_PERM_* bits). */
+static uint32_t
+external_perms(const struct cfg *c, uint32_t channel)
+{
+	uint32_t perms = 0;
+	unsigned int i, j;
+
+	for (i = 0; i < c->n_fibers; i++)
+		for (j = 0;
+		     c->fibers[i].kind->remote && j < c->fibers[i].n_grants;
+		     j++)
+			if (c->fibers[i].grants[j].channel == channel)
+				perms |= c->fibers[i].grants[j].perms;
+	return perms;
+}
+
 static int
 create_rings(struct ionswitchd *d)
 {
@@ -233,14 +278,178 @@ create_rings(struct ionswitchd *d)
 			.channel = cc->id,
 			.capacity = cc->slots,
 			.slot_size = cc->slot_size,
+			.name = cc->name,
 		};
+		uint32_t ext = external_perms(&d->cfg, cc->id);
 
-		rc = ion_memzone_create(&p, (int)rte_socket_id(), &d->rings[i]);
-		if (rc < 0)
-			return rc;
 		d->ring_ch[i] = cc->id;
 		d->n_rings = i + 1;
+		if (ext == 0) {
+			rc = ion_memzone_create(&p, (int)rte_socket_id(),
+						&d->rings[i]);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		/* an external fiber's ring: one file per owner, the
+		 * producer's in huge pages when only we write it */
+		rc = ion_ring_create_split(
+			&d->maps[i], cc->name, &p,
+			(ext & ION_PERM_WRITE) ? 0 : ION_SPLIT_HUGE);
+		if (rc < 0) {
+			DLOG(ERR,
+			     "ring 0x%04x (%s) for an external fiber: %s\n",
+			     cc->id, cc->name, strerror(-rc));
+			return rc;
+		}
+		d->rings[i] = d->maps[i].ring;
+		DLOG(INFO,
+		     "ring 0x%04x (%s): split by owner, producer's part "
+		     "in %u-byte pages\n",
+		     cc->id, cc->name, d->rings[i]->hdr.page_size);
 	}
+	return 0;
+}
+
+static struct ion_ring_map *
+ring_map(struct ionswitchd *d, uint32_t channel)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->n_rings; i++)
+		if (d->ring_ch[i] == channel)
+			return d->maps[i].ring != NULL ? &d->maps[i] : NULL;
+	return NULL;
+}
+
+void
+ionswitchd_external_wakes(const struct ionswitchd *d, struct ion_cspace *cs)
+{
+	unsigned int i, j;
+
+	for (i = 0; d->claimd != NULL && i < d->n_fibers; i++) {
+		const struct fiber *f = &d->fibers[i];
+		int k = fiber_external_index(f);
+
+		for (j = 0; k >= 0 && j < ION_CSPACE_SLOTS; j++)
+			if (f->cs.caps[j].perms != 0 &&
+			    ion_cspace_lookup(cs, f->cs.caps[j].channel) !=
+				    NULL)
+				ion_cspace_set_wake_fd(
+					cs, f->cs.caps[j].channel,
+					ion_claimd_wake_fd(d->claimd,
+							   (unsigned int)k));
+	}
+}
+
+/* The lcore of the daemon's end opposite an external grant @p perm on
+ * @p ch (the NetSwitch or an in-process fiber), or -1. */
+static int
+host_end_lcore(const struct ionswitchd *d, uint32_t ch, uint32_t perm)
+{
+	const struct cfg *c = &d->cfg;
+	unsigned int i, j;
+
+	for (i = 0; (perm & ION_PERM_READ) && i < c->n_routes; i++)
+		if (c->routes[i].route.channel == ch)
+			return (int)c->ns_lcore;
+	for (i = 0; (perm & ION_PERM_WRITE) && i < c->n_tx; i++)
+		if (c->tx[i].channel == ch)
+			return (int)c->ns_lcore;
+	for (i = 0; i < c->n_fibers; i++)
+		for (j = 0;
+		     !c->fibers[i].kind->remote && j < c->fibers[i].n_grants;
+		     j++)
+			if (c->fibers[i].grants[j].channel == ch &&
+			    (c->fibers[i].grants[j].perms &
+			     (perm == ION_PERM_READ ? ION_PERM_WRITE
+						    : ION_PERM_READ)))
+				return (int)c->fibers[i].lcore;
+	return -1;
+}
+
+/* Claim server callbacks: the fiber is the callback's argument. */
+static void
+ext_claimed(void *arg, uint32_t pid)
+{
+	fiber_external_claimed(arg, pid);
+}
+
+static void
+ext_ended(void *arg, const struct ion_claimd_end *e)
+{
+	fiber_external_ended(arg, e->killed, e->fault, e->channel, e->perm,
+			     e->skipped, e->why);
+}
+
+static void
+ext_refused(void *arg, uint32_t uid, uint32_t pid, const char *why)
+{
+	fiber_external_refused(arg, uid, pid, why);
+}
+
+/* Export the external fibers on @p path.  Before any end is opened. */
+static int
+create_claimd(struct ionswitchd *d, const char *path)
+{
+	static const struct ion_claimd_ops ops = {.claimed = ext_claimed,
+						  .ended = ext_ended,
+						  .refused = ext_refused};
+	unsigned int i, j;
+	int rc;
+
+	for (i = 0; i < d->cfg.n_fibers && !d->cfg.fibers[i].kind->remote; i++)
+		;
+	if (i == d->cfg.n_fibers)
+		return 0; /* none */
+	rc = make_parent_dir(path);
+	if (rc == 0)
+		rc = ion_claimd_open(&d->claimd, path, &ops);
+	if (rc < 0) {
+		DLOG(ERR, "external fibers' socket %s: %s\n", path,
+		     strerror(-rc));
+		return rc;
+	}
+	for (i = 0; i < d->n_fibers; i++) {
+		const struct cfg_fiber *cf = &d->cfg.fibers[i];
+		struct ion_claimd_grant g[ION_CSPACE_SLOTS];
+		struct fiber *f = &d->fibers[i];
+		struct ion_claimd_fiber xf = {.name = f->name,
+					      .n_grants = cf->n_grants,
+					      .grants = g,
+					      .arg = f};
+		bool restart;
+
+		if (!fiber_is_external(f))
+			continue;
+		fiber_external_manifest(f, &xf.uid, &xf.gid, &restart);
+		xf.restart = restart;
+		for (j = 0; j < cf->n_grants; j++) {
+			int lc = host_end_lcore(d, cf->grants[j].channel,
+						cf->grants[j].perms);
+
+			g[j].channel = cf->grants[j].channel;
+			g[j].perm = cf->grants[j].perms;
+			g[j].map = ring_map(d, g[j].channel);
+			g[j].host_wake_fd =
+				lc >= 0 && d->cfg.idle_doorbells
+					? fiber_sched_eventfd(&d->sched,
+							      (unsigned int)lc)
+					: -1;
+		}
+		rc = ion_claimd_add(d->claimd, &xf);
+		if (rc < 0) {
+			DLOG(ERR, "external fiber %s: %s\n", f->name,
+			     strerror(-rc));
+			return rc;
+		}
+		fiber_external_set_index(f, rc);
+		/* the control step kills its process: wake the main lcore */
+		if (d->cfg.idle_doorbells)
+			f->efd = fiber_sched_eventfd(&d->sched,
+						     rte_get_main_lcore());
+	}
+	DLOG(INFO, "external fibers: claim them on %s\n", path);
 	return 0;
 }
 
@@ -274,6 +483,7 @@ create_netswitch(struct ionswitchd *d)
 			return rc;
 	}
 	nc.n_tx = d->cfg.n_tx;
+	ionswitchd_external_wakes(d, &d->ns_cs);
 	return netswitch_create(&nc, &d->ns_cs, &d->ns);
 }
 
@@ -332,6 +542,18 @@ create_fibers(struct ionswitchd *d)
 	return 0;
 }
 
+/* The in-process fibers' ends facing external fibers: named once the
+ * external fibers are exported (create_claimd), before any is opened. */
+static void
+fibers_external_wakes(struct ionswitchd *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->n_fibers; i++)
+		if (!d->fibers[i].kind->remote)
+			ionswitchd_external_wakes(d, &d->fibers[i].cs);
+}
+
 /* Every lcore but the main one: its steps until STOPPED. */
 static int
 lcore_main(void *arg)
@@ -349,13 +571,20 @@ teardown(struct ionswitchd *d)
 {
 	unsigned int i;
 
+	/* no claim outlives the daemon's side of its rings */
+	ion_claimd_close(d->claimd);
+	d->claimd = NULL;
 	for (i = 0; i < d->n_fibers; i++)
 		fiber_fini(&d->fibers[i]);
 	if (d->ns != NULL)
 		netswitch_free(d->ns);
 	port_close(d);
-	for (i = 0; i < d->n_rings; i++)
-		ion_memzone_free(d->rings[i]);
+	for (i = 0; i < d->n_rings; i++) {
+		if (d->maps[i].ring != NULL)
+			ion_ring_unmap(&d->maps[i]);
+		else if (d->rings[i] != NULL)
+			ion_memzone_free(d->rings[i]);
+	}
 	d->n_rings = 0;
 }
 
@@ -490,11 +719,22 @@ main(int argc, char **argv)
 	if (rc == 0)
 		rc = port_setup(&d);
 	if (rc == 0)
-		rc = create_netswitch(&d);
-	if (rc == 0)
 		rc = make_env(&d);
 	if (rc == 0)
 		rc = create_fibers(&d);
+	if (rc == 0) {
+		char sock[PATH_MAX];
+
+		if (o.fibers_socket == NULL)
+			snprintf(sock, sizeof(sock), ION_FIBERS_SOCKET_FMT,
+				 eal_file_prefix(eal_argc, eal_argv));
+		rc = create_claimd(&d, o.fibers_socket != NULL ? o.fibers_socket
+							       : sock);
+	}
+	if (rc == 0) {
+		fibers_external_wakes(&d);
+		rc = create_netswitch(&d);
+	}
 	if (rc == 0)
 		rc = steps_add(&d, rte_get_main_lcore());
 	if (rc == 0)

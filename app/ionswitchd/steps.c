@@ -155,6 +155,24 @@ shutdown_phase(struct ionswitchd *d, uint64_t now)
 	}
 }
 
+/* The external fibers: claims, their processes' deaths, and kills asked
+ * for from other lcores (the console's "kill fiber"). */
+static unsigned int
+external_step(struct ionswitchd *d)
+{
+	unsigned int i, work = 0;
+
+	for (i = 0; i < d->n_fibers; i++)
+		if (fiber_external_kill_requested(&d->fibers[i])) {
+			ion_claimd_kill(d->claimd,
+					(unsigned int)fiber_external_index(
+						&d->fibers[i]),
+					"killed by the operator");
+			work++;
+		}
+	return work + (unsigned int)ion_claimd_poll(d->claimd);
+}
+
 static unsigned int
 control_step(void *arg)
 {
@@ -176,6 +194,8 @@ control_step(void *arg)
 		if (console_host_stop(d->con) != NULL)
 			steps_stop(d, console_host_stop(d->con));
 	}
+	if (d->claimd != NULL)
+		work += external_step(d);
 	if (d->stats_period != 0 && now >= d->next_stats) {
 		d->next_stats = now + rte_get_timer_hz() * d->stats_period;
 		counters_print(d, false);
@@ -257,6 +277,10 @@ steps_add(struct ionswitchd *d, unsigned int main_lcore)
 					       d->rx_intr_fd, true);
 		if (rc == 0)
 			rc = fiber_sched_eventfd(&d->sched, main_lcore);
+		/* claims and their processes' deaths wake the main lcore */
+		if (rc >= 0 && d->claimd != NULL)
+			rc = fiber_sched_watch(&d->sched, main_lcore,
+					       ion_claimd_fd(d->claimd), false);
 		if (rc < 0)
 			return rc;
 	}
@@ -266,7 +290,9 @@ steps_add(struct ionswitchd *d, unsigned int main_lcore)
 	if (rc == 0)
 		rc = fiber_sched_add(&d->sched, d->cfg.ns_lcore, &rx);
 	for (i = 0; rc == 0 && i < d->n_fibers; i++)
-		rc = fiber_sched_add_fiber(&d->sched, &d->fibers[i]);
+		/* an external fiber runs in its own process, not here */
+		if (!d->fibers[i].kind->remote)
+			rc = fiber_sched_add_fiber(&d->sched, &d->fibers[i]);
 	if (rc == 0)
 		rc = fiber_sched_add(&d->sched, d->cfg.ns_lcore, &tx);
 	d->next_stats = rte_get_timer_cycles() +

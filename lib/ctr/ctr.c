@@ -4,6 +4,7 @@
  * hot path: it runs for a stats block, a console command, a telemetry or
  * HTTP request.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -244,6 +245,17 @@ tel_fill(struct rte_tel_data *d, const struct ctr_row *r)
 	}
 }
 
+/* DPDK's telemetry takes only [A-Za-z0-9_/] in a dictionary's names and
+ * drops the rest: a row named "lwf-sink" is keyed lwf_sink (its "name" is
+ * unchanged) */
+static void
+tel_key(char *key)
+{
+	for (; *key != '\0'; key++)
+		if (!isalnum((unsigned char)*key) && *key != '_' && *key != '/')
+			*key = '_';
+}
+
 static void
 tel_row(struct ctr_emit *e, const struct ctr_row *r)
 {
@@ -265,7 +277,9 @@ tel_row(struct ctr_emit *e, const struct ctr_row *r)
 		attr_text(&r->attr[0], key, sizeof(key));
 	else
 		snprintf(key, sizeof(key), "%u", e->n_rows);
-	rte_tel_data_add_dict_container(e->tel, key, row, 0);
+	tel_key(key);
+	if (rte_tel_data_add_dict_container(e->tel, key, row, 0) != 0)
+		rte_tel_data_free(row);
 }
 
 /* ---- Prometheus ---- */

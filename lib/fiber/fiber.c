@@ -61,8 +61,10 @@ fiber_init(struct fiber *f, const struct fiber_conf *c,
 	f->burst = c->burst;
 	f->efd = -1;
 	ion_cspace_init(&f->cs);
-	fiber_end_add(f, c->rx, ION_PERM_READ);	 /* FIBER_RX */
-	fiber_end_add(f, c->tx, ION_PERM_WRITE); /* FIBER_TX */
+	if (!f->kind->remote) {
+		fiber_end_add(f, c->rx, ION_PERM_READ);	 /* FIBER_RX */
+		fiber_end_add(f, c->tx, ION_PERM_WRITE); /* FIBER_TX */
+	}
 	f->state = FIBER_READY;
 	return f->kind->init != NULL ? f->kind->init(f, c->params, env) : 0;
 }
@@ -75,18 +77,22 @@ fiber_grant(struct fiber *f, struct ion_ring *ring, uint32_t perms)
 	return rc < 0 ? rc : 0;
 }
 
+/* Why the step's @p rc kills @p f: logged once, and into @p why. */
 static void
-log_death(struct fiber *f, int rc)
+log_death(struct fiber *f, int rc, char *why, size_t len)
 {
 	const struct ion_cap *held;
 
 	if (rc != -EACCES) {
-		FIBER_LOG(ERR, "%s KILLED: step failed: %s\n", f->name,
-			  strerror(-rc));
+		snprintf(why, len, "step failed: %s", strerror(-rc));
+		FIBER_LOG(ERR, "%s KILLED: %s\n", f->name, why);
 		return;
 	}
 	f->fault = f->cs.fault;
 	held = ion_cspace_lookup(&f->cs, f->fault.channel);
+	snprintf(why, len, "capability fault: 0x%04x needs %s, holds %s",
+		 f->fault.channel, ion_perm_str(f->fault.perm),
+		 ion_perm_str(held != NULL ? held->perms : 0));
 	FIBER_LOG(ERR,
 		  "%s KILLED: capability fault on channel 0x%04x "
 		  "(needs %s, holds \"%s\")\n",
@@ -107,8 +113,10 @@ fiber_run(struct fiber *f)
 	if (rc > 0)
 		return (unsigned int)rc;
 	if (rc < 0) {
-		log_death(f, rc);
-		fiber_kill(f);
+		char why[CTR_STR_MAX];
+
+		log_death(f, rc, why, sizeof(why));
+		fiber_kill(f, why);
 		return 0;
 	}
 	/* inputs closed and nothing left: what is in its ring is all */
@@ -125,10 +133,17 @@ fiber_run(struct fiber *f)
 }
 
 void
-fiber_kill(struct fiber *f)
+fiber_set_killed(struct fiber *f, const char *why)
 {
-	/* release: the fault record above is visible with the state */
+	snprintf(f->why, sizeof(f->why), "%s", why);
+	/* release: the fault record and why are visible with the state */
 	__atomic_store_n(&f->state, FIBER_KILLED, __ATOMIC_RELEASE);
+}
+
+void
+fiber_kill(struct fiber *f, const char *why)
+{
+	fiber_set_killed(f, why);
 	if (f->kind->kill != NULL)
 		f->kind->kill(f);
 }
@@ -252,6 +267,7 @@ fiber_state_str(enum fiber_state s)
 		[FIBER_READY] = "RUNNING",
 		[FIBER_KILLED] = "KILLED",
 		[FIBER_DONE] = "DONE",
+		[FIBER_WAITING] = "WAITING",
 	};
 
 	return (unsigned int)s < RTE_DIM(names) ? names[s] : "?";
@@ -289,13 +305,16 @@ fiber_ctr_row(const struct fiber *f, struct ctr_row *r,
 	memset(r, 0, sizeof(*r));
 	ctr_row_str(r, "name", f->name, true);
 	ctr_row_str(r, "kind", f->kind->name, true);
-	ctr_row_num(r, "lcore", f->lcore, false, false);
+	if (!f->kind->remote)
+		ctr_row_num(r, "lcore", f->lcore, false, false);
 	ctr_row_str(r, "state", fiber_state_str(s), false);
 	if (faulted) {
 		ctr_row_num(r, "fault_channel", f->fault.channel, true, false);
 		ctr_row_str(r, "fault_needs", ion_perm_str(f->fault.perm),
 			    false);
 	}
+	if (s == FIBER_KILLED)
+		ctr_row_str(r, "why", f->why, false);
 	ctr_copy(snap, &f->st, sizeof(*snap));
 	r->set = &fiber_ctr_set;
 	r->base = snap;

@@ -144,6 +144,11 @@ struct fiber_kind {
 	 * frame it will ever get.  Optional.
 	 */
 	void (*done)(struct fiber *f);
+	/**
+	 * Its step runs in another process, which claims it (kind
+	 * external): no lcore, rx or tx; the host does not schedule it.
+	 */
+	bool remote;
 	/** Release what init and the steps took (the lcore has stopped). */
 	void (*fini)(struct fiber *f);
 	/**
@@ -197,9 +202,10 @@ int fiber_param_parse(const struct fiber_param *p, void *params, const char *v,
 /* ------------------------------------------------------------------ */
 
 enum fiber_state {
-	FIBER_READY,  /**< runs when its lcore gets to it */
-	FIBER_KILLED, /**< capability fault, failed step, or the operator */
-	FIBER_DONE,   /**< drained at shutdown */
+	FIBER_READY,   /**< runs when its lcore gets to it (or its process) */
+	FIBER_KILLED,  /**< capability fault, failed step, or the operator */
+	FIBER_DONE,    /**< drained at shutdown */
+	FIBER_WAITING, /**< a remote fiber no process has claimed (yet) */
 };
 
 /** A ring end of a fiber, opened through its CSpace on first touch. */
@@ -235,6 +241,7 @@ struct fiber {
 	bool tx_armed; /**< its lcore sleeps until tx has room */
 	struct ion_cspace cs;
 	struct ion_cap_fault fault; /**< what it lacked, when KILLED */
+	char why[CTR_STR_MAX];	    /**< why it was KILLED */
 	unsigned int n_ends;
 	struct fiber_end ends[FIBER_MAX_ENDS];
 	void *priv; /**< the kind's state */
@@ -298,8 +305,12 @@ fiber_prod(struct fiber *f, unsigned int i)
  */
 unsigned int fiber_run(struct fiber *f);
 
-/** Kill @p f, from any thread: its lcore sees it before the next step. */
-void fiber_kill(struct fiber *f);
+/**
+ * Kill @p f, from any thread, for @p why (one line, shown with its
+ * counters): its lcore sees it before the next step; a remote fiber's
+ * process is killed by its host.
+ */
+void fiber_kill(struct fiber *f, const char *why);
 
 /** Close its ends and run its kind's fini (its lcore must be stopped). */
 void fiber_fini(struct fiber *f);
@@ -311,7 +322,7 @@ fiber_state_get(const struct fiber *f)
 	return (enum fiber_state)__atomic_load_n(&f->state, __ATOMIC_ACQUIRE);
 }
 
-/** "RUNNING", "KILLED" or "DONE". */
+/** "RUNNING", "KILLED", "DONE" or "WAITING". */
 const char *fiber_state_str(enum fiber_state s);
 
 /**
@@ -333,6 +344,32 @@ bool fiber_draining(const struct fiber *f);
 /** Snapshot @p f's kind counters (kind->counters' struct) into @p out
  * (FIBER_STATS_MAX bytes), from any thread. */
 void fiber_kind_stats(const struct fiber *f, void *out);
+
+/* ---- external fibers (kind_external.c): what the host tells them ---- */
+
+/** @p f is of kind external. */
+bool fiber_is_external(const struct fiber *f);
+/** Its manifest: who may claim it, and whether it may restart. */
+int fiber_external_manifest(const struct fiber *f, uint32_t *uid, uint32_t *gid,
+			    bool *restart);
+/** Its index in the host's claim server. */
+void fiber_external_set_index(struct fiber *f, int index);
+int fiber_external_index(const struct fiber *f);
+/** Somebody killed it (fiber_kill()); true once per kill. */
+bool fiber_external_kill_requested(struct fiber *f);
+/** A process claimed it: RUNNING. */
+void fiber_external_claimed(struct fiber *f, uint32_t pid);
+/** A claim of it (@p f may be NULL: of no fiber) was refused. */
+void fiber_external_refused(struct fiber *f, uint32_t uid, uint32_t pid,
+			    const char *why);
+/**
+ * Its claim ended: KILLED (@p killed, with @p why, and what it lacked if
+ * it was a capability @p fault), or WAITING again when it gave its rings
+ * back; @p skipped messages skipped on its consumer ends.
+ */
+void fiber_external_ended(struct fiber *f, bool killed, bool fault,
+			  uint32_t channel, uint32_t perm, uint32_t skipped,
+			  const char *why);
 
 /** The counters every fiber has, as a set (struct fiber_stats). */
 extern const struct ctr_set fiber_ctr_set;

@@ -55,6 +55,12 @@ kind_reflect_needs_tx(const struct fiber_conf *c, bool reflect, char *why,
 	return -EINVAL;
 }
 
+/**
+ * Mark @p f KILLED for @p why (its reason, shown with its counters),
+ * without asking its kind to stop anything (fiber_kill() does).
+ */
+void fiber_set_killed(struct fiber *f, const char *why);
+
 /* relaxed: own counter, a stats reader needs only no tearing */
 #define KIND_STAT_ADD(st, field, n)                                            \
 	__atomic_store_n(&(st)->field, (st)->field + (n), __ATOMIC_RELAXED)

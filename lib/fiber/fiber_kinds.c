@@ -15,11 +15,12 @@ extern const struct fiber_kind fiber_kind_utcp;
 extern const struct fiber_kind fiber_kind_membrane;
 extern const struct fiber_kind fiber_kind_vfs;
 extern const struct fiber_kind fiber_kind_console;
+extern const struct fiber_kind fiber_kind_external;
 
 const struct fiber_kind *const fiber_kinds[] = {
-	&fiber_kind_rxonly,   &fiber_kind_reflect, &fiber_kind_lwf,
-	&fiber_kind_utcp,     &fiber_kind_membrane, &fiber_kind_vfs,
-	&fiber_kind_console, NULL,
+	&fiber_kind_rxonly,  &fiber_kind_reflect,  &fiber_kind_lwf,
+	&fiber_kind_utcp,    &fiber_kind_membrane, &fiber_kind_vfs,
+	&fiber_kind_console, &fiber_kind_external, NULL,
 };
 
 const struct fiber_kind *

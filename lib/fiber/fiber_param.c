@@ -90,8 +90,11 @@ fiber_kind_describe(FILE *out, const struct fiber_kind *k)
 	};
 	unsigned int i;
 
-	fprintf(out, "#### `kind = \"%s\"`\n\n%s.%s\n\n", k->name, k->help,
-		k->needs_tx ? "  Needs `tx`." : "");
+	fprintf(out, "#### `kind = \"%s\"`\n\n%s.%s%s\n\n", k->name, k->help,
+		k->needs_tx ? "  Needs `tx`." : "",
+		k->remote ? "  No `lcore`, `rx` or `tx`: its grants are its "
+			    "rings."
+			  : "");
 	if (k->n_params == 0) {
 		fputs("No keys of its own.\n\n", out);
 		return;

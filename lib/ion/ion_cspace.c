@@ -45,11 +45,23 @@ ion_cspace_grant(struct ion_cspace *cs, struct ion_ring *ring, uint32_t perms)
 			cs->caps[i].channel = ring->hdr.channel;
 			cs->caps[i].perms = perms;
 			cs->caps[i].ring = ring;
+			cs->caps[i].wake_fd = -1;
 			cs->used++;
 			return (int)i;
 		}
 	}
 	return -ENOSPC;
+}
+
+int
+ion_cspace_set_wake_fd(struct ion_cspace *cs, uint32_t channel, int fd)
+{
+	struct ion_cap *cap = find(cs, channel);
+
+	if (cap == NULL)
+		return -ENOENT;
+	cap->wake_fd = fd < 0 ? ION_WAKE_NONE : fd;
+	return 0;
 }
 
 const struct ion_cap *
@@ -89,8 +101,15 @@ ion_cspace_open_prod(struct ion_cspace *cs, uint32_t channel,
 		     struct ion_prod *p)
 {
 	struct ion_cap *cap = check(cs, channel, ION_PERM_WRITE);
+	int rc;
 
-	return cap == NULL ? -EACCES : ion_prod_open(p, cap->ring);
+	if (cap == NULL)
+		return -EACCES;
+	rc = ion_prod_open(p, cap->ring);
+	/* the other end is another process's, and says how it is woken */
+	if (rc == 0 && cap->wake_fd != -1)
+		ion_prod_set_peer_eventfd(p, cap->wake_fd);
+	return rc;
 }
 
 int
@@ -98,8 +117,14 @@ ion_cspace_open_cons(struct ion_cspace *cs, uint32_t channel,
 		     struct ion_cons *c)
 {
 	struct ion_cap *cap = check(cs, channel, ION_PERM_READ);
+	int rc;
 
-	return cap == NULL ? -EACCES : ion_cons_open(c, cap->ring);
+	if (cap == NULL)
+		return -EACCES;
+	rc = ion_cons_open(c, cap->ring);
+	if (rc == 0 && cap->wake_fd != -1)
+		ion_cons_set_peer_eventfd(c, cap->wake_fd);
+	return rc;
 }
 
 const char *

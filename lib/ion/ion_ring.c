@@ -28,18 +28,21 @@
 #define ION_DOORBELL_BREAK 0
 #endif
 
-_Static_assert(sizeof(struct ion_ring) == 7 * ION_RING_ALIGN,
-	       "header, two indices, two counter blocks and two doorbells, "
-	       "128 bytes each");
-_Static_assert(offsetof(struct ion_ring, tail) == ION_RING_ALIGN,
-	       "producer index on its own 128-byte block");
-_Static_assert(offsetof(struct ion_ring, cons_bell) == 5 * ION_RING_ALIGN &&
-		       offsetof(struct ion_ring, prod_bell) ==
-			       6 * ION_RING_ALIGN,
-	       "each doorbell on its own 128-byte block");
-_Static_assert(sizeof(struct ion_slot) == 8, "slot descriptor is 8 bytes");
 _Static_assert(sizeof(struct ion_ring_hdr) == ION_RING_ALIGN,
 	       "the header fits its 128-byte block");
+_Static_assert(sizeof(struct ion_ring_pub) == ION_RING_ALIGN,
+	       "the tail and the published descriptors fill 128 bytes");
+_Static_assert(sizeof(struct ion_ring_cons_part) == 3 * ION_RING_ALIGN &&
+		       sizeof(struct ion_ring_prod_part) == 3 * ION_RING_ALIGN,
+	       "a part's index, counters and doorbell: 128 bytes each");
+_Static_assert(offsetof(struct ion_ring_prod_part, ctrs) == ION_RING_ALIGN &&
+		       offsetof(struct ion_ring_prod_part, bell) ==
+			       2 * ION_RING_ALIGN,
+	       "each block of a part on its own 128 bytes");
+_Static_assert(sizeof(struct ion_slot) == 8, "slot descriptor is 8 bytes");
+_Static_assert(ION_PUB_DESCS < ION_PUB_SLOTS &&
+		       (ION_PUB_SLOTS & (ION_PUB_SLOTS - 1)) == 0,
+	       "the consumer's copies: a power of two above ION_PUB_DESCS");
 
 static int
 params_ok(uint32_t capacity, uint32_t slot_size)
@@ -49,45 +52,90 @@ params_ok(uint32_t capacity, uint32_t slot_size)
 	       slot_size <= ION_RING_MAX_SLOT_SIZE;
 }
 
+/* A producer's page: ION_RING_PAGE or a power of two up to 1 GiB. */
+static int
+page_ok(uint32_t page)
+{
+	return page >= ION_RING_PAGE && page <= (1u << 30) &&
+	       (page & (page - 1)) == 0;
+}
+
+static size_t
+round_up(size_t v, size_t unit)
+{
+	return (v + unit - 1) / unit * unit;
+}
+
+int
+ion_ring_layout(uint32_t capacity, uint32_t slot_size, uint32_t page_size,
+		struct ion_ring_layout *l)
+{
+	size_t data;
+
+	if (page_size == 0)
+		page_size = ION_RING_PAGE;
+	if (l == NULL || !params_ok(capacity, slot_size) || !page_ok(page_size))
+		return -EINVAL;
+	l->cons_offset = ION_RING_PAGE;
+	l->prod_offset =
+		page_size > 2 * ION_RING_PAGE ? page_size : 2 * ION_RING_PAGE;
+	l->desc_offset = l->prod_offset + sizeof(struct ion_ring_prod_part);
+	l->slots_offset = l->desc_offset + ion_desc_bytes(capacity);
+	data = (size_t)capacity * ion_slot_stride(slot_size);
+	l->total_size =
+		l->prod_offset +
+		round_up(l->slots_offset - l->prod_offset + data, page_size);
+	return 0;
+}
+
 size_t
 ion_ring_memsize(uint32_t capacity, uint32_t slot_size)
 {
-	if (!params_ok(capacity, slot_size))
-		return 0;
-	return sizeof(struct ion_ring) + ion_desc_bytes(capacity) +
-	       (size_t)capacity * ion_slot_stride(slot_size);
+	struct ion_ring_layout l;
+
+	return ion_ring_layout(capacity, slot_size, 0, &l) == 0 ? l.total_size
+								: 0;
 }
 
 int
 ion_ring_init(void *mem, size_t len, const struct ion_ring_params *p)
 {
 	struct ion_ring *r = mem;
-	size_t need;
+	struct ion_ring_cons_part *cp;
+	struct ion_ring_prod_part *pp;
+	struct ion_ring_layout l;
 
 	if (mem == NULL || p == NULL ||
-	    ((uintptr_t)mem & (ION_RING_ALIGN - 1)) != 0)
+	    ((uintptr_t)mem & (ION_RING_ALIGN - 1)) != 0 ||
+	    ion_ring_layout(p->capacity, p->slot_size, p->page_size, &l) < 0)
 		return -EINVAL;
-	need = ion_ring_memsize(p->capacity, p->slot_size);
-	if (need == 0)
-		return -EINVAL;
-	if (len < need)
+	if (len < l.total_size)
 		return -ENOSPC;
 
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, ION_RING_PAGE);
 	r->hdr.version = ION_RING_VERSION;
 	r->hdr.channel = p->channel;
 	r->hdr.capacity = p->capacity;
 	r->hdr.slot_size = p->slot_size;
 	r->hdr.slot_stride = ion_slot_stride(p->slot_size);
-	r->hdr.desc_offset = sizeof(*r);
-	r->hdr.slots_offset = sizeof(*r) + ion_desc_bytes(p->capacity);
-	r->hdr.total_size = need;
+	r->hdr.page_size = p->page_size != 0 ? p->page_size : ION_RING_PAGE;
+	r->hdr.cons_offset = l.cons_offset;
+	r->hdr.prod_offset = l.prod_offset;
+	r->hdr.desc_offset = l.desc_offset;
+	r->hdr.slots_offset = l.slots_offset;
+	r->hdr.total_size = l.total_size;
 	if (p->name != NULL)
 		snprintf(r->hdr.name, sizeof(r->hdr.name), "%s", p->name);
-	r->tail.idx = p->start_index;
-	r->head.idx = p->start_index;
-	r->cons_bell.efd = -1;
-	r->prod_bell.efd = -1;
+	cp = ion_ring_cons_part(r);
+	pp = ion_ring_prod_part(r);
+	memset(cp, 0, ION_RING_PAGE);
+	memset(pp, 0, sizeof(*pp));
+	/* first == tail: no descriptors published yet */
+	pp->pub.word = (uint64_t)p->start_index << 32 | p->start_index;
+	cp->head.idx = p->start_index;
+	cp->ctrs.reading = p->start_index;
+	cp->bell.efd = -1;
+	pp->bell.efd = -1;
 	/* release: a process that sees the magic sees the whole layout */
 	__atomic_store_n(&r->hdr.magic, ION_RING_MAGIC, __ATOMIC_RELEASE);
 	return 0;
@@ -99,6 +147,7 @@ ion_ring_check(const void *mem, size_t len,
 {
 	const struct ion_ring *r = mem;
 	const struct ion_ring_hdr *h;
+	struct ion_ring_layout l;
 	char dummy[1];
 	uint32_t magic;
 
@@ -110,7 +159,7 @@ ion_ring_check(const void *mem, size_t len,
 		snprintf(why, whylen, "no memory to check");
 		return -EINVAL;
 	}
-	if (len < sizeof(*r)) {
+	if (len < sizeof(struct ion_ring_hdr)) {
 		snprintf(why, whylen,
 			 "mapping of %zu bytes is smaller than a ring header",
 			 len);
@@ -130,15 +179,19 @@ ion_ring_check(const void *mem, size_t len,
 			 h->version, ION_RING_VERSION);
 		return -EPROTO;
 	}
-	if (!params_ok(h->capacity, h->slot_size) ||
+	if (ion_ring_layout(h->capacity, h->slot_size, h->page_size, &l) < 0 ||
 	    h->slot_stride != ion_slot_stride(h->slot_size) ||
-	    h->desc_offset != sizeof(*r) ||
-	    h->slots_offset != sizeof(*r) + ion_desc_bytes(h->capacity) ||
-	    h->total_size != ion_ring_memsize(h->capacity, h->slot_size)) {
+	    h->cons_offset != l.cons_offset ||
+	    h->prod_offset != l.prod_offset ||
+	    h->desc_offset != l.desc_offset ||
+	    h->slots_offset != l.slots_offset ||
+	    h->total_size != l.total_size) {
 		snprintf(why, whylen,
 			 "corrupt header: capacity %u, slot size %u, stride "
-			 "%u, slots at %llu, total %llu",
+			 "%u, page %u, producer's part at %llu, slots at "
+			 "%llu, total %llu",
 			 h->capacity, h->slot_size, h->slot_stride,
+			 h->page_size, (unsigned long long)h->prod_offset,
 			 (unsigned long long)h->slots_offset,
 			 (unsigned long long)h->total_size);
 		return -EBADMSG;
@@ -172,21 +225,25 @@ ion_ring_check(const void *mem, size_t len,
 void
 ion_ring_stats(const struct ion_ring *r, struct ion_ring_stats *st)
 {
+	const struct ion_ring_prod_part *pp = ion_ring_prod_part(r);
+	const struct ion_ring_cons_part *cp = ion_ring_cons_part(r);
+
 	/* relaxed: counters are monotonic statistics, no data depends on them
 	 */
-	st->enqueued = __atomic_load_n(&r->prod.ops, __ATOMIC_RELAXED);
-	st->full = __atomic_load_n(&r->prod.stalls, __ATOMIC_RELAXED);
-	st->dequeued = __atomic_load_n(&r->cons.ops, __ATOMIC_RELAXED);
-	st->empty = __atomic_load_n(&r->cons.stalls, __ATOMIC_RELAXED);
-	st->used = __atomic_load_n(&r->tail.idx, __ATOMIC_RELAXED) -
-		   __atomic_load_n(&r->head.idx, __ATOMIC_RELAXED);
+	st->enqueued = __atomic_load_n(&pp->ctrs.ops, __ATOMIC_RELAXED);
+	st->full = __atomic_load_n(&pp->ctrs.stalls, __ATOMIC_RELAXED);
+	st->dequeued = __atomic_load_n(&cp->ctrs.ops, __ATOMIC_RELAXED);
+	st->empty = __atomic_load_n(&cp->ctrs.stalls, __ATOMIC_RELAXED);
+	st->used = (uint32_t)__atomic_load_n(&pp->pub.word, __ATOMIC_RELAXED) -
+		   __atomic_load_n(&cp->head.idx, __ATOMIC_RELAXED);
 	if (st->used > r->hdr.capacity) /* the two loads raced; clamp */
 		st->used = r->hdr.capacity;
 	st->capacity = r->hdr.capacity;
-	st->cons_sleeps = __atomic_load_n(&r->cons.sleeps, __ATOMIC_RELAXED);
-	st->prod_wakeups = __atomic_load_n(&r->prod.wakeups, __ATOMIC_RELAXED);
-	st->prod_sleeps = __atomic_load_n(&r->prod.sleeps, __ATOMIC_RELAXED);
-	st->cons_wakeups = __atomic_load_n(&r->cons.wakeups, __ATOMIC_RELAXED);
+	st->cons_sleeps = __atomic_load_n(&cp->ctrs.sleeps, __ATOMIC_RELAXED);
+	st->prod_wakeups = __atomic_load_n(&pp->ctrs.wakeups, __ATOMIC_RELAXED);
+	st->prod_sleeps = __atomic_load_n(&pp->ctrs.sleeps, __ATOMIC_RELAXED);
+	st->cons_wakeups = __atomic_load_n(&cp->ctrs.wakeups, __ATOMIC_RELAXED);
+	st->abandoned = __atomic_load_n(&cp->ctrs.abandoned, __ATOMIC_RELAXED);
 }
 
 /* ------------------------------------------------------------------ */
@@ -310,34 +367,53 @@ count(uint64_t *c)
 	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
 }
 
-/* At open: this end's local state; it rings @rings, waits on @waits. */
-static void
-bell_open(struct ion_bell_local *l, struct ion_ring_bell *rings,
-	  struct ion_ring_bell *waits)
+/* The sequence of an arming (bits 2-31 of armed). */
+#define BELL_SEQ_MASK 0x3fffffffu
+
+static uint32_t
+bell_seq(uint64_t armed)
 {
+	return (uint32_t)(armed >> 2) & BELL_SEQ_MASK;
+}
+
+/*
+ * At open: this end's local state and its own bell @own (in its part); it
+ * rings the other side's bell.  A dead previous owner may have left @own
+ * armed: disarm it, keeping its sequence (the ringer's rung refers to it).
+ */
+static void
+bell_open(struct ion_bell_local *l, struct ion_ring_bell *own)
+{
+	/* relaxed: only this end writes its bell */
+	uint64_t armed = __atomic_load_n(&own->armed, __ATOMIC_RELAXED);
+
 	l->pid = (uint32_t)getpid();
 	l->mb = (uint8_t)membarrier_usable();
 	l->fence = !l->mb;
+	l->peer_given = 0;
 	l->efd = -1;
+	l->peer_fixed = -1;
 	l->peer_pid = 0;
 	l->peer_gen = 0;
 	l->peer_efd = -1;
 	l->peer_local = -1;
 	/* relaxed: a waiter reads it before arming; the open happened long
 	 * before any publish it could miss */
-	__atomic_store_n(&rings->ringer_fences, l->fence, __ATOMIC_RELAXED);
-	/* a dead previous owner may have left its doorbell armed */
-	__atomic_store_n(&waits->armed, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&waits->efd, -1, __ATOMIC_RELAXED);
+	__atomic_store_n(&own->fences, l->fence, __ATOMIC_RELAXED);
+	__atomic_store_n(&own->armed, armed & ~(uint64_t)ION_BELL_FLAGS,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&own->efd, -1, __ATOMIC_RELAXED);
 }
 
 static void
-bell_close(struct ion_bell_local *l, struct ion_ring_bell *waits)
+bell_close(struct ion_bell_local *l, struct ion_ring_bell *own)
 {
-	if (l->efd >= 0) {
-		__atomic_store_n(&waits->armed, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&waits->efd, -1, __ATOMIC_RELAXED);
-	}
+	/* relaxed: only this end writes its bell */
+	uint64_t armed = __atomic_load_n(&own->armed, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&own->armed, armed & ~(uint64_t)ION_BELL_FLAGS,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&own->efd, -1, __ATOMIC_RELAXED);
 	if (l->peer_local >= 0)
 		close(l->peer_local);
 	l->peer_local = -1;
@@ -347,8 +423,8 @@ bell_close(struct ion_bell_local *l, struct ion_ring_bell *waits)
 static int
 peer_eventfd(struct ion_bell_local *l, const struct ion_ring_bell *b)
 {
-	/* relaxed: ordered by the acquire of the compare-and-swap that
-	 * disarmed the bell, which pairs with the waiter's release arm */
+	/* relaxed: ordered by the acquire load of armed that decided to
+	 * ring, which pairs with the waiter's release arm */
 	int efd = __atomic_load_n(&b->efd, __ATOMIC_RELAXED);
 	uint32_t pid = __atomic_load_n(&b->pid, __ATOMIC_RELAXED);
 	uint32_t gen = __atomic_load_n(&b->efd_gen, __ATOMIC_RELAXED);
@@ -356,6 +432,10 @@ peer_eventfd(struct ion_bell_local *l, const struct ion_ring_bell *b)
 
 	if (efd < 0 || pid == l->pid)
 		return efd;
+	/* given by whoever holds the other end: never look it up from a
+	 * page the other side writes */
+	if (l->peer_given)
+		return l->peer_fixed;
 	if (l->peer_pid == pid && l->peer_gen == gen && l->peer_efd == efd &&
 	    l->peer_local >= 0)
 		return l->peer_local;
@@ -376,27 +456,34 @@ peer_eventfd(struct ion_bell_local *l, const struct ion_ring_bell *b)
 }
 
 /*
- * The ringer found @b armed after a publish that took its index to
- * @mine: ring once the waiter's target is reached, at most once per arm.
+ * The ringer found the waiter's bell @b armed with @armed after a publish
+ * that took its index (@word, the waiter's futex word) to @mine: ring once
+ * the waiter's target is reached, once per arming (@own->rung).
  */
 static void
-bell_slow(struct ion_bell_local *l, struct ion_ring_bell *b, uint32_t *word,
-	  uint32_t mine, uint64_t armed, struct ion_ring_side *own)
+bell_slow(struct ion_bell_local *l, struct ion_ring_bell *own,
+	  const struct ion_ring_bell *b, uint32_t *word, uint32_t mine,
+	  uint64_t armed, struct ion_ring_ctrs *ctrs)
 {
-	uint32_t flags;
+	uint32_t flags, seq = bell_seq(armed);
 
-	for (;;) {
-		/* short of the target, the waiter would only sleep again */
-		if (armed == 0 || (int32_t)(mine - (uint32_t)(armed >> 32)) < 0)
-			return;
-		/* acquire: the waiter's eventfd fields, stored before its
-		 * release arm; relaxed on failure: we only look again */
-		if (__atomic_compare_exchange_n(&b->armed, &armed, 0, 0,
-						__ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED))
-			break;
-	}
-	flags = (uint32_t)armed;
+	/* relaxed: only this end writes its rung */
+	if (seq == __atomic_load_n(&own->rung, __ATOMIC_RELAXED))
+		return; /* rung already; the waiter has not disarmed yet */
+	/* short of the target, the waiter would only sleep again */
+	if ((int32_t)(mine - (uint32_t)(armed >> 32)) < 0)
+		return;
+	/* acquire: the waiter's eventfd fields, stored before its release
+	 * arm; the arming may have changed since the relaxed look */
+	armed = __atomic_load_n(&b->armed, __ATOMIC_ACQUIRE);
+	flags = (uint32_t)armed & ION_BELL_FLAGS;
+	seq = bell_seq(armed);
+	if (flags == 0 || (int32_t)(mine - (uint32_t)(armed >> 32)) < 0 ||
+	    seq == __atomic_load_n(&own->rung, __ATOMIC_RELAXED))
+		return;
+	/* relaxed: the waiter reads it only to pick its next sequence and to
+	 * tell, at disarm, that it was rung */
+	__atomic_store_n(&own->rung, seq, __ATOMIC_RELAXED);
 	if (flags & ION_BELL_EVENTFD) {
 		int fd = peer_eventfd(l, b);
 		uint64_t one = 1;
@@ -408,57 +495,82 @@ bell_slow(struct ion_bell_local *l, struct ion_ring_bell *b, uint32_t *word,
 	}
 	if (flags & ION_BELL_FUTEX)
 		futex_wake(word);
-	count(&own->wakeups);
+	count(&ctrs->wakeups);
+}
+
+/* The consumer's futex word: the tail, the low half of the published
+ * word (little-endian, checked in ion_ring.h). */
+static uint32_t *
+tail_word(const struct ion_ring_prod_part *pp)
+{
+	return (uint32_t *)(uintptr_t)&pp->pub.word;
 }
 
 void
 ion_prod_bell_slow(struct ion_prod *p, uint64_t armed)
 {
-	struct ion_ring *r = p->ring;
-
-	bell_slow(&p->bell, &r->cons_bell, &r->tail.idx, p->tail, armed,
-		  &r->prod);
+	bell_slow(&p->bell, &p->own->bell, &p->peer->bell, tail_word(p->own),
+		  p->tail, armed, &p->own->ctrs);
 }
 
 void
 ion_cons_bell_slow(struct ion_cons *c, uint64_t armed)
 {
-	struct ion_ring *r = c->ring;
-
-	bell_slow(&c->bell, &r->prod_bell, &r->head.idx, c->head, armed,
-		  &r->cons);
+	bell_slow(&c->bell, &c->own->bell, &c->peer->bell, &c->own->head.idx,
+		  c->head, armed, &c->own->ctrs);
 }
 
-/* Arm @b: ring when the ringer's index reaches @target. */
+/*
+ * Arm our bell @own: ring when the ringer's index reaches @target.  The
+ * new sequence differs from the ringer's rung (@peer), so the arming is
+ * never taken for one it already rang.
+ */
 static void
-bell_arm(struct ion_ring_bell *b, uint32_t target, uint32_t flags)
+bell_arm(struct ion_ring_bell *own, const struct ion_ring_bell *peer,
+	 uint32_t target, uint32_t flags)
 {
 #if ION_DOORBELL_BREAK == 1
-	(void)b;
+	(void)own;
+	(void)peer;
 	(void)target;
 	(void)flags;
 #else
+	/* relaxed: our own word; the ringer's rung, only compared */
+	uint32_t seq = bell_seq(__atomic_load_n(&own->armed, __ATOMIC_RELAXED));
+	uint32_t rung = __atomic_load_n(&peer->rung, __ATOMIC_RELAXED);
+
+	seq = (seq + 1) & BELL_SEQ_MASK;
+	if (seq == rung)
+		seq = (seq + 1) & BELL_SEQ_MASK;
 	/* release: our eventfd fields before the arm (the ringer acquires) */
-	__atomic_store_n(&b->armed, (uint64_t)target << 32 | flags,
+	__atomic_store_n(&own->armed,
+			 (uint64_t)target << 32 | (uint64_t)seq << 2 | flags,
 			 __ATOMIC_RELEASE);
 #endif
 }
 
-/* @return 1 if the ringer had rung (and cleared) it, else 0. */
+/* @return 1 if the ringer had rung this arming, else 0. */
 static int
-bell_disarm(struct ion_ring_bell *b)
+bell_disarm(struct ion_ring_bell *own, const struct ion_ring_bell *peer)
 {
+	/* relaxed: our own word */
+	uint64_t armed = __atomic_load_n(&own->armed, __ATOMIC_RELAXED);
+
+	if ((armed & ION_BELL_FLAGS) == 0)
+		return 0;
 	/* relaxed: what the ringer published is loaded again with acquire */
-	return __atomic_exchange_n(&b->armed, 0, __ATOMIC_RELAXED) == 0;
+	__atomic_store_n(&own->armed, armed & ~(uint64_t)ION_BELL_FLAGS,
+			 __ATOMIC_RELAXED);
+	return __atomic_load_n(&peer->rung, __ATOMIC_RELAXED) ==
+	       bell_seq(armed);
 }
 
 /* The waiter's barrier covers the ringer: membarrier here, or it fences. */
 static int
-bell_covered(const struct ion_bell_local *l, const struct ion_ring_bell *b)
+bell_covered(const struct ion_bell_local *l, const struct ion_ring_bell *peer)
 {
 	/* relaxed: set at the ringer's open */
-	return l->mb ||
-	       __atomic_load_n(&b->ringer_fences, __ATOMIC_RELAXED) != 0;
+	return l->mb || __atomic_load_n(&peer->fences, __ATOMIC_RELAXED) != 0;
 }
 
 /* Slices in which a waiter sleeps when its arm may be missed. */
@@ -482,27 +594,27 @@ ts_before(const struct timespec *a, const struct timespec *b)
 }
 
 /*
- * Arm @b, barrier, look at the ringer's index @word again, and sleep on it
- * unless it reached @target.  @deadline NULL: no deadline.
+ * Arm our bell @own, barrier, look at the ringer's index @word again, and
+ * sleep on it unless it reached @target.  @deadline NULL: no deadline.
  * @return 0 (look again: woken, word changed, or reached), -ETIMEDOUT,
  *         -EINTR.
  */
 static int
-bell_sleep(struct ion_bell_local *l, struct ion_ring_bell *b, uint32_t *word,
-	   uint32_t target, struct ion_ring_side *own,
-	   const struct timespec *deadline)
+bell_sleep(struct ion_bell_local *l, struct ion_ring_bell *own,
+	   const struct ion_ring_bell *peer, uint32_t *word, uint32_t target,
+	   struct ion_ring_ctrs *ctrs, const struct timespec *deadline)
 {
 	const struct timespec *until = deadline;
 	struct timespec slice;
 	uint32_t seen;
 	int rc, covered;
 
-	bell_arm(b, target, ION_BELL_FUTEX);
-	covered = heavy_barrier(l->mb) == 0 || bell_covered(l, b);
+	bell_arm(own, peer, target, ION_BELL_FUTEX);
+	covered = heavy_barrier(l->mb) == 0 || bell_covered(l, peer);
 	/* relaxed: only compared; the caller loads it again with acquire */
 	seen = __atomic_load_n(word, __ATOMIC_RELAXED);
 	if ((int32_t)(seen - target) >= 0) {
-		bell_disarm(b);
+		bell_disarm(own, peer);
 		return 0;
 	}
 	if (!covered) {
@@ -514,8 +626,8 @@ bell_sleep(struct ion_bell_local *l, struct ion_ring_bell *b, uint32_t *word,
 	}
 	rc = futex_wait(word, seen, until);
 	if (rc != -EAGAIN)
-		count(&own->sleeps);
-	bell_disarm(b);
+		count(&ctrs->sleeps);
+	bell_disarm(own, peer);
 	if (rc == -EAGAIN || (rc == -ETIMEDOUT && until != deadline))
 		return 0;
 	return rc;
@@ -540,16 +652,18 @@ ion_cons_wait(struct ion_cons *c, uint32_t n, int timeout_ms)
 		return -EINVAL;
 	if (timeout_ms > 0)
 		deadline_after(&deadline, timeout_ms);
-	while ((avail = ion_cons_ready(c)) < n) {
+	while ((avail = ion_cons_refresh(c)) < n) {
 		if (timeout_ms == 0)
 			return -ETIMEDOUT;
-		rc = bell_sleep(&c->bell, &c->ring->cons_bell,
-				&c->ring->tail.idx, c->head + n, &c->ring->cons,
+		/* the futex word is the tail itself: 32-bit loads of it in
+		 * the kernel and in bell_sleep, not of the whole word */
+		rc = bell_sleep(&c->bell, &c->own->bell, &c->peer->bell,
+				tail_word(c->peer), c->head + n, &c->own->ctrs,
 				timeout_ms > 0 ? &deadline : NULL);
 		if (rc < 0)
 			return rc;
 	}
-	c->peeked = avail;
+	ion_cons_set_view(c, avail);
 	return (int)avail;
 }
 
@@ -568,9 +682,9 @@ ion_prod_wait(struct ion_prod *p, uint32_t n, int timeout_ms)
 		if (timeout_ms == 0)
 			return -ETIMEDOUT;
 		/* free >= n  <=>  head >= tail + n - capacity */
-		rc = bell_sleep(&p->bell, &p->ring->prod_bell,
-				&p->ring->head.idx, p->tail + n - p->capacity,
-				&p->ring->prod,
+		rc = bell_sleep(&p->bell, &p->own->bell, &p->peer->bell,
+				(uint32_t *)(uintptr_t)&p->peer->head.idx,
+				p->tail + n - p->capacity, &p->own->ctrs,
 				timeout_ms > 0 ? &deadline : NULL);
 		if (rc < 0)
 			return rc;
@@ -580,18 +694,19 @@ ion_prod_wait(struct ion_prod *p, uint32_t n, int timeout_ms)
 }
 
 static int
-bell_set_eventfd(struct ion_bell_local *l, struct ion_ring_bell *b, int fd)
+bell_set_eventfd(struct ion_bell_local *l, struct ion_ring_bell *own, int fd)
 {
 	if (fd < -1)
 		return -EINVAL;
 	/* relaxed: only we arm it */
-	if (__atomic_load_n(&b->armed, __ATOMIC_RELAXED) != 0)
+	if ((__atomic_load_n(&own->armed, __ATOMIC_RELAXED) & ION_BELL_FLAGS) !=
+	    0)
 		return -EBUSY;
 	l->efd = fd;
 	/* relaxed: published by the release of the next arm */
-	__atomic_store_n(&b->efd, fd, __ATOMIC_RELAXED);
-	__atomic_store_n(&b->pid, l->pid, __ATOMIC_RELAXED);
-	__atomic_store_n(&b->efd_gen, b->efd_gen + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&own->efd, fd, __ATOMIC_RELAXED);
+	__atomic_store_n(&own->pid, l->pid, __ATOMIC_RELAXED);
+	__atomic_store_n(&own->efd_gen, own->efd_gen + 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -600,7 +715,7 @@ ion_cons_set_eventfd(struct ion_cons *c, int fd)
 {
 	if (c == NULL || c->ring == NULL)
 		return -EINVAL;
-	return bell_set_eventfd(&c->bell, &c->ring->cons_bell, fd);
+	return bell_set_eventfd(&c->bell, &c->own->bell, fd);
 }
 
 int
@@ -608,19 +723,48 @@ ion_prod_set_eventfd(struct ion_prod *p, int fd)
 {
 	if (p == NULL || p->ring == NULL)
 		return -EINVAL;
-	return bell_set_eventfd(&p->bell, &p->ring->prod_bell, fd);
+	return bell_set_eventfd(&p->bell, &p->own->bell, fd);
+}
+
+static void
+bell_set_peer(struct ion_bell_local *l, int fd)
+{
+	if (l->peer_local >= 0)
+		close(l->peer_local);
+	l->peer_local = -1;
+	l->peer_given = 1;
+	l->peer_fixed = fd < 0 ? -1 : fd;
+}
+
+int
+ion_cons_set_peer_eventfd(struct ion_cons *c, int fd)
+{
+	if (c == NULL || c->ring == NULL)
+		return -EINVAL;
+	bell_set_peer(&c->bell, fd);
+	return 0;
+}
+
+int
+ion_prod_set_peer_eventfd(struct ion_prod *p, int fd)
+{
+	if (p == NULL || p->ring == NULL)
+		return -EINVAL;
+	bell_set_peer(&p->bell, fd);
+	return 0;
 }
 
 static int
-bell_arm_eventfd(struct ion_bell_local *l, struct ion_ring_bell *b,
-		 uint32_t target, struct ion_ring_side *own)
+bell_arm_eventfd(struct ion_bell_local *l, struct ion_ring_bell *own,
+		 const struct ion_ring_bell *peer, uint32_t target,
+		 struct ion_ring_ctrs *ctrs)
 {
 	if (l->efd < 0)
 		return -EBADF;
-	if (!bell_covered(l, b))
+	if (!bell_covered(l, peer))
 		return -EOPNOTSUPP;
-	bell_arm(b, target, ION_BELL_EVENTFD);
-	count(&own->sleeps);
+	bell_arm(own, peer, target, ION_BELL_EVENTFD);
+	count(&ctrs->sleeps);
 	return 0;
 }
 
@@ -629,8 +773,8 @@ ion_cons_arm(struct ion_cons *c)
 {
 	if (c == NULL || c->ring == NULL)
 		return -EINVAL;
-	return bell_arm_eventfd(&c->bell, &c->ring->cons_bell, c->head + 1,
-				&c->ring->cons);
+	return bell_arm_eventfd(&c->bell, &c->own->bell, &c->peer->bell,
+				c->head + 1, &c->own->ctrs);
 }
 
 int
@@ -638,26 +782,26 @@ ion_prod_arm(struct ion_prod *p, uint32_t n)
 {
 	if (p == NULL || p->ring == NULL || n == 0 || n > p->capacity)
 		return -EINVAL;
-	return bell_arm_eventfd(&p->bell, &p->ring->prod_bell,
-				p->tail + n - p->capacity, &p->ring->prod);
+	return bell_arm_eventfd(&p->bell, &p->own->bell, &p->peer->bell,
+				p->tail + n - p->capacity, &p->own->ctrs);
 }
 
 int
 ion_cons_disarm(struct ion_cons *c)
 {
-	return bell_disarm(&c->ring->cons_bell);
+	return bell_disarm(&c->own->bell, &c->peer->bell);
 }
 
 int
 ion_prod_disarm(struct ion_prod *p)
 {
-	return bell_disarm(&p->ring->prod_bell);
+	return bell_disarm(&p->own->bell, &p->peer->bell);
 }
 
 /*
  * Endpoint claims are control path: one compare-and-swap per open, never on
- * the data path.  The owner word holds a pid so that a claim left by a dead
- * process can be taken over.
+ * the data path.  The owner word, in the end's own part, holds a pid so
+ * that a claim left by a dead process can be taken over.
  */
 static int
 claim(uint32_t *owner)
@@ -694,25 +838,31 @@ ring_valid(const struct ion_ring *r)
 int
 ion_prod_open(struct ion_prod *p, struct ion_ring *r)
 {
+	struct ion_ring_prod_part *own;
 	int rc;
 
 	if (p == NULL || !ring_valid(r))
 		return -EBADMSG;
-	rc = claim(&r->hdr.prod_owner);
+	own = ion_ring_prod_part(r);
+	rc = claim(&own->bell.owner);
 	if (rc < 0)
 		return rc;
 	p->ring = r;
+	p->own = own;
+	p->peer = ion_ring_cons_part(r);
 	p->desc = (struct ion_slot *)((uint8_t *)r + r->hdr.desc_offset);
 	p->slots = (uint8_t *)r + r->hdr.slots_offset;
 	p->capacity = r->hdr.capacity;
 	p->mask = r->hdr.capacity - 1;
 	p->stride = r->hdr.slot_stride;
 	/* relaxed: only we write tail; the claim's acquire ordered this */
-	p->tail = __atomic_load_n(&r->tail.idx, __ATOMIC_RELAXED);
+	p->tail = (uint32_t)__atomic_load_n(&own->pub.word, __ATOMIC_RELAXED);
 	/* acquire: as in reserve, slots below head are free to overwrite */
-	p->head_cache = __atomic_load_n(&r->head.idx, __ATOMIC_ACQUIRE);
+	p->head_cache = __atomic_load_n(&p->peer->head.idx, __ATOMIC_ACQUIRE);
+	if (p->tail - p->head_cache > p->capacity)
+		p->head_cache = p->tail - p->capacity; /* garbage: full */
 	p->reserved = 0;
-	bell_open(&p->bell, &r->cons_bell, &r->prod_bell);
+	bell_open(&p->bell, &own->bell);
 	return 0;
 }
 
@@ -721,32 +871,42 @@ ion_prod_close(struct ion_prod *p)
 {
 	if (p == NULL || p->ring == NULL)
 		return;
-	bell_close(&p->bell, &p->ring->prod_bell);
-	unclaim(&p->ring->hdr.prod_owner);
+	bell_close(&p->bell, &p->own->bell);
+	unclaim(&p->own->bell.owner);
 	p->ring = NULL;
 }
 
 int
 ion_cons_open(struct ion_cons *c, struct ion_ring *r)
 {
+	struct ion_ring_cons_part *own;
 	int rc;
 
 	if (c == NULL || !ring_valid(r))
 		return -EBADMSG;
-	rc = claim(&r->hdr.cons_owner);
+	own = ion_ring_cons_part(r);
+	rc = claim(&own->bell.owner);
 	if (rc < 0)
 		return rc;
 	c->ring = r;
+	c->own = own;
+	c->peer = ion_ring_prod_part(r);
 	c->desc = (const struct ion_slot *)((uint8_t *)r + r->hdr.desc_offset);
+	c->view = c->desc;
 	c->slots = (uint8_t *)r + r->hdr.slots_offset;
 	c->mask = r->hdr.capacity - 1;
+	c->view_mask = c->mask;
 	c->stride = r->hdr.slot_stride;
+	c->slot_size = r->hdr.slot_size;
 	/* relaxed: only we write head */
-	c->head = __atomic_load_n(&r->head.idx, __ATOMIC_RELAXED);
-	/* acquire: slots below tail are written */
-	c->tail_cache = __atomic_load_n(&r->tail.idx, __ATOMIC_ACQUIRE);
+	c->head = __atomic_load_n(&own->head.idx, __ATOMIC_RELAXED);
+	c->tail_cache = c->head;
+	c->pub_first = c->pub_tail = c->head;
 	c->peeked = 0;
-	bell_open(&c->bell, &r->prod_bell, &r->cons_bell);
+	__atomic_store_n(&own->ctrs.reading, c->head, __ATOMIC_RELAXED);
+	/* acquire: slots below tail are written (and their descriptors) */
+	ion_cons_refresh(c);
+	bell_open(&c->bell, &own->bell);
 	return 0;
 }
 
@@ -755,9 +915,54 @@ ion_cons_close(struct ion_cons *c)
 {
 	if (c == NULL || c->ring == NULL)
 		return;
-	bell_close(&c->bell, &c->ring->cons_bell);
-	unclaim(&c->ring->hdr.cons_owner);
+	bell_close(&c->bell, &c->own->bell);
+	unclaim(&c->own->bell.owner);
 	c->ring = NULL;
+}
+
+uint32_t
+ion_ring_take_back(struct ion_ring *r, enum ion_end end)
+{
+	struct ion_ring_cons_part *cp = ion_ring_cons_part(r);
+	struct ion_ring_prod_part *pp = ion_ring_prod_part(r);
+	struct ion_ring_bell *bell =
+		end == ION_END_CONS ? &cp->bell : &pp->bell;
+	uint32_t cap = r->hdr.capacity, skipped = 0;
+	/* acquire: whatever the dead end published is read after this */
+	uint64_t w = __atomic_load_n(&pp->pub.word, __ATOMIC_ACQUIRE);
+	uint32_t head = __atomic_load_n(&cp->head.idx, __ATOMIC_ACQUIRE);
+	uint32_t tail = (uint32_t)w;
+
+	if (end == ION_END_CONS) {
+		/* relaxed: its process is gone; nothing else writes it */
+		uint32_t reading =
+			__atomic_load_n(&cp->ctrs.reading, __ATOMIC_RELAXED);
+
+		if (tail - head > cap) {
+			head = tail; /* garbage: drop what was in the ring */
+		} else if (reading - head <= tail - head) {
+			skipped = reading - head;
+			head = reading;
+		}
+		__atomic_store_n(&cp->ctrs.abandoned,
+				 cp->ctrs.abandoned + skipped,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&cp->ctrs.reading, head, __ATOMIC_RELAXED);
+		/* release: the producer may reuse what is skipped */
+		__atomic_store_n(&cp->head.idx, head, __ATOMIC_RELEASE);
+	} else if (tail - head > cap || (uint32_t)(w >> 32) - head > cap) {
+		/* garbage: publish nothing beyond the consumer's head */
+		__atomic_store_n(&pp->pub.word, (uint64_t)head << 32 | head,
+				 __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&bell->armed,
+			 __atomic_load_n(&bell->armed, __ATOMIC_RELAXED) &
+				 ~(uint64_t)ION_BELL_FLAGS,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&bell->efd, -1, __ATOMIC_RELAXED);
+	/* release: the state above is what the next owner starts from */
+	__atomic_store_n(&bell->owner, 0, __ATOMIC_RELEASE);
+	return skipped;
 }
 
 int

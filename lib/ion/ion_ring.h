@@ -5,31 +5,37 @@
  * fibers open ring endpoints.
  *
  * The ring lives in one position-independent block of memory (offsets, no
- * pointers) so any process that maps it, at any address, can use it:
+ * pointers) so any process that maps it, at any address, can use it.  The
+ * block is split by owner into pages, so that a process can be given the
+ * pages of one end writable and the rest read-only (layout version 4):
  *
- *   +---------------------+ 0
- *   | header (immutable)  |  magic, version, channel, capacity, slot size
- *   +---------------------+ 128
- *   | producer, shared    |  tail: published write index
- *   +---------------------+ 256
- *   | producer, own       |  counters, written only by the producer
- *   +---------------------+ 384
- *   | consumer, shared    |  head: published read index
- *   +---------------------+ 512
- *   | consumer, own       |  counters, written only by the consumer
- *   +---------------------+ 640
- *   | consumer's doorbell |  armed by a consumer about to sleep on empty
- *   +---------------------+ 768
- *   | producer's doorbell |  armed by a producer about to sleep on full
- *   +---------------------+ 896
- *   | descriptors         |  capacity x {len, tag}, 8 bytes each
- *   +---------------------+ 896 + roundup(8 * capacity, 128)
- *   | data 0 | data 1 ... |  capacity x stride; stride = 64 * k
- *   +---------------------+
+ *   +----------------------+ 0
+ *   | header               |  magic, version, channel, capacity, slot size,
+ *   |                      |  the parts' offsets; written once, read-only
+ *   +----------------------+ 4096 (ION_RING_PAGE)
+ *   | consumer's part      |  head, its counters, its doorbell and claim
+ *   +----------------------+ 8192, or the huge page size of a producer
+ *   | producer's part      |  part in huge pages
+ *   |  +0   published      |  tail, and the descriptors of the last commit
+ *   |                      |  when it was of at most ION_PUB_DESCS slots
+ *   |  +128 counters       |
+ *   |  +256 doorbell       |  and its claim
+ *   |  +384 descriptors    |  capacity x {len, tag}, 8 bytes each
+ *   |  ...  slot data      |  capacity x stride; stride = 64 * k
+ *   +----------------------+ total (a multiple of the producer's page)
+ *
+ * Each side writes only its own part (the header is nobody's), so a
+ * WRITE grant maps the producer's part read-write and the rest read-only,
+ * a READ grant the consumer's part read-write and the rest read-only, and
+ * a write where the grant does not allow it faults in hardware
+ * (ion_ring_map_split()).
  *
  * A slot is its descriptor and its data.  Keeping the 8-byte descriptors
  * apart from the data keeps a 64-byte message on one cache line instead
- * of two, which is what a message costs to move between cores.
+ * of two, which is what a message costs to move between cores.  A commit
+ * of a few slots also copies their descriptors next to the tail it
+ * publishes, so a consumer that keeps up reads the tail's line and the
+ * data, never a descriptor line the producer is still filling.
  *
  * The data path uses acquire loads and release stores only: no locks, no
  * compare-and-swap, no other read-modify-write atomics.  Each endpoint
@@ -61,8 +67,11 @@ extern "C" {
 
 /** "IONR" read as a big-endian word. */
 #define ION_RING_MAGIC 0x494f4e52u
-/** Bumped on any change of the shared layout (3: doorbells). */
-#define ION_RING_VERSION 3u
+/**
+ * Bumped on any change of the shared layout (3: doorbells; 4: split by
+ * owner into pages, a commit's descriptors published with its tail).
+ */
+#define ION_RING_VERSION 4u
 /** Destructive interference size, doubled against adjacent-line prefetch. */
 #define ION_RING_ALIGN 128u
 /** Slot strides are multiples of this. */
@@ -71,6 +80,17 @@ extern "C" {
 #define ION_RING_MAX_CAPACITY (1u << 24)
 /** Largest slot payload accepted. */
 #define ION_RING_MAX_SLOT_SIZE (1u << 20)
+/**
+ * The unit of protection: the header and the consumer's part are one page
+ * each, the producer's part starts on a page (or on a huge page).
+ */
+#define ION_RING_PAGE 4096u
+/** Descriptors a commit of at most this many slots publishes with its tail. */
+#define ION_PUB_DESCS 15u
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the published word keeps the tail in its low half: little-endian only"
+#endif
 
 /* ------------------------------------------------------------------ */
 /* Well-known channels                                                 */
@@ -118,7 +138,7 @@ const struct ion_channel_info *ion_channel_table(unsigned int *n);
 /* Shared layout                                                       */
 /* ------------------------------------------------------------------ */
 
-/** Written once by the creator, read-only afterwards. */
+/** Page 0: written once by the creator, read-only afterwards. */
 struct ion_ring_hdr {
 	uint32_t magic;
 	uint32_t version;
@@ -126,12 +146,31 @@ struct ion_ring_hdr {
 	uint32_t capacity;     /**< power of two */
 	uint32_t slot_size;    /**< max payload bytes per slot */
 	uint32_t slot_stride;  /**< bytes between slots' data, multiple of 64 */
-	uint64_t desc_offset;  /**< descriptors, from the start of the ring */
-	uint64_t slots_offset; /**< slot data, from the start of the ring */
+	uint32_t page_size;    /**< the producer's part's page: ION_RING_PAGE,
+				*   or a huge page size */
+	uint32_t reserved;     /**< 0 */
+	uint64_t cons_offset;  /**< the consumer's part: ION_RING_PAGE bytes */
+	uint64_t prod_offset;  /**< the producer's part, to total_size */
+	uint64_t desc_offset;  /**< descriptors, in the producer's part */
+	uint64_t slots_offset; /**< slot data, in the producer's part */
 	uint64_t total_size;   /**< bytes the ring occupies */
-	uint32_t prod_owner;   /**< pid holding the producer end, 0 if none */
-	uint32_t cons_owner;   /**< pid holding the consumer end, 0 if none */
 	char name[32];	       /**< informational, NUL-terminated */
+} __attribute__((aligned(ION_RING_ALIGN)));
+
+/**
+ * What the producer publishes, on the line the consumer polls: its tail,
+ * and the descriptors of its last commit when that was of 1 ..
+ * ION_PUB_DESCS slots (for a consumer that keeps up, they arrive with the
+ * tail; the descriptor array's lines stay with the producer).
+ */
+struct ion_ring_pub {
+	/**
+	 * Low 32 bits: tail, the published write index (the consumer's
+	 * futex word).  High 32: first, the slot of desc[0]; desc[] holds
+	 * slots first .. tail - 1 (none when first == tail).
+	 */
+	uint64_t word;
+	uint64_t desc[ION_PUB_DESCS]; /**< struct ion_slot, as 64-bit words */
 } __attribute__((aligned(ION_RING_ALIGN)));
 
 /** One index on a line of its own: the other side polls it. */
@@ -140,49 +179,85 @@ struct ion_ring_idx {
 } __attribute__((aligned(ION_RING_ALIGN)));
 
 /** Counters of one side, each written only by that side. */
-struct ion_ring_side {
+struct ion_ring_ctrs {
 	uint64_t ops;	  /**< messages enqueued (producer) or dequeued */
 	uint64_t stalls;  /**< times found full (producer) or empty */
 	uint64_t wakeups; /**< doorbells of the other side this side rang */
 	uint64_t sleeps;  /**< times this side armed its doorbell to sleep */
+	/**
+	 * Consumer: messages skipped when its end was taken back from a
+	 * process that died holding them peeked (ion_ring_take_back()).
+	 */
+	uint64_t abandoned;
+	/** Consumer: head + peeked, the end of what it is looking at. */
+	uint32_t reading;
 } __attribute__((aligned(ION_RING_ALIGN)));
 
-/** ion_ring_bell.armed, low 32 bits: how the waiter wants to be woken. */
+/** ion_ring_bell.armed, bits 0-1: how the waiter wants to be woken. */
 #define ION_BELL_FUTEX	 0x1u /**< futex-wake the waiter's index word */
 #define ION_BELL_EVENTFD 0x2u /**< write the waiter's eventfd */
+#define ION_BELL_FLAGS	 0x3u
 
 /**
- * A doorbell: armed by the side about to sleep (the waiter), read after
- * each publish by the other side (the ringer).  It has a line of its own
- * that is written only when somebody arms or rings, so while nobody sleeps
- * both cores keep it cached and the ringer's load of it hits L1.  (On the
- * waiter's own line, which the waiter writes every burst, that load would
- * miss every burst.)
+ * A side's doorbell and claim, in its own part: armed by this side when it
+ * is about to sleep (the waiter), read after each publish by the other
+ * side (the ringer), which records the arming it rang in its own bell's
+ * rung.  So each side writes only its own part.  The line is written only
+ * when this side arms, rings or opens, so while nobody sleeps both cores
+ * keep it cached and the ringer's load of it hits L1.
  */
 struct ion_ring_bell {
 	/**
-	 * 0 = not armed; else ION_BELL_* in the low 32 bits and, in the high
-	 * 32, the ringer's index that satisfies the waiter: ring once it is
-	 * reached.  Set by the waiter, cleared by whoever rings or disarms.
+	 * This side's arming: bits 0-1 ION_BELL_* (0: not armed), bits 2-31
+	 * its sequence (bumped at each arm, never equal to the other side's
+	 * rung when armed), bits 32-63 the other side's index that satisfies
+	 * this side: the other side rings once it is reached.
 	 */
 	uint64_t armed;
-	int32_t efd;	  /**< the waiter's eventfd, -1 if none */
+	int32_t efd;	  /**< this side's eventfd, -1 if none */
 	uint32_t pid;	  /**< the process in which efd is open */
 	uint32_t efd_gen; /**< bumped at each change of efd */
-	/** The ringer's end fences before its bell load (no membarrier). */
-	uint32_t ringer_fences;
+	/** The sequence of the other side's arming this side last rang. */
+	uint32_t rung;
+	/** This side fences before its bell load (no membarrier). */
+	uint32_t fences;
+	uint32_t owner; /**< pid holding this end, 0 if none */
 } __attribute__((aligned(ION_RING_ALIGN)));
 
+/** The consumer's part, at hdr.cons_offset: one page. */
+struct ion_ring_cons_part {
+	struct ion_ring_idx head; /**< the published read index */
+	struct ion_ring_ctrs ctrs;
+	struct ion_ring_bell
+		bell; /**< the consumer waits; the producer rings */
+};
+
+/** The producer's part, at hdr.prod_offset; descriptors and data follow. */
+struct ion_ring_prod_part {
+	struct ion_ring_pub pub;
+	struct ion_ring_ctrs ctrs;
+	struct ion_ring_bell
+		bell; /**< the producer waits; the consumer rings */
+};
+
+/** A ring: its header, the parts at the header's offsets. */
 struct ion_ring {
 	struct ion_ring_hdr hdr;
-	struct ion_ring_idx tail; /**< producer publishes here */
-	struct ion_ring_side prod;
-	struct ion_ring_idx head; /**< consumer publishes here */
-	struct ion_ring_side cons;
-	struct ion_ring_bell cons_bell; /**< consumer waits, producer rings */
-	struct ion_ring_bell prod_bell; /**< producer waits, consumer rings */
-	/* descriptors at hdr.desc_offset, slot data at hdr.slots_offset */
 };
+
+static inline struct ion_ring_cons_part *
+ion_ring_cons_part(const struct ion_ring *r)
+{
+	return (struct ion_ring_cons_part *)((uintptr_t)r +
+					     (uintptr_t)r->hdr.cons_offset);
+}
+
+static inline struct ion_ring_prod_part *
+ion_ring_prod_part(const struct ion_ring *r)
+{
+	return (struct ion_ring_prod_part *)((uintptr_t)r +
+					     (uintptr_t)r->hdr.prod_offset);
+}
 
 /** A slot's descriptor; its bytes are at ion_prod_data() / ion_cons_data(). */
 struct ion_slot {
@@ -201,6 +276,11 @@ struct ion_ring_params {
 	 */
 	uint32_t start_index;
 	const char *name; /**< optional, informational */
+	/**
+	 * The producer's part's page: 0 for ION_RING_PAGE, or a huge page
+	 * size (a power of two) when that part lives in huge pages.
+	 */
+	uint32_t page_size;
 };
 
 struct ion_ring_stats {
@@ -214,6 +294,8 @@ struct ion_ring_stats {
 	uint64_t prod_wakeups; /**< producer rang the consumer's doorbell */
 	uint64_t prod_sleeps;  /**< producer armed its doorbell to sleep */
 	uint64_t cons_wakeups; /**< consumer rang the producer's doorbell */
+	/** skipped when a dead consumer's end was taken back */
+	uint64_t abandoned;
 };
 
 /** Slot data stride for @p slot_size: rounded up to whole cache lines. */
@@ -232,14 +314,32 @@ ion_desc_bytes(uint32_t capacity)
 	       ~(size_t)(ION_RING_ALIGN - 1);
 }
 
+/** Where everything of a ring lies, from its start. */
+struct ion_ring_layout {
+	size_t cons_offset;  /**< ION_RING_PAGE */
+	size_t prod_offset;  /**< max(2 pages, the producer's page) */
+	size_t desc_offset;  /**< prod_offset + the producer's control lines */
+	size_t slots_offset; /**< after the descriptors */
+	size_t total_size;   /**< to the end of the producer's last page */
+};
+
 /**
- * Bytes needed for a ring of @p capacity slots of @p slot_size bytes, or 0
- * if the parameters are out of range.
+ * The layout of a ring of @p capacity slots of @p slot_size bytes whose
+ * producer's part is in pages of @p page_size (0: ION_RING_PAGE).
+ * @return 0, or -EINVAL if a parameter is out of range.
+ */
+int ion_ring_layout(uint32_t capacity, uint32_t slot_size, uint32_t page_size,
+		    struct ion_ring_layout *l);
+
+/**
+ * Bytes needed for a ring of @p capacity slots of @p slot_size bytes in
+ * ION_RING_PAGE pages, or 0 if the parameters are out of range.
  */
 size_t ion_ring_memsize(uint32_t capacity, uint32_t slot_size);
 
 /**
- * Lay out a ring in @p mem (@p len bytes, 128-byte aligned).
+ * Lay out a ring in @p mem (@p len bytes, 128-byte aligned; page-aligned
+ * if its parts are to be mapped with different protections).
  * @return 0, or -EINVAL for bad parameters, -ENOSPC if @p len is too small.
  */
 int ion_ring_init(void *mem, size_t len, const struct ion_ring_params *p);
@@ -258,6 +358,28 @@ int ion_ring_check(const void *mem, size_t len,
 /** Snapshot of the counters (safe from any thread or process). */
 void ion_ring_stats(const struct ion_ring *r, struct ion_ring_stats *st);
 
+/** Which end of a ring (ion_ring_take_back()). */
+enum ion_end {
+	ION_END_PROD,
+	ION_END_CONS,
+};
+
+/**
+ * Take back end @p end of @p r from a process that died (or gave it up)
+ * while holding it, into a consistent state for the next one.  Control
+ * path, by a process that maps the whole ring writable, while nobody holds
+ * that end; the other end may be running.
+ *  - consumer: the slots it had peeked are skipped (a message is never
+ *    delivered twice: the dead process may have handled them) and counted
+ *    in abandoned; an index a misbehaving process left outside the ring is
+ *    reset to the producer's (what was in the ring is dropped);
+ *  - producer: what it reserved but did not commit was never published;
+ *    an index outside the ring is reset to the consumer's;
+ *  - either: its claim is cleared, its doorbell disarmed.
+ * @return the messages skipped (consumer), or 0.
+ */
+uint32_t ion_ring_take_back(struct ion_ring *r, enum ion_end end);
+
 /* ------------------------------------------------------------------ */
 /* Endpoints                                                           */
 /* ------------------------------------------------------------------ */
@@ -267,8 +389,11 @@ struct ion_bell_local {
 	uint32_t pid;  /**< this process, cached at open */
 	uint8_t mb;    /**< membarrier registered: the heavy barrier works */
 	uint8_t fence; /**< no membarrier: fence before the bell load */
-	int efd;       /**< eventfd to be woken by, -1 (ion_*_set_eventfd) */
+	/** ion_*_set_peer_eventfd() was called: never pidfd_getfd(2) */
+	uint8_t peer_given;
+	int efd; /**< eventfd to be woken by, -1 (ion_*_set_eventfd) */
 	/* ringing a waiter's eventfd that lives in another process */
+	int peer_fixed;	   /**< given: write this one, -1 none */
 	uint32_t peer_pid; /**< waiter's process of the cached fd, 0 none */
 	uint32_t peer_gen; /**< its efd_gen */
 	int peer_efd;	   /**< its fd number there */
@@ -278,6 +403,8 @@ struct ion_bell_local {
 /** Producer end: process-local state, one per ring. */
 struct ion_prod {
 	struct ion_ring *ring;
+	struct ion_ring_prod_part *own;	       /**< written: tail, counters */
+	const struct ion_ring_cons_part *peer; /**< read: head, its bell */
 	struct ion_slot *desc;
 	uint8_t *slots;
 	uint32_t mask;
@@ -292,15 +419,27 @@ struct ion_prod {
 /** Consumer end: process-local state, one per ring. */
 struct ion_cons {
 	struct ion_ring *ring;
-	const struct ion_slot *desc;
+	struct ion_ring_cons_part *own;	       /**< written: head, counters */
+	const struct ion_ring_prod_part *peer; /**< read: tail, its bell */
+	const struct ion_slot *desc;	       /**< the shared descriptors */
+	const struct ion_slot *view; /**< ion_cons_slot()'s: desc, or pub */
 	const uint8_t *slots;
 	uint32_t mask;
+	uint32_t view_mask; /**< mask, or ION_PUB_SLOTS - 1 */
 	uint32_t stride;
+	uint32_t slot_size;
 	uint32_t head;	     /**< next index to release (local copy) */
 	uint32_t tail_cache; /**< last producer tail seen */
 	uint32_t peeked;     /**< slots handed out by the last peek */
+	uint32_t pub_first;  /**< pub[] holds slots pub_first .. */
+	uint32_t pub_tail;   /**< .. pub_tail - 1, lengths bounded */
 	struct ion_bell_local bell;
+	/** the producer's published descriptors, copied: slot s at s % 16 */
+	struct ion_slot pub[16];
 };
+
+/** Entries of ion_cons.pub: a power of two above ION_PUB_DESCS. */
+#define ION_PUB_SLOTS 16u
 
 /**
  * Claim the producer end of @p r for this process.  Control path only.
@@ -328,12 +467,27 @@ void ion_cons_close(struct ion_cons *c);
  * Counters are written by their own side with relaxed stores so that a
  * stats reader on another core sees a torn-free value.
  *
+ * Descriptors published with the tail (a seqlock whose sequence is the
+ * published word itself):
+ *  - producer: store the word with first = tail (relaxed: "no
+ *    descriptors", the tail unchanged); store each descriptor with
+ *    release (so none of them can pass that store); store-release the
+ *    word with first = the commit's first slot and the new tail.
+ *  - consumer: load-acquire the word; if its descriptors cover the slots
+ *    from head, load them with acquire (so the check below cannot pass
+ *    them), then load the word again: unchanged, the copies are the
+ *    commit's; changed, the producer was overwriting them and the
+ *    consumer reads the descriptor array instead (published by the first
+ *    load's acquire).  A descriptor load that saw a later commit's store
+ *    synchronises with it, so the check sees that commit's first store.
+ *
  * Doorbells (a store-buffering / Dekker pair, made asymmetric):
- *  - waiter (about to sleep):  store bell.armed; HEAVY BARRIER;
+ *  - waiter (about to sleep):  store its own bell.armed; HEAVY BARRIER;
  *                              load the ringer's index; block only if it
  *                              is still short of the target.
  *  - ringer (after a publish): store-release its index; LIGHT BARRIER;
- *                              load bell.armed; ring if armed.
+ *                              load the waiter's bell.armed; ring if it is
+ *                              armed with a sequence it has not rung.
  *  Without barriers each side's load may pass its own store (x86 store
  *  buffer included) and both see the old values: the waiter sleeps on a
  *  ring that has work and the ringer does not ring: a lost wake-up.
@@ -358,14 +512,22 @@ void ion_cons_close(struct ion_cons *c);
  *    the value the waiter saw after its barrier (a publish in between
  *    makes it return at once); FUTEX_WAKE after the publish finds the
  *    waiter queued or finds it not yet comparing.
- *  - armed is cleared by compare-and-swap by whoever rings (acquire: the
- *    waiter's eventfd fields, stored before its release arm, are visible),
- *    so a sleeper is rung at most once per arming; the ringer rings only
- *    once its index reaches the target in armed (a waiter for n slots is
- *    not woken n times).
+ *  - Each side writes only its own part, so the doorbell word is not
+ *    shared: the waiter owns armed and bumps its sequence at each arm;
+ *    the ringer owns rung, the sequence it last rang, and rings an arming
+ *    only while rung differs from it, then stores rung (one ringer per
+ *    ring: no compare-and-swap).  So a sleeper is rung at most once per
+ *    arming, and only once the ringer's index reaches the target in armed
+ *    (a waiter for n slots is not woken n times).  The ringer loads armed
+ *    again with acquire before ringing: it pairs with the waiter's
+ *    release arm, so the waiter's eventfd fields are seen.  A ring that
+ *    crosses a disarm wakes a waiter that no longer sleeps: a spurious
+ *    wake-up, never a lost one.  The waiter picks a new sequence that
+ *    differs from rung, so an arming is never taken for one already rung.
  *  - A waiter without membarrier facing a ringer that does not fence
- *    (bell.ringer_fences == 0: processes that disagree) cannot be sure to
- *    be seen: ion_*_arm refuses it, ion_*_wait sleeps in 1 ms slices.
+ *    (the ringer's bell.fences == 0: processes that disagree) cannot be
+ *    sure to be seen: ion_*_arm refuses it, ion_*_wait sleeps in 1 ms
+ *    slices.
  */
 
 /*
@@ -392,9 +554,9 @@ void ion_prod_bell_slow(struct ion_prod *p, uint64_t armed);
 void ion_cons_bell_slow(struct ion_cons *c, uint64_t armed);
 
 /*
- * After a publish: the other side's doorbell word, 0 unless it is armed.
- * @fence is the end's bell.fence, read before the publish so that it and
- * the ring pointer stay in registers across the compiler barrier.
+ * After a publish: the other side's doorbell word; its flags are 0 unless
+ * it is armed.  @fence is the end's bell.fence, read before the publish so
+ * that it and the pointers stay in registers across the compiler barrier.
  */
 static inline uint64_t
 ion_bell_armed(const struct ion_ring_bell *b, int fence)
@@ -413,7 +575,7 @@ ion_bell_armed(const struct ion_ring_bell *b, int fence)
 static inline void
 ion_prod_found_full(struct ion_prod *p)
 {
-	struct ion_ring_side *s = &p->ring->prod;
+	struct ion_ring_ctrs *s = &p->own->ctrs;
 
 	/* relaxed: own counter, readers need only no tearing */
 	__atomic_store_n(&s->stalls, s->stalls + 1, __ATOMIC_RELAXED);
@@ -422,7 +584,7 @@ ion_prod_found_full(struct ion_prod *p)
 static inline void
 ion_cons_found_empty(struct ion_cons *c)
 {
-	struct ion_ring_side *s = &c->ring->cons;
+	struct ion_ring_ctrs *s = &c->own->ctrs;
 
 	/* relaxed: own counter, readers need only no tearing */
 	__atomic_store_n(&s->stalls, s->stalls + 1, __ATOMIC_RELAXED);
@@ -441,8 +603,13 @@ ion_prod_reserve(struct ion_prod *p, uint32_t n)
 	if (__builtin_expect(free_slots < n, 0)) {
 		/* acquire: the consumer is done reading the slots it released
 		 */
-		p->head_cache =
-			__atomic_load_n(&p->ring->head.idx, __ATOMIC_ACQUIRE);
+		uint32_t head =
+			__atomic_load_n(&p->peer->head.idx, __ATOMIC_ACQUIRE);
+
+		/* a head outside the ring (a consumer in another process
+		 * wrote garbage) frees nothing */
+		if (__builtin_expect(p->tail - head <= p->capacity, 1))
+			p->head_cache = head;
 		free_slots = p->capacity - (p->tail - p->head_cache);
 		if (free_slots < n) {
 			n = free_slots;
@@ -475,20 +642,107 @@ ion_prod_data(const struct ion_prod *p, uint32_t i)
 static inline void
 ion_prod_commit(struct ion_prod *p, uint32_t n)
 {
-	struct ion_ring *r = p->ring;
+	struct ion_ring_prod_part *own = p->own;
+	const struct ion_ring_cons_part *peer = p->peer;
 	int fence = p->bell.fence;
-	uint64_t armed;
+	uint32_t first = p->tail, k;
+	uint64_t armed, first_hi = (uint64_t)first << 32;
 
 	p->tail += n;
 	p->reserved = 0;
+	if (__builtin_expect(n - 1 < ION_PUB_DESCS, 1)) {
+		/* relaxed: "no descriptors" for a consumer copying the old
+		 * ones, which looks at this word again after copying */
+		__atomic_store_n(&own->pub.word, first_hi | first,
+				 __ATOMIC_RELAXED);
+		for (k = 0; k < n; k++) {
+			uint64_t d;
+
+			memcpy(&d, &p->desc[(first + k) & p->mask], sizeof(d));
+			/* release: none of these passes the store above */
+			__atomic_store_n(&own->pub.desc[k], d,
+					 __ATOMIC_RELEASE);
+		}
+	} else {
+		first_hi = (uint64_t)p->tail << 32; /* no descriptors */
+	}
 	/* release: slot writes above are visible before the new tail */
-	__atomic_store_n(&r->tail.idx, p->tail, __ATOMIC_RELEASE);
+	__atomic_store_n(&own->pub.word, first_hi | p->tail, __ATOMIC_RELEASE);
 	/* relaxed: own counter, readers need only no tearing */
-	__atomic_store_n(&r->prod.ops, r->prod.ops + n, __ATOMIC_RELAXED);
+	__atomic_store_n(&own->ctrs.ops, own->ctrs.ops + n, __ATOMIC_RELAXED);
 	/* the one extra load per burst: a consumer asleep on empty? */
-	armed = ion_bell_armed(&r->cons_bell, fence);
-	if (__builtin_expect(armed != 0, 0))
+	armed = ion_bell_armed(&peer->bell, fence);
+	if (__builtin_expect((armed & ION_BELL_FLAGS) != 0, 0))
 		ion_prod_bell_slow(p, armed);
+}
+
+/*
+ * The producer's published word @w covers slots from head: copy their
+ * descriptors (lengths bounded by the slot size) into c->pub, and keep
+ * them if the word did not change meanwhile (see "Memory ordering").
+ */
+static inline void
+ion_cons_copy_pub(struct ion_cons *c, uint64_t w)
+{
+	const struct ion_ring_pub *pub = &c->peer->pub;
+	uint32_t tail = (uint32_t)w, from = c->head - (uint32_t)(w >> 32);
+	uint32_t k, n = tail - c->head;
+
+	for (k = 0; k < n; k++) {
+		/* acquire: the check of the word below cannot pass it */
+		uint64_t d =
+			__atomic_load_n(&pub->desc[from + k], __ATOMIC_ACQUIRE);
+		struct ion_slot *s =
+			&c->pub[(c->head + k) & (ION_PUB_SLOTS - 1)];
+
+		memcpy(s, &d, sizeof(*s));
+		if (__builtin_expect(s->len > c->slot_size, 0))
+			s->len = c->slot_size;
+	}
+	/* relaxed: ordered after the copies by their acquire */
+	if (__atomic_load_n(&pub->word, __ATOMIC_RELAXED) == w) {
+		c->pub_first = c->head;
+		c->pub_tail = tail;
+	}
+}
+
+/* Load the producer's tail (and the descriptors it published with it). */
+static inline uint32_t
+ion_cons_refresh(struct ion_cons *c)
+{
+	/* acquire: slot contents written before this tail are visible */
+	uint64_t w = __atomic_load_n(&c->peer->pub.word, __ATOMIC_ACQUIRE);
+	uint32_t tail = (uint32_t)w, first = (uint32_t)(w >> 32);
+
+	/* a tail outside the ring (a producer in another process wrote
+	 * garbage) publishes nothing */
+	if (__builtin_expect(tail - c->head > c->mask + 1, 0))
+		return c->tail_cache - c->head;
+	c->tail_cache = tail;
+	/* the copies are refreshed at least once a lap: never stale */
+	c->pub_first = c->pub_tail = c->head;
+	/* its descriptors cover head .. tail: a consumer that keeps up */
+	if (c->head - first < tail - first && tail - first <= ION_PUB_DESCS)
+		ion_cons_copy_pub(c, w);
+	return tail - c->head;
+}
+
+/* Peek @n slots: where ion_cons_slot() reads them, and what a take-back
+ * skips should this process die now. */
+static inline void
+ion_cons_set_view(struct ion_cons *c, uint32_t n)
+{
+	/* the copies cover the peek: no descriptor line is read */
+	if (c->head + n - c->pub_first <= c->pub_tail - c->pub_first) {
+		c->view = c->pub;
+		c->view_mask = ION_PUB_SLOTS - 1;
+	} else {
+		c->view = c->desc;
+		c->view_mask = c->mask;
+	}
+	/* relaxed: own line; read only after this process is gone */
+	__atomic_store_n(&c->own->ctrs.reading, c->head + n, __ATOMIC_RELAXED);
+	c->peeked = n;
 }
 
 /**
@@ -501,18 +755,14 @@ ion_cons_peek(struct ion_cons *c, uint32_t n)
 	uint32_t avail = c->tail_cache - c->head;
 
 	if (__builtin_expect(avail < n, 0)) {
-		/* acquire: slot contents written before this tail are visible
-		 */
-		c->tail_cache =
-			__atomic_load_n(&c->ring->tail.idx, __ATOMIC_ACQUIRE);
-		avail = c->tail_cache - c->head;
+		avail = ion_cons_refresh(c);
 		if (avail < n) {
 			n = avail;
 			if (n == 0)
 				ion_cons_found_empty(c);
 		}
 	}
-	c->peeked = n;
+	ion_cons_set_view(c, n);
 	return n;
 }
 
@@ -520,7 +770,23 @@ ion_cons_peek(struct ion_cons *c, uint32_t n)
 static inline const struct ion_slot *
 ion_cons_slot(const struct ion_cons *c, uint32_t i)
 {
-	return &c->desc[(c->head + i) & c->mask];
+	return &c->view[(c->head + i) & c->view_mask];
+}
+
+/**
+ * Length of slot @p i of the current peek, read once and bounded by the
+ * slot size: what a consumer that does not trust its producer (another
+ * process) uses, since that producer may rewrite its descriptors at any
+ * time.
+ */
+static inline uint32_t
+ion_cons_len(const struct ion_cons *c, uint32_t i)
+{
+	/* relaxed: published by the acquire of tail; read once */
+	uint32_t len =
+		__atomic_load_n(&ion_cons_slot(c, i)->len, __ATOMIC_RELAXED);
+
+	return len <= c->slot_size ? len : c->slot_size;
 }
 
 /** Data of slot @p i of the current peek: ion_cons_slot(c, i)->len bytes. */
@@ -534,7 +800,8 @@ ion_cons_data(const struct ion_cons *c, uint32_t i)
 static inline void
 ion_cons_release(struct ion_cons *c, uint32_t n)
 {
-	struct ion_ring *r = c->ring;
+	struct ion_ring_cons_part *own = c->own;
+	const struct ion_ring_prod_part *peer = c->peer;
 	int fence = c->bell.fence;
 	uint64_t armed;
 
@@ -542,12 +809,12 @@ ion_cons_release(struct ion_cons *c, uint32_t n)
 	c->peeked = 0;
 	/* release: our reads of the slots complete before the producer reuses
 	 * them */
-	__atomic_store_n(&r->head.idx, c->head, __ATOMIC_RELEASE);
+	__atomic_store_n(&own->head.idx, c->head, __ATOMIC_RELEASE);
 	/* relaxed: own counter, readers need only no tearing */
-	__atomic_store_n(&r->cons.ops, r->cons.ops + n, __ATOMIC_RELAXED);
+	__atomic_store_n(&own->ctrs.ops, own->ctrs.ops + n, __ATOMIC_RELAXED);
 	/* the one extra load per burst: a producer asleep on full? */
-	armed = ion_bell_armed(&r->prod_bell, fence);
-	if (__builtin_expect(armed != 0, 0))
+	armed = ion_bell_armed(&peer->bell, fence);
+	if (__builtin_expect((armed & ION_BELL_FLAGS) != 0, 0))
 		ion_cons_bell_slow(c, armed);
 }
 
@@ -557,7 +824,6 @@ ion_ring_slot_size(const struct ion_ring *r)
 {
 	return r->hdr.slot_size;
 }
-
 /* ------------------------------------------------------------------ */
 /* Copy helpers                                                        */
 /* ------------------------------------------------------------------ */
@@ -608,10 +874,8 @@ ion_dequeue_burst(struct ion_cons *c, void *const *bufs, uint32_t *lens,
 	uint32_t i, got = ion_cons_peek(c, n);
 
 	for (i = 0; i < got; i++) {
-		const struct ion_slot *s = ion_cons_slot(c, i);
-
-		lens[i] = s->len;
-		memcpy(bufs[i], ion_cons_data(c, i), s->len);
+		lens[i] = ion_cons_len(c, i);
+		memcpy(bufs[i], ion_cons_data(c, i), lens[i]);
 	}
 	ion_cons_release(c, got);
 	return got;
@@ -625,13 +889,11 @@ ion_dequeue_burst(struct ion_cons *c, void *const *bufs, uint32_t *lens,
 static inline int
 ion_dequeue(struct ion_cons *c, void *buf, uint32_t cap)
 {
-	const struct ion_slot *s;
 	uint32_t len;
 
 	if (ion_cons_peek(c, 1) == 0)
 		return -EAGAIN;
-	s = ion_cons_slot(c, 0);
-	len = s->len;
+	len = ion_cons_len(c, 0);
 	if (len > cap)
 		return -EMSGSIZE;
 	memcpy(buf, ion_cons_data(c, 0), len);
@@ -743,12 +1005,30 @@ int ion_arm_barrier(void);
 int ion_cons_disarm(struct ion_cons *c);
 int ion_prod_disarm(struct ion_prod *p);
 
+/**
+ * The eventfd to write when the other side, in another process, arms its
+ * doorbell to be woken by eventfd: @p fd, a descriptor of this process for
+ * that eventfd (given by whoever holds the other end, e.g. over a UNIX
+ * socket), which stays the caller's and must stay open while the end is.
+ * @p fd < 0: none, futex wake-ups only.  Either way the end never reaches
+ * into the other process with pidfd_getfd(2), whose pid and fd number it
+ * would take from a page the other side writes.
+ * @return 0 or -EINVAL.
+ */
+int ion_cons_set_peer_eventfd(struct ion_cons *c, int fd);
+int ion_prod_set_peer_eventfd(struct ion_prod *p, int fd);
+
 /** Committed slots now (loads the producer's index; counts nothing). */
 static inline uint32_t
 ion_cons_ready(struct ion_cons *c)
 {
 	/* acquire: as in peek, the slots below tail are written */
-	c->tail_cache = __atomic_load_n(&c->ring->tail.idx, __ATOMIC_ACQUIRE);
+	uint32_t tail =
+		(uint32_t)__atomic_load_n(&c->peer->pub.word, __ATOMIC_ACQUIRE);
+
+	/* a tail outside the ring publishes nothing */
+	if (__builtin_expect(tail - c->head <= c->mask + 1, 1))
+		c->tail_cache = tail;
 	return c->tail_cache - c->head;
 }
 
@@ -757,7 +1037,11 @@ static inline uint32_t
 ion_prod_room(struct ion_prod *p)
 {
 	/* acquire: as in reserve, the slots below head are read */
-	p->head_cache = __atomic_load_n(&p->ring->head.idx, __ATOMIC_ACQUIRE);
+	uint32_t head = __atomic_load_n(&p->peer->head.idx, __ATOMIC_ACQUIRE);
+
+	/* a head outside the ring frees nothing */
+	if (__builtin_expect(p->tail - head <= p->capacity, 1))
+		p->head_cache = head;
 	return p->capacity - (p->tail - p->head_cache);
 }
 
@@ -765,11 +1049,23 @@ ion_prod_room(struct ion_prod *p)
 /* Backings without DPDK: hugetlbfs file or memfd                      */
 /* ------------------------------------------------------------------ */
 
-/** A ring mapped from a file descriptor. */
+/** The parts of a ring kept in files of their own (ion_ring_create_split). */
+enum ion_part {
+	ION_PART_HDR,  /**< the header page: read-only for everyone */
+	ION_PART_CONS, /**< the consumer's page */
+	ION_PART_PROD, /**< the producer's pages */
+	ION_PARTS,
+};
+
+/** A ring mapped from a file descriptor, or from one file per part. */
 struct ion_ring_map {
 	struct ion_ring *ring;
 	size_t len;
-	int fd;
+	int fd;			/**< a ring in one file; -1 for a split ring */
+	int part_fd[ION_PARTS]; /**< a split ring's files; -1 otherwise */
+	uint32_t
+		perm; /**< a split ring: whose parts are mapped writable,
+		       *   ION_PERM_WRITE the producer's, READ the consumer's */
 };
 
 /**
@@ -796,6 +1092,63 @@ int ion_ring_attach_file(struct ion_ring_map *m, const char *path, int fd,
 /** Unmap and close (the file, if any, stays). */
 void ion_ring_unmap(struct ion_ring_map *m);
 
+/** ion_ring_create_split() flags. */
+#define ION_SPLIT_HUGE                                                         \
+	0x1u /**< the producer's part in huge pages if it can                  \
+	      */
+
+/**
+ * Create a ring in three memfds, one per part (ION_PART_*), mapped whole
+ * and writable here at one address, so that other processes can be given
+ * each part with the protection their grant allows (ion_ring_part_fd(),
+ * ion_ring_map_split()).  Every file is sealed against resizing
+ * (F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_SEAL: a process given it cannot cut
+ * the pages from under the others) and has mode 0600 (a process of another
+ * user given it read-only cannot reopen it read-write through /proc); the
+ * header's is sealed against writes too.  With ION_SPLIT_HUGE the
+ * producer's part is a MFD_HUGETLB memfd when huge pages are available
+ * (give it only read-only to another process: a writable huge page file
+ * lets its holder punch a hole that the kernel may not be able to fill,
+ * a SIGBUS for every mapper), else ION_RING_PAGE pages.
+ * @return 0, or a negative errno.
+ */
+int ion_ring_create_split(struct ion_ring_map *m, const char *name,
+			  const struct ion_ring_params *p, unsigned int flags);
+
+/**
+ * A new descriptor of part @p part of split ring @p m, to give another
+ * process: a duplicate when @p writable, else the file opened anew
+ * read-only (through /proc/self/fd), from which nobody can make a writable
+ * mapping.  The header's is always read-only.
+ * @return the descriptor (O_CLOEXEC), or a negative errno.
+ */
+int ion_ring_part_fd(const struct ion_ring_map *m, enum ion_part part,
+		     int writable);
+
+/**
+ * Map a split ring from its files @p fds (ION_PART_*) with the protection
+ * grant @p perm allows: ION_PERM_WRITE maps the producer's part
+ * read-write, ION_PERM_READ the consumer's, everything else read-only.  A
+ * write there is a SIGSEGV, and mprotect(PROT_WRITE) fails with EACCES
+ * when the part's file is read-only.  The ring is checked against
+ * @p expect (may be NULL) as ion_ring_attach_file() does.  The
+ * descriptors are taken over: closed by ion_ring_unmap(), or on failure.
+ */
+int ion_ring_map_split(struct ion_ring_map *m, const int fds[ION_PARTS],
+		       uint32_t perm, const struct ion_ring_params *expect,
+		       char *why, size_t whylen);
+
+/**
+ * Give part @p part (ION_PART_CONS or ION_PART_PROD) of split ring @p m,
+ * mapped whole and writable here, a new file: a copy of the part, mapped
+ * at the same address.  A process still mapping the old file (one that was
+ * given it, and whatever it forked) then writes and reads pages nobody
+ * else uses.  Control path, while nobody holds that part's end; the other
+ * end may run (it only reads this part).
+ * @return 0, or a negative errno (the old file stays).
+ */
+int ion_ring_renew_part(struct ion_ring_map *m, enum ion_part part);
+
 /* ------------------------------------------------------------------ */
 /* Capability space                                                    */
 /* ------------------------------------------------------------------ */
@@ -812,7 +1165,18 @@ struct ion_cap {
 	uint32_t channel;
 	uint32_t perms; /**< enum ion_perm bits; 0 = free slot */
 	struct ion_ring *ring;
+	/**
+	 * How the other end is woken when it sleeps on an eventfd in another
+	 * process: -1 not said (looked up with pidfd_getfd(2)); else given
+	 * by whoever holds that end, applied at open with
+	 * ion_*_set_peer_eventfd(): a descriptor of this process for its
+	 * eventfd, or ION_WAKE_NONE (futex wake-ups only).
+	 */
+	int wake_fd;
 };
+
+/** ion_cap.wake_fd: the other end's process is not to be reached. */
+#define ION_WAKE_NONE (-2)
 
 /** The capability a fiber lacked, recorded at each capability fault. */
 struct ion_cap_fault {
@@ -838,6 +1202,13 @@ int ion_cspace_grant(struct ion_cspace *cs, struct ion_ring *ring,
 /** The capability on @p channel, or NULL. */
 const struct ion_cap *ion_cspace_lookup(const struct ion_cspace *cs,
 					uint32_t channel);
+/**
+ * The other end of @p channel's ring is another process's, woken through
+ * eventfd @p fd of this process (< 0: by futex only): ends opened through
+ * this capability never look that process's eventfd up themselves.
+ * @return 0 or -ENOENT.
+ */
+int ion_cspace_set_wake_fd(struct ion_cspace *cs, uint32_t channel, int fd);
 /** Drop the capability on @p channel.  @return 0 or -ENOENT. */
 int ion_cspace_revoke(struct ion_cspace *cs, uint32_t channel);
 /**
@@ -852,6 +1223,203 @@ int ion_cspace_open_cons(struct ion_cspace *cs, uint32_t channel,
 			 struct ion_cons *c);
 /** "r", "w", "rw" or "-". */
 const char *ion_perm_str(uint32_t perms);
+
+/* ------------------------------------------------------------------ */
+/* External fibers: a process of its own, given only its rings         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A host (ionswitchd) exports a fiber of kind "external" on a UNIX socket.
+ * A process claims it: the host checks the process's credentials against
+ * the fiber's manifest and sends the files of the rings granted to it,
+ * each mapped here with the protection its grant allows (see
+ * ion_ring_map_split()): then ion_cspace_open_cons()/_prod() on f->cs,
+ * exactly as a fiber inside the host does.
+ *
+ *	struct ion_fiber *f;
+ *	struct ion_cons rx;
+ *
+ *	ion_fiber_attach("/run/ionswitchd/ionswitchd.fibers.sock", "app",
+ *			 -1, &f, why, sizeof(why));
+ *	ion_cspace_open_cons(&f->cs, 0x0602, &rx);
+ *	... ion_cons_wait(&rx, 1, -1), ion_cons_slot(), ion_cons_release() ...
+ *	ion_cons_close(&rx);
+ *	ion_fiber_detach(f);
+ *
+ * A channel not granted cannot be mapped at all: asking the host for it
+ * (ion_fiber_map()) is a capability fault, and the host kills the
+ * process.  So is writing a page of a ring the grant maps read-only: the
+ * MMU faults (SIGSEGV); attach installs a SIGSEGV handler that tells the
+ * host which ring before the process dies (a handler installed before is
+ * chained).  The host watches the process: when it dies its ends are
+ * taken back (ion_ring_take_back()), and a new claim may restart the fiber
+ * if its manifest says so.
+ */
+
+/** The host's socket for external fibers, by EAL file prefix. */
+#define ION_FIBERS_SOCKET_FMT "/run/ionswitchd/%s.fibers.sock"
+
+/** One ring of an attached external fiber. */
+struct ion_fiber_ring {
+	uint32_t channel;
+	uint32_t perm;		 /**< the grant: ION_PERM_* */
+	struct ion_ring_map map; /**< mapped as the grant allows */
+	int wake_fd; /**< the host end's eventfd (a descriptor here), -1 */
+};
+
+/** An attached external fiber: what its process holds. */
+struct ion_fiber {
+	char name[32];
+	int sock;	   /**< the claim: it lasts while this is open */
+	uint32_t host_pid; /**< the host's process */
+	unsigned int n_grants;
+	struct {
+		uint32_t channel;
+		uint32_t perm;
+	} grants[ION_CSPACE_SLOTS]; /**< the manifest's, as the host sent */
+	unsigned int n_rings;
+	struct ion_fiber_ring rings[ION_CSPACE_SLOTS];
+	struct ion_cspace cs; /**< a capability for each ring mapped */
+};
+
+/**
+ * Claim external fiber @p name from the host listening on @p socket_path
+ * and map every ring granted to it.  @p efd: an eventfd (EFD_NONBLOCK) of
+ * this process the host writes when one of its ends rings an end of ours
+ * armed with ion_*_arm() (so that this process may sleep in its own
+ * epoll), or -1 (ion_cons_wait()/ion_prod_wait() need none).
+ * @return 0 and *out (free with ion_fiber_detach()); -ECONNREFUSED no
+ *         host; -EACCES this process's uid or gid may not claim it;
+ *         -EBUSY claimed by another process; -ENOENT no such external
+ *         fiber; -ESRCH killed, and its manifest does not let it restart;
+ *         the host's sentence in @p why.
+ */
+int ion_fiber_attach(const char *socket_path, const char *name, int efd,
+		     struct ion_fiber **out, char *why, size_t whylen);
+
+/**
+ * Ask the host for the ring of @p channel with @p perm (one not mapped
+ * yet).  A grant the fiber does not hold is a capability fault: the host
+ * refuses (-EACCES) and kills this process.
+ * @return 0 (the ring is in f->cs), or a negative errno with @p why.
+ */
+int ion_fiber_map(struct ion_fiber *f, uint32_t channel, uint32_t perm,
+		  char *why, size_t whylen);
+
+/**
+ * Give everything back: unmap the rings and tell the host, which takes
+ * the ends back; the fiber then waits for a new claim.  Close the ends
+ * opened on f->cs first.
+ */
+void ion_fiber_detach(struct ion_fiber *f);
+
+/* ------------------------------------------------------------------ */
+/* Hosting external fibers: the claim server                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What a host runs to export external fibers (ionswitchd on its main
+ * lcore; no DPDK needed): a UNIX socket, the manifest of each fiber, and
+ * the split rings it holds grants on.  ion_claimd_poll() does everything
+ * that is ready (claims, requests, deaths) without blocking; its fd
+ * (ion_claimd_fd()) is readable when there is something to do.
+ *
+ * A claim: the peer's SO_PEERCRED uid (and gid, if the manifest names one)
+ * must match; the fiber must not be claimed, and if it was killed its
+ * manifest must allow a restart.  The process is then watched with a
+ * pidfd.  Each ring goes out with the protection of its grant: the part
+ * the claimer may write as a writable file, the rest read-only.  When the
+ * claim ends (the process died, asked for a channel it does not hold, was
+ * killed by the host, or gave its rings back), each part the claimer could
+ * write is renewed (ion_ring_renew_part(): a process it forked keeps
+ * nothing the ring uses) and its ends are taken back
+ * (ion_ring_take_back()).  The host's own ends keep running throughout.
+ */
+
+/** ion_claimd_fiber.gid: any group may claim. */
+#define ION_CLAIMD_ANY_GID UINT32_MAX
+
+struct ion_claimd;
+
+/** A ring an external fiber is granted. */
+struct ion_claimd_grant {
+	uint32_t channel;
+	uint32_t perm;		  /**< ION_PERM_* */
+	struct ion_ring_map *map; /**< split (ion_ring_create_split), here */
+	/** the eventfd the host's end of it sleeps on, or -1 */
+	int host_wake_fd;
+};
+
+/** An external fiber's manifest. */
+struct ion_claimd_fiber {
+	const char *name;
+	uint32_t uid; /**< who may claim it */
+	uint32_t gid; /**< and in which group, or ION_CLAIMD_ANY_GID */
+	int restart;  /**< a new claim may restart it after it was killed */
+	unsigned int n_grants;
+	const struct ion_claimd_grant *grants;
+	void *arg; /**< for the callbacks */
+};
+
+/** Why a claim ended. */
+struct ion_claimd_end {
+	int killed; /**< 0: the process gave its rings back and lives on */
+	int fault;  /**< a capability fault: it lacked perm on channel */
+	uint32_t channel;
+	uint32_t perm;
+	int status;	  /**< its wait status, -1 unknown or alive */
+	uint32_t skipped; /**< messages skipped on its consumer ends */
+	char why[48];	  /**< one line */
+};
+
+/** What the host learns; each called from ion_claimd_poll()/_kill(). */
+struct ion_claimd_ops {
+	/** the fiber of @p arg was claimed by process @p pid */
+	void (*claimed)(void *arg, uint32_t pid);
+	/** its claim ended */
+	void (*ended)(void *arg, const struct ion_claimd_end *e);
+	/** a claim was refused; @p arg is NULL if it named no fiber */
+	void (*refused)(void *arg, uint32_t uid, uint32_t pid, const char *why);
+};
+
+/**
+ * Listen on @p path (a SOCK_SEQPACKET UNIX socket, mode 0666: the
+ * manifests decide who may claim what).  A stale socket file is replaced.
+ * @return 0 and *out, or a negative errno.
+ */
+int ion_claimd_open(struct ion_claimd **out, const char *path,
+		    const struct ion_claimd_ops *ops);
+
+/**
+ * Export fiber @p f (copied).  Before the host opens its own ends of the
+ * fiber's rings, it names ion_claimd_wake_fd() as their other end's
+ * eventfd (ion_cspace_set_wake_fd()).
+ * @return the fiber's index, or a negative errno.
+ */
+int ion_claimd_add(struct ion_claimd *d, const struct ion_claimd_fiber *f);
+
+/**
+ * The eventfd the host's ends write to wake fiber @p fiber's process: a
+ * descriptor that stays open as long as @p d, standing for the claimer's
+ * eventfd while a claim lasts and for nothing otherwise.
+ */
+int ion_claimd_wake_fd(const struct ion_claimd *d, unsigned int fiber);
+
+/** Readable when ion_claimd_poll() has something to do (an epoll fd). */
+int ion_claimd_fd(const struct ion_claimd *d);
+
+/** Do what is ready; never blocks.  @return the events handled. */
+int ion_claimd_poll(struct ion_claimd *d);
+
+/**
+ * Kill fiber @p fiber (the operator's "kill fiber"): its process, if it
+ * has one, with SIGKILL, its claim ending with @p why; unclaimed, it is
+ * marked killed at once.  @return 0, -EINVAL.
+ */
+int ion_claimd_kill(struct ion_claimd *d, unsigned int fiber, const char *why);
+
+/** Close the socket and every claim (the processes are not killed). */
+void ion_claimd_close(struct ion_claimd *d);
 
 #ifdef __cplusplus
 }

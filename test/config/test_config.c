@@ -327,7 +327,7 @@ test_shipped(void)
 }
 
 static void
-load_integration(const char *name, struct cfg *c)
+load_integration(const char *name, struct cfg *c, unsigned int n_fibers)
 {
 	char path[CFG_PATH_LEN], err[CFG_ERR_LEN] = "";
 	int rc;
@@ -353,7 +353,7 @@ load_integration(const char *name, struct cfg *c)
 	CU_ASSERT_STRING_EQUAL(c->eal_argv[3], "ion-it");
 	CU_ASSERT_STRING_EQUAL(c->eal_argv[6], "-m");
 	CU_ASSERT_STRING_EQUAL(c->eal_argv[7], "256");
-	CU_ASSERT_EQUAL(c->n_fibers, 3);
+	CU_ASSERT_EQUAL_FATAL(c->n_fibers, n_fibers);
 }
 
 static void
@@ -361,7 +361,7 @@ test_mix(void)
 {
 	static struct cfg c;
 
-	load_integration("mix.conf", &c);
+	load_integration("mix.conf", &c, 3);
 	CU_ASSERT_PTR_EQUAL(c.fibers[0].kind, KIND("rxonly"));
 	CU_ASSERT_EQUAL(c.fibers[0].tx, 0);
 	CU_ASSERT_EQUAL(c.fibers[0].n_grants, 2);
@@ -374,7 +374,7 @@ test_kill(void)
 	static struct cfg c;
 	const struct cfg_fiber *lwf = &c.fibers[2];
 
-	load_integration("kill.conf", &c);
+	load_integration("kill.conf", &c, 3);
 	/* tx without a WRITE grant is valid: the fiber dies at run time */
 	CU_ASSERT_STRING_EQUAL(lwf->name, "lwf");
 	CU_ASSERT_EQUAL(lwf->tx, 0x0602);
@@ -390,7 +390,7 @@ test_utcp(void)
 	static struct cfg c;
 	const struct cfg_fiber *u = &c.fibers[1];
 
-	load_integration("utcp.conf", &c);
+	load_integration("utcp.conf", &c, 3);
 	CU_ASSERT_PTR_EQUAL(u->kind, KIND("utcp"));
 	CU_ASSERT_TRUE(P_BOOL(u, "reflect"));
 	CU_ASSERT_EQUAL_FATAL(P_BINDS(u, "bind")->n, 1);
@@ -405,11 +405,17 @@ test_lwf(void)
 	static struct cfg c;
 	const struct cfg_fiber *l = &c.fibers[2];
 
-	load_integration("lwf.conf", &c);
+	load_integration("lwf.conf", &c, 4);
 	CU_ASSERT_PTR_EQUAL(l->kind, KIND("lwf"));
 	CU_ASSERT_TRUE(P_BOOL(l, "reflect"));
 	CU_ASSERT_EQUAL(P_U32(l, "app"), 0x0602);
-		cfg_free(&c);
+	/* ion-lwf-sink's fiber: a process of its own, granted lwf-app only */
+	CU_ASSERT_PTR_EQUAL(c.fibers[3].kind, KIND("external"));
+	CU_ASSERT_EQUAL_FATAL(c.fibers[3].n_grants, 1);
+	CU_ASSERT_EQUAL(c.fibers[3].grants[0].channel, 0x0602);
+	CU_ASSERT_EQUAL(c.fibers[3].grants[0].perms, ION_PERM_READ);
+	CU_ASSERT_EQUAL(P_U32(&c.fibers[3], "uid"), 0);
+	cfg_free(&c);
 }
 
 static void

@@ -26,6 +26,12 @@
 
 #include "cunit_main.h"
 
+/* The parts of ring r: each side's doorbell and counters. */
+#define CONS_BELL(r) (ion_ring_cons_part(r)->bell)
+#define PROD_BELL(r) (ion_ring_prod_part(r)->bell)
+#define CONS_CTRS(r) (ion_ring_cons_part(r)->ctrs)
+#define PROD_CTRS(r) (ion_ring_prod_part(r)->ctrs)
+
 #define CAP	  16
 #define SLOT_SIZE 64
 
@@ -85,7 +91,8 @@ take(struct pair *x, uint32_t n)
 static uint64_t
 armed(const uint64_t *w)
 {
-	return __atomic_load_n(w, __ATOMIC_ACQUIRE);
+	/* the flags: the sequence stays when the bell is disarmed */
+	return __atomic_load_n(w, __ATOMIC_ACQUIRE) & ION_BELL_FLAGS;
 }
 
 static double
@@ -138,8 +145,9 @@ test_wait_ready(void)
 	uint32_t i;
 
 	pair_open(&x);
-	CU_ASSERT(x.r->cons_bell.armed == 0 && x.r->prod_bell.armed == 0);
-	CU_ASSERT(x.r->cons_bell.efd == -1 && x.r->prod_bell.efd == -1);
+	CU_ASSERT(armed(&CONS_BELL(x.r).armed) == 0 &&
+		  armed(&PROD_BELL(x.r).armed) == 0);
+	CU_ASSERT(CONS_BELL(x.r).efd == -1 && PROD_BELL(x.r).efd == -1);
 	CU_ASSERT(ion_cons_wait(&x.c, 0, 0) == -EINVAL);
 	CU_ASSERT(ion_cons_wait(&x.c, CAP + 1, 0) == -EINVAL);
 	CU_ASSERT(ion_prod_wait(&x.p, 0, 0) == -EINVAL);
@@ -166,9 +174,10 @@ test_wait_ready(void)
 	ion_prod_commit(&x.p, 1);
 	CU_ASSERT(ion_cons_wait(&x.c, CAP, 0) == CAP);
 	ion_cons_release(&x.c, CAP);
-	CU_ASSERT(x.r->cons_bell.armed == 0 && x.r->prod_bell.armed == 0);
-	CU_ASSERT(x.r->cons.sleeps == 0 && x.r->prod.sleeps == 0);
-	CU_ASSERT(x.r->cons.wakeups == 0 && x.r->prod.wakeups == 0);
+	CU_ASSERT(armed(&CONS_BELL(x.r).armed) == 0 &&
+		  armed(&PROD_BELL(x.r).armed) == 0);
+	CU_ASSERT(CONS_CTRS(x.r).sleeps == 0 && PROD_CTRS(x.r).sleeps == 0);
+	CU_ASSERT(CONS_CTRS(x.r).wakeups == 0 && PROD_CTRS(x.r).wakeups == 0);
 	pair_close(&x);
 }
 
@@ -185,19 +194,19 @@ test_wait_timeout(void)
 	dt = now_ms() - t0;
 	CU_ASSERT(dt >= 29.0 && dt < 2000.0);
 	/* it slept, and left its doorbell disarmed */
-	CU_ASSERT(x.r->cons.sleeps >= 1);
-	CU_ASSERT(x.r->cons_bell.armed == 0);
+	CU_ASSERT(CONS_CTRS(x.r).sleeps >= 1);
+	CU_ASSERT(armed(&CONS_BELL(x.r).armed) == 0);
 	/* the producer side, on a full ring */
 	put(&x, CAP);
 	t0 = now_ms();
 	CU_ASSERT(ion_prod_wait(&x.p, 1, 30) == -ETIMEDOUT);
 	dt = now_ms() - t0;
 	CU_ASSERT(dt >= 29.0 && dt < 2000.0);
-	CU_ASSERT(x.r->prod.sleeps >= 1);
-	CU_ASSERT(x.r->prod_bell.armed == 0);
+	CU_ASSERT(PROD_CTRS(x.r).sleeps >= 1);
+	CU_ASSERT(armed(&PROD_BELL(x.r).armed) == 0);
 	ion_ring_stats(x.r, &st);
-	CU_ASSERT(st.cons_sleeps == x.r->cons.sleeps);
-	CU_ASSERT(st.prod_sleeps == x.r->prod.sleeps);
+	CU_ASSERT(st.cons_sleeps == CONS_CTRS(x.r).sleeps);
+	CU_ASSERT(st.prod_sleeps == PROD_CTRS(x.r).sleeps);
 	CU_ASSERT(st.prod_wakeups == 0 && st.cons_wakeups == 0);
 	pair_close(&x);
 }
@@ -251,7 +260,7 @@ test_wake_consumer(void)
 	pair_open(&x);
 	w.x = &x;
 	CU_ASSERT_FATAL(pthread_create(&t, NULL, cons_waiter, &w) == 0);
-	CU_ASSERT(until_armed(&x.r->cons_bell.armed));
+	CU_ASSERT(until_armed(&CONS_BELL(x.r).armed));
 	put(&x, 1);
 	pthread_join(t, NULL);
 	CU_ASSERT(w.ret == 1);
@@ -259,11 +268,11 @@ test_wake_consumer(void)
 	ion_ring_stats(x.r, &st);
 	CU_ASSERT(st.prod_wakeups == 1);
 	CU_ASSERT(st.cons_sleeps == 1);
-	CU_ASSERT(x.r->cons_bell.armed == 0);
+	CU_ASSERT(armed(&CONS_BELL(x.r).armed) == 0);
 	/* nobody armed: a commit does not ring */
 	ion_cons_release(&x.c, 1);
 	put(&x, 1);
-	CU_ASSERT(x.r->prod.wakeups == 1);
+	CU_ASSERT(PROD_CTRS(x.r).wakeups == 1);
 	pair_close(&x);
 }
 
@@ -279,19 +288,19 @@ test_wake_consumer_target(void)
 	pair_open(&x);
 	w.x = &x;
 	CU_ASSERT_FATAL(pthread_create(&t, NULL, cons_waiter, &w) == 0);
-	CU_ASSERT(until_armed(&x.r->cons_bell.armed));
+	CU_ASSERT(until_armed(&CONS_BELL(x.r).armed));
 	for (i = 0; i < 3; i++) {
 		put(&x, 1);
 		sleep_ms(5);
 	}
-	CU_ASSERT(x.r->prod.wakeups == 0);
-	CU_ASSERT(armed(&x.r->cons_bell.armed) != 0);
+	CU_ASSERT(PROD_CTRS(x.r).wakeups == 0);
+	CU_ASSERT(armed(&CONS_BELL(x.r).armed) != 0);
 	CU_ASSERT(__atomic_load_n(&w.ret, __ATOMIC_ACQUIRE) == 0); /* asleep */
 	put(&x, 1);
 	pthread_join(t, NULL);
 	CU_ASSERT(w.ret == 4);
-	CU_ASSERT(x.r->prod.wakeups == 1);
-	CU_ASSERT(x.r->cons.sleeps == 1);
+	CU_ASSERT(PROD_CTRS(x.r).wakeups == 1);
+	CU_ASSERT(CONS_CTRS(x.r).sleeps == 1);
 	pair_close(&x);
 }
 
@@ -307,20 +316,20 @@ test_wake_producer(void)
 	w.x = &x;
 	put(&x, CAP);
 	CU_ASSERT_FATAL(pthread_create(&t, NULL, prod_waiter, &w) == 0);
-	CU_ASSERT(until_armed(&x.r->prod_bell.armed));
+	CU_ASSERT(until_armed(&PROD_BELL(x.r).armed));
 	take(&x, 1);
 	sleep_ms(5);
 	take(&x, 1);
 	sleep_ms(5);
-	CU_ASSERT(x.r->cons.wakeups == 0);
+	CU_ASSERT(CONS_CTRS(x.r).wakeups == 0);
 	CU_ASSERT(__atomic_load_n(&w.ret, __ATOMIC_ACQUIRE) == 0);
 	take(&x, 1);
 	pthread_join(t, NULL);
 	CU_ASSERT(w.ret == 3);
 	CU_ASSERT(x.p.reserved == 3);
-	CU_ASSERT(x.r->cons.wakeups == 1);
-	CU_ASSERT(x.r->prod.sleeps == 1);
-	CU_ASSERT(x.r->prod_bell.armed == 0);
+	CU_ASSERT(CONS_CTRS(x.r).wakeups == 1);
+	CU_ASSERT(PROD_CTRS(x.r).sleeps == 1);
+	CU_ASSERT(armed(&PROD_BELL(x.r).armed) == 0);
 	pair_close(&x);
 }
 
@@ -344,11 +353,11 @@ test_wait_eintr(void)
 	pair_open(&x);
 	w.x = &x;
 	CU_ASSERT_FATAL(pthread_create(&t, NULL, cons_waiter, &w) == 0);
-	CU_ASSERT(until_armed(&x.r->cons_bell.armed));
+	CU_ASSERT(until_armed(&CONS_BELL(x.r).armed));
 	pthread_kill(t, SIGUSR1);
 	pthread_join(t, NULL);
 	CU_ASSERT(w.ret == -EINTR);
-	CU_ASSERT(x.r->cons_bell.armed == 0);
+	CU_ASSERT(armed(&CONS_BELL(x.r).armed) == 0);
 	sigaction(SIGUSR1, &old, NULL);
 	pair_close(&x);
 }
@@ -376,8 +385,8 @@ test_eventfd_consumer(void)
 	CU_ASSERT(ion_cons_arm(&x.c) == -EBADF); /* no eventfd yet */
 	CU_ASSERT(ion_cons_set_eventfd(&x.c, -2) == -EINVAL);
 	CU_ASSERT(ion_cons_set_eventfd(&x.c, fd) == 0);
-	CU_ASSERT(x.r->cons_bell.efd == fd);
-	CU_ASSERT(x.r->cons_bell.pid == (uint32_t)getpid());
+	CU_ASSERT(CONS_BELL(x.r).efd == fd);
+	CU_ASSERT(CONS_BELL(x.r).pid == (uint32_t)getpid());
 
 	/* arm, barrier, look again: empty, so sleep; a commit rings once */
 	CU_ASSERT(ion_cons_arm(&x.c) == 0);
@@ -388,8 +397,8 @@ test_eventfd_consumer(void)
 	put(&x, 1);
 	put(&x, 2);
 	CU_ASSERT(efd_take(fd) == 1); /* once per arming, not per commit */
-	CU_ASSERT(x.r->prod.wakeups == 1);
-	CU_ASSERT(x.r->cons.sleeps == 1);
+	CU_ASSERT(PROD_CTRS(x.r).wakeups == 1);
+	CU_ASSERT(CONS_CTRS(x.r).sleeps == 1);
 	CU_ASSERT(ion_cons_disarm(&x.c) == 1); /* it had been rung */
 
 	/* not armed: nothing written */
@@ -402,7 +411,7 @@ test_eventfd_consumer(void)
 	CU_ASSERT(ion_cons_disarm(&x.c) == 0);
 	put(&x, 1);
 	CU_ASSERT(efd_take(fd) == 0);
-	CU_ASSERT(x.r->prod.wakeups == 1);
+	CU_ASSERT(PROD_CTRS(x.r).wakeups == 1);
 
 	/* the armed target is the next index, wherever head is */
 	take(&x, 5);
@@ -416,7 +425,7 @@ test_eventfd_consumer(void)
 	CU_ASSERT(ion_cons_arm(&x.c) == -EBADF);
 	CU_ASSERT(ion_cons_set_eventfd(&x.c, fd) == 0);
 	ion_cons_close(&x.c);
-	CU_ASSERT(x.r->cons_bell.efd == -1);
+	CU_ASSERT(CONS_BELL(x.r).efd == -1);
 	CU_ASSERT_FATAL(ion_cons_open(&x.c, x.r) == 0);
 	pair_close(&x);
 	close(fd);
@@ -502,11 +511,11 @@ test_eventfd_epoll(void)
 	CU_ASSERT_FATAL(epoll_ctl(w.ep, EPOLL_CTL_ADD, w.efd, &ev) == 0);
 	CU_ASSERT_FATAL(ion_cons_set_eventfd(&x.c, w.efd) == 0);
 	CU_ASSERT_FATAL(pthread_create(&t, NULL, epoll_consumer, &w) == 0);
-	CU_ASSERT(until_armed(&x.r->cons_bell.armed));
+	CU_ASSERT(until_armed(&CONS_BELL(x.r).armed));
 	put(&x, 2);
 	pthread_join(t, NULL);
 	CU_ASSERT(w.got == 2);
-	CU_ASSERT(x.r->prod.wakeups == 1);
+	CU_ASSERT(PROD_CTRS(x.r).wakeups == 1);
 	pair_close(&x);
 	close(w.ep);
 	close(w.efd);
@@ -561,7 +570,7 @@ test_eventfd_other_process(void)
 	close(go[1]);
 	CU_ASSERT_FATAL(ion_prod_open(&p, m.ring) == 0);
 	CU_ASSERT(read(go[0], &k, 1) == 1 && k == 'a');
-	CU_ASSERT(m.ring->cons_bell.pid == (uint32_t)pid);
+	CU_ASSERT(CONS_BELL(m.ring).pid == (uint32_t)pid);
 	CU_ASSERT_FATAL(ion_prod_reserve(&p, 1) == 1);
 	ion_prod_slot(&p, 0)->len = 7;
 	ion_prod_commit(&p, 1);
@@ -569,7 +578,7 @@ test_eventfd_other_process(void)
 	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fprintf(stderr, "\n  child status 0x%x\n", status);
-	CU_ASSERT(m.ring->prod.wakeups == 1);
+	CU_ASSERT(PROD_CTRS(m.ring).wakeups == 1);
 	CU_ASSERT(p.bell.peer_local >= 0); /* its duplicate of the eventfd */
 	ion_prod_close(&p);
 	CU_ASSERT(p.bell.peer_local == -1);
@@ -786,8 +795,8 @@ test_membarrier_mode(void)
 		/* the whole process: the ends fence, the barrier is a fence */
 		CU_ASSERT(x.p.bell.mb == 0 && x.p.bell.fence == 1);
 		CU_ASSERT(x.c.bell.mb == 0 && x.c.bell.fence == 1);
-		CU_ASSERT(x.r->cons_bell.ringer_fences == 1);
-		CU_ASSERT(x.r->prod_bell.ringer_fences == 1);
+		CU_ASSERT(PROD_BELL(x.r).fences == 1);
+		CU_ASSERT(CONS_BELL(x.r).fences == 1);
 		CU_ASSERT(ion_arm_barrier() == -ENOSYS);
 		printf("\n  ION_NO_MEMBARRIER: fences only ");
 	} else {
@@ -795,8 +804,8 @@ test_membarrier_mode(void)
 		CU_ASSERT(membarrier_supported());
 		CU_ASSERT(x.p.bell.mb == 1 && x.p.bell.fence == 0);
 		CU_ASSERT(x.c.bell.mb == 1 && x.c.bell.fence == 0);
-		CU_ASSERT(x.r->cons_bell.ringer_fences == 0);
-		CU_ASSERT(x.r->prod_bell.ringer_fences == 0);
+		CU_ASSERT(PROD_BELL(x.r).fences == 0);
+		CU_ASSERT(CONS_BELL(x.r).fences == 0);
 		CU_ASSERT(ion_arm_barrier() == 0);
 	}
 	pair_close(&x);
@@ -814,15 +823,15 @@ test_fence_mode(void)
 	pair_open(&x);
 	CU_ASSERT(x.p.bell.mb == 0 && x.p.bell.fence == 1);
 	CU_ASSERT(x.c.bell.mb == 0 && x.c.bell.fence == 1);
-	CU_ASSERT(x.r->cons_bell.ringer_fences == 1);
-	CU_ASSERT(x.r->prod_bell.ringer_fences == 1);
+	CU_ASSERT(PROD_BELL(x.r).fences == 1);
+	CU_ASSERT(CONS_BELL(x.r).fences == 1);
 	w.x = &x;
 	CU_ASSERT_FATAL(pthread_create(&t, NULL, cons_waiter, &w) == 0);
-	CU_ASSERT(until_armed(&x.r->cons_bell.armed));
+	CU_ASSERT(until_armed(&CONS_BELL(x.r).armed));
 	put(&x, 1);
 	pthread_join(t, NULL);
 	CU_ASSERT(w.ret == 1);
-	CU_ASSERT(x.r->prod.wakeups == 1);
+	CU_ASSERT(PROD_CTRS(x.r).wakeups == 1);
 	pair_close(&x);
 	if (!no_membarrier)
 		unsetenv("ION_NO_MEMBARRIER");
@@ -856,10 +865,10 @@ test_uncovered_mode(void)
 	setenv("ION_NO_MEMBARRIER", "1", 1);
 	CU_ASSERT_FATAL(ion_cons_open(&x.c, x.r) == 0);
 	unsetenv("ION_NO_MEMBARRIER");
-	CU_ASSERT(x.c.bell.mb == 0 && x.r->cons_bell.ringer_fences == 0);
+	CU_ASSERT(x.c.bell.mb == 0 && PROD_BELL(x.r).fences == 0);
 	CU_ASSERT(ion_cons_set_eventfd(&x.c, fd) == 0);
 	CU_ASSERT(ion_cons_arm(&x.c) == -EOPNOTSUPP);
-	CU_ASSERT(x.r->cons_bell.armed == 0);
+	CU_ASSERT(armed(&CONS_BELL(x.r).armed) == 0);
 	/* the producer has membarrier, so the consumer's bell is covered */
 	CU_ASSERT(ion_prod_set_eventfd(&x.p, fd) == 0);
 	put(&x, CAP);
@@ -874,7 +883,7 @@ test_uncovered_mode(void)
 	CU_ASSERT(w.ret == 1);
 	CU_ASSERT(w.ms < 5000);
 	/* slices: it slept more than once while nothing came */
-	CU_ASSERT(x.r->cons.sleeps > 1);
+	CU_ASSERT(CONS_CTRS(x.r).sleeps > 1);
 	pair_close(&x);
 	close(fd);
 }

@@ -356,24 +356,27 @@ watchdog_report(const char *why, uint64_t ms)
 		"0x%016llx, enqueued %llu dequeued %llu, consumer slept %llu "
 		"woken %llu, producer slept %llu woken %llu\n",
 		why, (unsigned long long)ms, g.mode, (unsigned long long)g.seed,
-		__atomic_load_n(&r->tail.idx, __ATOMIC_RELAXED),
-		__atomic_load_n(&r->head.idx, __ATOMIC_RELAXED),
-		(unsigned long long)__atomic_load_n(&r->cons_bell.armed,
-						    __ATOMIC_RELAXED),
-		(unsigned long long)__atomic_load_n(&r->prod_bell.armed,
-						    __ATOMIC_RELAXED),
-		(unsigned long long)__atomic_load_n(&r->prod.ops,
-						    __ATOMIC_RELAXED),
-		(unsigned long long)__atomic_load_n(&r->cons.ops,
-						    __ATOMIC_RELAXED),
-		(unsigned long long)__atomic_load_n(&r->cons.sleeps,
-						    __ATOMIC_RELAXED),
-		(unsigned long long)__atomic_load_n(&r->prod.wakeups,
-						    __ATOMIC_RELAXED),
-		(unsigned long long)__atomic_load_n(&r->prod.sleeps,
-						    __ATOMIC_RELAXED),
-		(unsigned long long)__atomic_load_n(&r->cons.wakeups,
-						    __ATOMIC_RELAXED));
+		(uint32_t)__atomic_load_n(&ion_ring_prod_part(r)->pub.word,
+					  __ATOMIC_RELAXED),
+		__atomic_load_n(&ion_ring_cons_part(r)->head.idx,
+				__ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(
+			&ion_ring_cons_part(r)->bell.armed, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(
+			&ion_ring_prod_part(r)->bell.armed, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(
+			&ion_ring_prod_part(r)->ctrs.ops, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(
+			&ion_ring_cons_part(r)->ctrs.ops, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(
+			&ion_ring_cons_part(r)->ctrs.sleeps, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(
+			&ion_ring_prod_part(r)->ctrs.wakeups, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(
+			&ion_ring_prod_part(r)->ctrs.sleeps, __ATOMIC_RELAXED),
+		(unsigned long long)__atomic_load_n(
+			&ion_ring_cons_part(r)->ctrs.wakeups,
+			__ATOMIC_RELAXED));
 	if (g.child > 0)
 		kill(g.child, SIGKILL);
 	/* the sides are stuck in the ring: no way to unwind them */

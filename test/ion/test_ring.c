@@ -75,9 +75,22 @@ test_params(void)
 	CU_ASSERT(ion_slot_stride(57) == 64);
 	CU_ASSERT(ion_slot_stride(64) == 64);
 	CU_ASSERT(ion_slot_stride(65) == 128);
-	/* descriptors: 8 bytes a slot, in whole 128-byte blocks */
-	CU_ASSERT(ion_ring_memsize(256, 1514) == 896 + 2048 + 256 * 1536);
-	CU_ASSERT(ion_ring_memsize(4, 64) == 896 + 128 + 4 * 64);
+	/* header and consumer's page, then the producer's pages: its
+	 * control lines, descriptors (8 bytes a slot, in whole 128-byte
+	 * blocks) and data, to a whole page */
+	CU_ASSERT(ion_ring_memsize(256, 1514) ==
+		  8192 + 97 * 4096); /* 384 + 2048 + 256 * 1536 */
+	CU_ASSERT(ion_ring_memsize(4, 64) == 8192 + 4096);
+	{
+		struct ion_ring_layout l;
+
+		/* a producer's part in 2 MiB pages starts on one */
+		CU_ASSERT(ion_ring_layout(256, 1514, 2u << 20, &l) == 0);
+		CU_ASSERT(l.cons_offset == 4096 && l.prod_offset == 2u << 20);
+		CU_ASSERT(l.desc_offset == (2u << 20) + 384);
+		CU_ASSERT(l.total_size == 4u << 20);
+		CU_ASSERT(ion_ring_layout(256, 1514, 3000, &l) == -EINVAL);
+	}
 
 	mem = aligned_alloc(ION_RING_ALIGN, 4096);
 	CU_ASSERT_FATAL(mem != NULL);
@@ -95,22 +108,34 @@ test_layout(void)
 	uint32_t i;
 
 	pair_open(&x, 16, 100, 0);
-	/* producer and consumer state on separate 128-byte blocks */
-	CU_ASSERT((char *)&x.r->tail - (char *)x.r == 128);
-	CU_ASSERT((char *)&x.r->prod - (char *)x.r == 256);
-	CU_ASSERT((char *)&x.r->head - (char *)x.r == 384);
-	CU_ASSERT((char *)&x.r->cons - (char *)x.r == 512);
-	/* each doorbell on a line of its own, written only to arm or ring */
-	CU_ASSERT((char *)&x.r->cons_bell - (char *)x.r == 640);
-	CU_ASSERT((char *)&x.r->prod_bell - (char *)x.r == 768);
-	CU_ASSERT(x.r->hdr.desc_offset == 896);
-	CU_ASSERT(x.r->hdr.slots_offset == 896 + 128);
+	/* the header alone in page 0, each side's state in a page of its
+	 * own: consumer at 4096, producer from 8192 */
+	CU_ASSERT(x.r->hdr.page_size == 4096);
+	CU_ASSERT(x.r->hdr.cons_offset == 4096);
+	CU_ASSERT(x.r->hdr.prod_offset == 8192);
+	CU_ASSERT((char *)x.c.own - (char *)x.r == 4096);
+	CU_ASSERT((char *)x.p.own - (char *)x.r == 8192);
+	CU_ASSERT(x.p.peer == x.c.own && x.c.peer == x.p.own);
+	/* in a part, index (with what is published with it), counters and
+	 * doorbell on 128-byte blocks of their own */
+	CU_ASSERT((char *)&x.p.own->pub.word - (char *)x.r == 8192);
+	CU_ASSERT((char *)&x.p.own->ctrs - (char *)x.r == 8192 + 128);
+	CU_ASSERT((char *)&x.p.own->bell - (char *)x.r == 8192 + 256);
+	CU_ASSERT((char *)&x.c.own->head - (char *)x.r == 4096);
+	CU_ASSERT((char *)&x.c.own->ctrs - (char *)x.r == 4096 + 128);
+	CU_ASSERT((char *)&x.c.own->bell - (char *)x.r == 4096 + 256);
+	CU_ASSERT(x.r->hdr.desc_offset == 8192 + 384);
+	CU_ASSERT(x.r->hdr.slots_offset == 8192 + 384 + 128);
+	CU_ASSERT(x.r->hdr.total_size == 8192 + 4096);
+	/* the claims are in the parts: each side writes only its own */
+	CU_ASSERT(x.p.own->bell.owner == (uint32_t)getpid());
+	CU_ASSERT(x.c.own->bell.owner == (uint32_t)getpid());
 	CU_ASSERT_FATAL(ion_prod_reserve(&x.p, 16) == 16);
 	/* every slot's data starts a cache line; descriptors are packed */
 	for (i = 0; i < 16; i++) {
 		CU_ASSERT(((uintptr_t)ion_prod_data(&x.p, i) & 63) == 0);
 		CU_ASSERT((char *)ion_prod_slot(&x.p, i) ==
-			  (char *)x.r + 896 + 8 * i);
+			  (char *)x.r + 8192 + 384 + 8 * i);
 	}
 	pair_close(&x);
 }
@@ -260,7 +285,7 @@ test_indices_near_limit(void)
 	pair_open(&x, 4, 8, UINT32_MAX - 1);
 	CU_ASSERT(ion_prod_reserve(&x.p, 4) == 4);
 	ion_prod_commit(&x.p, 4);
-	CU_ASSERT(x.r->tail.idx == 2);
+	CU_ASSERT((uint32_t)x.p.own->pub.word == 2);
 	CU_ASSERT(ion_prod_reserve(&x.p, 1) == 0);
 	ion_ring_stats(x.r, &st);
 	CU_ASSERT(st.used == 4);
@@ -446,11 +471,12 @@ test_header_bad_version(void)
 	r->hdr.version = ION_RING_VERSION + 1;
 	CU_ASSERT(ion_ring_check(r, len, NULL, why, sizeof(why)) == -EPROTO);
 	CU_ASSERT(strstr(why, "version") != NULL);
-	/* layout 3 added the doorbells: a version-2 ring has none */
-	CU_ASSERT(ION_RING_VERSION == 3);
-	r->hdr.version = 2;
+	/* layout 4 split the ring by owner into pages: a version-3 ring
+	 * has its doorbells and indices elsewhere */
+	CU_ASSERT(ION_RING_VERSION == 4);
+	r->hdr.version = 3;
 	CU_ASSERT(ion_ring_check(r, len, NULL, why, sizeof(why)) == -EPROTO);
-	CU_ASSERT(strstr(why, "version 2") != NULL);
+	CU_ASSERT(strstr(why, "version 3") != NULL);
 	CU_ASSERT(ion_cons_open(&c, r) == -EBADMSG);
 	free(r);
 }
@@ -585,7 +611,7 @@ test_cspace_fault(void)
 	/* READ gives the consumer end, not the producer end */
 	CU_ASSERT(ion_cspace_open_prod(&cs, 0x0500, &p) == -EACCES);
 	CU_ASSERT(cs.fault.perm == ION_PERM_WRITE && cs.fault.count == 2);
-	CU_ASSERT(r->hdr.prod_owner == 0);
+	CU_ASSERT(ion_ring_prod_part(r)->bell.owner == 0);
 	CU_ASSERT(ion_cspace_open_cons(&cs, 0x0500, &c) == 0);
 	CU_ASSERT(ion_cspace_open_cons(&cs, 0x0777, &c) == -EACCES);
 	CU_ASSERT(cs.fault.channel == 0x0777 && cs.fault.count == 3);

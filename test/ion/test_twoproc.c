@@ -174,7 +174,7 @@ produce_to_child(struct ion_ring_map *m, const char *path)
 	ion_ring_stats(m->ring, &st);
 	CU_ASSERT(st.enqueued == MESSAGES);
 	CU_ASSERT(st.dequeued == MESSAGES);
-	CU_ASSERT(m->ring->hdr.cons_owner == 0);
+	CU_ASSERT(ion_ring_cons_part(m->ring)->bell.owner == 0);
 	ion_prod_close(&p);
 }
 
@@ -249,13 +249,13 @@ test_dead_owner(void)
 	CU_ASSERT_FATAL(pid > 0);
 	CU_ASSERT_FATAL(read(fd, &k, 1) == 1 && k == 'k');
 	/* a live process holds the producer end */
-	CU_ASSERT(m.ring->hdr.prod_owner == (uint32_t)pid);
+	CU_ASSERT(ion_ring_prod_part(m.ring)->bell.owner == (uint32_t)pid);
 	CU_ASSERT(ion_prod_open(&p, m.ring) == -EBUSY);
 	kill(pid, SIGKILL);
 	CU_ASSERT(waitpid(pid, &status, 0) == pid);
 	/* its claim died with it */
 	CU_ASSERT(ion_prod_open(&p, m.ring) == 0);
-	CU_ASSERT(m.ring->hdr.prod_owner == (uint32_t)getpid());
+	CU_ASSERT(ion_ring_prod_part(m.ring)->bell.owner == (uint32_t)getpid());
 	ion_prod_close(&p);
 	close(fd);
 	ion_ring_unmap(&m);

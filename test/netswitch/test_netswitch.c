@@ -447,7 +447,7 @@ test_create_errors(void)
 	CU_ASSERT(netswitch_create(&conf, &ro, &ns) == -EACCES);
 	CU_ASSERT(ro.fault.channel == 0x0500 &&
 		  ro.fault.perm == ION_PERM_WRITE);
-	CU_ASSERT(g.rx[0]->hdr.prod_owner == 0);
+	CU_ASSERT(ion_ring_prod_part(g.rx[0])->bell.owner == 0);
 	/* a second NetSwitch on the same rings: the producer end is taken */
 	CU_ASSERT_FATAL(netswitch_create(&conf, &g.cs, &ns) == 0);
 	CU_ASSERT(netswitch_create(&conf, &g.cs, &ns2) == -EBUSY);

@@ -12,8 +12,8 @@
 #          first frame while the other fibers keep receiving.
 # sigterm: SIGTERM under load loses no frame accepted into a ring.
 # lwf:     the lwf fiber counts every LWF frame by reason, reflects the
-#          accepted ones, and ion-lwf-sink (a secondary process) gets them
-#          from the application ring.
+#          accepted ones, and ion-lwf-sink (an external fiber, no DPDK)
+#          gets them from the application ring.
 # utcp:    the utcp fiber counts every UTCP packet by reason, delivers
 #          port 7's payloads to its bound ring, counts unbound ports.
 set -euo pipefail
@@ -85,11 +85,11 @@ lwf)
 		[ $(( $(ns_rx) - base )) -ge 250 ] && break
 		sleep 0.1
 	done
-	LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$here/lsan-dpdk.supp \
-	"$build/app/ion-lwf-sink/ion-lwf-sink" --proc-type=secondary \
-		--file-prefix ion-it --no-pci --single-file-segments -l 0 \
-		--log-level '*:warning' -- --channel 0x0602 --count 120 \
-		--seconds 10 >"$work/sink.json" 2>"$work/sink.log" ||
+	# an external fiber: it claims lwf-sink on the daemon's fibers
+	# socket and gets the application ring, nothing else
+	"$build/app/ion-lwf-sink/ion-lwf-sink" --file-prefix ion-it \
+		--fiber lwf-sink --count 120 --seconds 10 \
+		>"$work/sink.json" 2>"$work/sink.log" ||
 		die "ion-lwf-sink: $(cat "$work/sink.json" "$work/sink.log")"
 	;;
 utcp)

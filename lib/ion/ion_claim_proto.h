@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The claim protocol between a host (ionswitchd) and the process that
+ * claims one of its external fibers: fixed-size messages on a
+ * SOCK_SEQPACKET UNIX socket, file descriptors with SCM_RIGHTS.  Private
+ * to libion (ion_fiber.c is the client, ion_claimd.c the server).
+ *
+ *   client                             host
+ *   CLAIM name [its eventfd]    ->
+ *                               <-     OK pid, grants      (or ERR, close)
+ *   MAP channel perm            ->     a grant it holds:
+ *                               <-     RING channel perm [hdr, cons, prod
+ *                                      files; the host end's eventfd]
+ *                                      not granted: ERR, and the host
+ *                                      kills the claimer (a capability
+ *                                      fault)
+ *   ... the claim lasts while the socket is open ...
+ *   FAULT channel perm addr     ->     sent from its SIGSEGV handler: it
+ *                                      wrote a page its grant maps
+ *                                      read-only, and dies
+ *   BYE                         ->     it unmapped everything: the host
+ *                                      takes the ends back, the fiber
+ *                                      waits for a new claim
+ */
+#ifndef ION_CLAIM_PROTO_H
+#define ION_CLAIM_PROTO_H
+
+#include <stdint.h>
+
+#include "ion_ring.h"
+
+#define ION_CLAIM_MAGIC	  0x494f4e43u /* "IONC" */
+#define ION_CLAIM_VERSION 1u
+
+enum ion_claim_op {
+	ION_CLAIM_CLAIM = 1,
+	ION_CLAIM_OK,
+	ION_CLAIM_ERR,
+	ION_CLAIM_MAP,
+	ION_CLAIM_RING,
+	ION_CLAIM_FAULT,
+	ION_CLAIM_BYE,
+};
+
+/** RING: a descriptor of the host end's eventfd follows the three files. */
+#define ION_CLAIM_F_WAKE 0x1u
+
+/** Most descriptors one message carries: three files and an eventfd. */
+#define ION_CLAIM_MAX_FDS 4
+
+struct ion_claim_grant {
+	uint32_t channel;
+	uint32_t perm;
+};
+
+struct ion_claim_msg {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t op;	  /**< enum ion_claim_op */
+	int32_t err;	  /**< ERR: a negative errno */
+	uint32_t channel; /**< MAP, RING, FAULT */
+	uint32_t perm;	  /**< MAP, RING, FAULT: ION_PERM_* */
+	uint32_t pid;	  /**< OK: the host's */
+	uint32_t n;	  /**< OK: grants */
+	uint32_t flags;	  /**< RING: ION_CLAIM_F_* */
+	uint64_t addr;	  /**< FAULT: the address written */
+	char name[32];	  /**< CLAIM: the fiber */
+	char text[128];	  /**< ERR: a sentence */
+	struct ion_claim_grant grants[ION_CSPACE_SLOTS]; /**< OK */
+};
+
+#endif /* ION_CLAIM_PROTO_H */

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * An external fiber's side of a claim (ion_ring.h, "External fibers"):
+ * claim the fiber from its host, map each granted ring with the
+ * protection of its grant, put it in a CSpace; and the SIGSEGV handler
+ * that tells the host which ring a write it was not allowed hit.
+ * Control path only.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ion_claim_proto.h"
+#include "ion_ring.h"
+
+/* ---- messages ---- */
+
+static void
+msg_init(struct ion_claim_msg *m, enum ion_claim_op op)
+{
+	memset(m, 0, sizeof(*m));
+	m->magic = ION_CLAIM_MAGIC;
+	m->version = ION_CLAIM_VERSION;
+	m->op = (uint16_t)op;
+}
+
+/* Send @m with @nfd descriptors; async-signal-safe.  0 or -errno. */
+static int
+msg_send(int sock, const struct ion_claim_msg *m, const int *fds,
+	 unsigned int nfd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * ION_CLAIM_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = (void *)(uintptr_t)m,
+			    .iov_len = sizeof(*m)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (nfd > 0) {
+		struct cmsghdr *c;
+
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfd);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfd);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfd);
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(*m) ? 0
+								       : -errno;
+}
+
+/* Receive one message and up to ION_CLAIM_MAX_FDS descriptors (*nfd).
+ * @return 0, -ECONNRESET (closed), -EPROTO (not one), or -errno. */
+static int
+msg_recv(int sock, struct ion_claim_msg *m, int *fds, unsigned int *nfd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * ION_CLAIM_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*nfd = 0;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+		unsigned int k, got;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		got = (unsigned int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (k = 0; k < got; k++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(fd));
+			if (*nfd < ION_CLAIM_MAX_FDS)
+				fds[(*nfd)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (n == 0)
+		return -ECONNRESET;
+	if ((size_t)n != sizeof(*m) || m->magic != ION_CLAIM_MAGIC ||
+	    m->version != ION_CLAIM_VERSION || (mh.msg_flags & MSG_CTRUNC)) {
+		while (*nfd > 0)
+			close(fds[--(*nfd)]);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* ---- telling the host about a write the grant did not allow ---- */
+
+/* Every ring mapped by an attached fiber of this process, for the
+ * handler: entries are filled before n_regs counts them, and a detached
+ * ring's entry is cleared (hi = 0), never reused. */
+#define REG_MAX 256
+
+static struct reg {
+	uintptr_t lo, hi; /* the ring's mapping */
+	const struct ion_ring *ring;
+	uint32_t channel;
+	uint32_t perm;
+	int sock;
+} regs[REG_MAX];
+static unsigned int n_regs;
+static struct sigaction prev_segv;
+static int segv_installed;
+
+static void
+reg_add(const struct ion_fiber *f, const struct ion_fiber_ring *r)
+{
+	unsigned int i = __atomic_load_n(&n_regs, __ATOMIC_RELAXED);
+
+	if (i == REG_MAX)
+		return; /* no report for it, the fault still kills */
+	regs[i].lo = (uintptr_t)r->map.ring;
+	regs[i].ring = r->map.ring;
+	regs[i].channel = r->channel;
+	regs[i].perm = r->perm;
+	regs[i].sock = f->sock;
+	__atomic_store_n(&regs[i].hi, (uintptr_t)r->map.ring + r->map.len,
+			 __ATOMIC_RELAXED);
+	/* release: the handler sees the entry whole once it counts it */
+	__atomic_store_n(&n_regs, i + 1, __ATOMIC_RELEASE);
+}
+
+static void
+reg_del(const struct ion_ring *ring)
+{
+	unsigned int i, n = __atomic_load_n(&n_regs, __ATOMIC_ACQUIRE);
+
+	for (i = 0; i < n; i++)
+		if (regs[i].ring == ring)
+			/* relaxed: the handler of this thread only */
+			__atomic_store_n(&regs[i].hi, 0, __ATOMIC_RELAXED);
+}
+
+/* The permission a write at offset @off of ring @r would need that the
+ * grant @perm does not give: READ (the consumer's page), WRITE (the
+ * producer's), 0 (the header: nobody's); ~0u if the grant allows it. */
+static uint32_t
+lacked(const struct ion_ring *r, uintptr_t off, uint32_t perm)
+{
+	if (off < r->hdr.cons_offset)
+		return 0;
+	if (off < r->hdr.cons_offset + ION_RING_PAGE)
+		return (perm & ION_PERM_READ) ? ~0u : ION_PERM_READ;
+	if (off >= r->hdr.prod_offset)
+		return (perm & ION_PERM_WRITE) ? ~0u : ION_PERM_WRITE;
+	return ~0u; /* the hole before a huge page: not a ring's page */
+}
+
+static void
+on_segv(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+	unsigned int i, n = __atomic_load_n(&n_regs, __ATOMIC_ACQUIRE);
+	int saved = errno;
+
+	for (i = 0; i < n; i++) {
+		struct reg *g = &regs[i];
+		uintptr_t hi = __atomic_load_n(&g->hi, __ATOMIC_RELAXED);
+		struct ion_claim_msg m;
+		uint32_t need;
+
+		if (a < g->lo || a >= hi)
+			continue;
+		need = lacked(g->ring, a - g->lo, g->perm);
+		if (need == ~0u)
+			break;
+		msg_init(&m, ION_CLAIM_FAULT);
+		m.channel = g->channel;
+		m.perm = need;
+		m.addr = a - g->lo;
+		msg_send(g->sock, &m, NULL, 0);
+		break;
+	}
+	errno = saved;
+	/* whatever it was, the previous disposition decides: returning
+	 * re-executes the access under it (the default: death by SIGSEGV,
+	 * the status the host reads) */
+	if ((prev_segv.sa_flags & SA_SIGINFO) &&
+	    prev_segv.sa_sigaction != NULL) {
+		prev_segv.sa_sigaction(sig, si, uc);
+		return;
+	}
+	sigaction(SIGSEGV, &prev_segv, NULL);
+}
+
+static void
+segv_install(void)
+{
+	struct sigaction sa;
+
+	if (__atomic_exchange_n(&segv_installed, 1, __ATOMIC_RELAXED))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_segv;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &prev_segv);
+}
+
+/* ---- attach, map, detach ---- */
+
+static int
+refused(const struct ion_claim_msg *m, char *why, size_t whylen)
+{
+	if (why != NULL)
+		snprintf(why, whylen, "%s", m->text);
+	return m->err < 0 ? m->err : -EPROTO;
+}
+
+int
+ion_fiber_map(struct ion_fiber *f, uint32_t channel, uint32_t perm, char *why,
+	      size_t whylen)
+{
+	struct ion_fiber_ring *r;
+	struct ion_claim_msg m;
+	int fds[ION_CLAIM_MAX_FDS];
+	unsigned int nfd;
+	int rc;
+
+	if (f == NULL || f->n_rings == ION_CSPACE_SLOTS)
+		return -EINVAL;
+	msg_init(&m, ION_CLAIM_MAP);
+	m.channel = channel;
+	m.perm = perm;
+	rc = msg_send(f->sock, &m, NULL, 0);
+	if (rc == 0)
+		rc = msg_recv(f->sock, &m, fds, &nfd);
+	if (rc < 0) {
+		if (why != NULL)
+			snprintf(why, whylen, "the host: %s", strerror(-rc));
+		return rc;
+	}
+	if (m.op == ION_CLAIM_ERR) {
+		while (nfd > 0)
+			close(fds[--nfd]);
+		return refused(&m, why, whylen);
+	}
+	if (m.op != ION_CLAIM_RING || m.channel != channel ||
+	    nfd != 3 + ((m.flags & ION_CLAIM_F_WAKE) ? 1u : 0u)) {
+		while (nfd > 0)
+			close(fds[--nfd]);
+		if (why != NULL)
+			snprintf(why, whylen, "the host answered nonsense");
+		return -EPROTO;
+	}
+	r = &f->rings[f->n_rings];
+	memset(r, 0, sizeof(*r));
+	r->channel = channel;
+	r->perm = m.perm;
+	r->wake_fd = nfd == 4 ? fds[3] : -1;
+	rc = ion_ring_map_split(&r->map, fds, m.perm,
+				&(struct ion_ring_params){.channel = channel},
+				why, whylen);
+	if (rc == 0) {
+		rc = ion_cspace_grant(&f->cs, r->map.ring, m.perm);
+		rc = rc < 0 ? rc
+			    : ion_cspace_set_wake_fd(&f->cs, channel,
+						     r->wake_fd);
+		if (rc < 0)
+			ion_ring_unmap(&r->map);
+	}
+	if (rc < 0) {
+		if (r->wake_fd >= 0)
+			close(r->wake_fd);
+		return rc;
+	}
+	reg_add(f, r);
+	f->n_rings++;
+	return 0;
+}
+
+int
+ion_fiber_attach(const char *socket_path, const char *name, int efd,
+		 struct ion_fiber **out, char *why, size_t whylen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct ion_claim_msg m;
+	struct ion_fiber *f;
+	int fds[ION_CLAIM_MAX_FDS];
+	unsigned int i, nfd;
+	int rc;
+
+	if (socket_path == NULL || name == NULL || out == NULL ||
+	    strlen(socket_path) >= sizeof(sa.sun_path) ||
+	    strlen(name) >= sizeof(m.name))
+		return -EINVAL;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -ENOMEM;
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	ion_cspace_init(&f->cs);
+	memcpy(sa.sun_path, socket_path, strlen(socket_path));
+	f->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (f->sock < 0 ||
+	    connect(f->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = -errno;
+		if (why != NULL)
+			snprintf(why, whylen, "%s: %s", socket_path,
+				 strerror(-rc));
+		goto fail;
+	}
+	segv_install();
+	msg_init(&m, ION_CLAIM_CLAIM);
+	snprintf(m.name, sizeof(m.name), "%s", name);
+	rc = msg_send(f->sock, &m, &efd, efd >= 0 ? 1 : 0);
+	if (rc == 0)
+		rc = msg_recv(f->sock, &m, fds, &nfd);
+	if (rc < 0) {
+		if (why != NULL)
+			snprintf(why, whylen, "the host: %s", strerror(-rc));
+		goto fail;
+	}
+	while (nfd > 0)
+		close(fds[--nfd]);
+	if (m.op != ION_CLAIM_OK) {
+		rc = m.op == ION_CLAIM_ERR ? refused(&m, why, whylen) : -EPROTO;
+		goto fail;
+	}
+	f->host_pid = m.pid;
+	f->n_grants = m.n < ION_CSPACE_SLOTS ? m.n : ION_CSPACE_SLOTS;
+	for (i = 0; i < f->n_grants; i++) {
+		f->grants[i].channel = m.grants[i].channel;
+		f->grants[i].perm = m.grants[i].perm;
+	}
+	for (i = 0; i < f->n_grants; i++) {
+		rc = ion_fiber_map(f, f->grants[i].channel, f->grants[i].perm,
+				   why, whylen);
+		if (rc < 0)
+			goto fail;
+	}
+	*out = f;
+	return 0;
+fail:
+	ion_fiber_detach(f);
+	return rc;
+}
+
+void
+ion_fiber_detach(struct ion_fiber *f)
+{
+	struct ion_claim_msg m;
+	unsigned int i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->n_rings; i++) {
+		reg_del(f->rings[i].map.ring);
+		ion_ring_unmap(&f->rings[i].map);
+		if (f->rings[i].wake_fd >= 0)
+			close(f->rings[i].wake_fd);
+	}
+	/* claimed: say so, or the host takes a closed socket for a
+	 * claimer that let go without giving anything back */
+	if (f->sock >= 0 && f->host_pid != 0) {
+		msg_init(&m, ION_CLAIM_BYE);
+		msg_send(f->sock, &m, NULL, 0);
+	}
+	if (f->sock >= 0)
+		close(f->sock);
+	free(f);
+}
