@@ -8,7 +8,7 @@
  *       ^                      the daemon's lwf / utcp fiber step: lwf_parse
  *       |                      and the replay window, or utcp_parse; MAC
  *       |                      swap into the TX ring (lib/fiber's
- *       |                      kind_lwf.c, kind_utcp.c, linked)   
+ *       |                      kind_lwf.c, kind_utcp.c, linked)
  *       |                                               v
  *   generator <--B-- A <-- NetSwitch TX <-- lwf-tx 0x0601 | utcp-tx 0x0701
  *
@@ -613,8 +613,8 @@ rig_up(struct e2e *e, bool dut)
 
 		/* the daemon's kind, set up as its config would: reflect */
 		if (kind == NULL || fiber_params_default(kind, params) < 0 ||
-		    fiber_param_parse(fiber_kind_param(kind, "reflect"),
-				      params, "true", why, sizeof(why)) < 0)
+		    fiber_param_parse(fiber_kind_param(kind, "reflect"), params,
+				      "true", why, sizeof(why)) < 0)
 			return -EINVAL;
 		rc = fiber_init(f, &fc, &env);
 		e->fib_init = true;

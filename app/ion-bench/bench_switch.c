@@ -119,7 +119,8 @@ fibers_up(struct sw *s)
 		rc = fiber_init(&s->fib[k], &fc, &env);
 		s->n_fib = k + 1;
 		if (rc == 0)
-			rc = fiber_grant(&s->fib[k], s->rings[k], ION_PERM_READ);
+			rc = fiber_grant(&s->fib[k], s->rings[k],
+					 ION_PERM_READ);
 		if (rc == 0 && s->kind != P_NULL)
 			rc = fiber_grant(&s->fib[k], s->rings[N_RX + k],
 					 ION_PERM_WRITE);
@@ -361,8 +362,7 @@ netswitch_mpps(enum port_kind kind, enum bench_placement pl, const char *sock,
 			netswitch_stats_get(s.ns, &b);
 			t1 = rte_get_timer_cycles();
 			v[k] = (double)(delivered(&b) - delivered(&a)) *
-			       rte_get_timer_hz() /
-			       (double)(t1 - t0) / 1e6;
+			       rte_get_timer_hz() / (double)(t1 - t0) / 1e6;
 		}
 		/* release: pairs with the lcores' acquire of stop */
 		__atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);

@@ -716,8 +716,8 @@ load_grants(const struct ld *l, const config_setting_t *fg, const char *gname,
 
 /* A list of { port; channel; } (FIBER_P_BINDS), e.g. utcp's bind. */
 static int
-load_binds(const struct ld *l, const config_setting_t *list,
-	   const char *what, const struct cfg_fiber *f, struct fiber_binds *out)
+load_binds(const struct ld *l, const config_setting_t *list, const char *what,
+	   const struct cfg_fiber *f, struct fiber_binds *out)
 {
 	static const char *const keys[] = {"port", "channel", NULL};
 	unsigned int i, j, n;
@@ -757,8 +757,7 @@ load_binds(const struct ld *l, const config_setting_t *list,
 				return refuse(l, e,
 					      "fiber '%s' binds port %u twice "
 					      "(first at line %d)",
-					      f->name, b->port,
-					      out->b[j].line);
+					      f->name, b->port, out->b[j].line);
 		out->n = i + 1;
 	}
 	return 0;
@@ -828,7 +827,7 @@ static int
 check_fiber_keys(const struct ld *l, const config_setting_t *fg,
 		 const char *gname, const struct cfg_fiber *f)
 {
-	static const char *const common[] = {"name", "lcore", "kind", "rx",
+	static const char *const common[] = {"name", "lcore",  "kind", "rx",
 					     "tx",   "grants", NULL};
 	int i, n = config_setting_length(fg);
 
@@ -855,7 +854,8 @@ check_fiber_keys(const struct ld *l, const config_setting_t *fg,
 		if (others == 0)
 			return refuse(l, m, "unknown key '%s' in '%s'", key,
 				      gname);
-		return refuse(l, m, "fiber '%s': '%s' is a key of kind%s %s only",
+		return refuse(l, m,
+			      "fiber '%s': '%s' is a key of kind%s %s only",
 			      f->name, key, others > 1 ? "s" : "", kinds);
 	}
 	return 0;
@@ -892,8 +892,10 @@ load_params(const struct ld *l, const config_setting_t *fg, const char *gname,
 
 	if (k->params_size > sizeof(f->params) ||
 	    fiber_params_default(k, f->params.bytes) < 0)
-		return refuse(l, fg, "fiber kind \"%s\" has parameters larger "
-			      "than the loader holds", k->name);
+		return refuse(l, fg,
+			      "fiber kind \"%s\" has parameters larger "
+			      "than the loader holds",
+			      k->name);
 	for (i = 0; i < k->n_params; i++) {
 		const struct fiber_param *p = &k->params[i];
 

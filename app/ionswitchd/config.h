@@ -132,8 +132,8 @@ int cfg_load(struct cfg *c, const char *path, char *err, size_t errlen);
  * enable.
  * @return 0, or -EINVAL with "FILE:LINE: sentence" in @p err.
  */
-int cfg_check(const struct cfg *c, const bool lcores[CFG_MAX_LCORES],
-	      char *err, size_t errlen);
+int cfg_check(const struct cfg *c, const bool lcores[CFG_MAX_LCORES], char *err,
+	      size_t errlen);
 
 /** The channel @p id of @p c, or NULL. */
 const struct cfg_channel *cfg_channel(const struct cfg *c, uint32_t id);

@@ -94,8 +94,8 @@ struct ends {
 /* Any lcore EAL enables may run any step: the NetSwitch and fibers share
  * lcores, the main lcore's too. */
 static int
-check_lcores(const struct cfg *c, const bool lcores[CFG_MAX_LCORES],
-	     char *err, size_t errlen)
+check_lcores(const struct cfg *c, const bool lcores[CFG_MAX_LCORES], char *err,
+	     size_t errlen)
 {
 	unsigned int i;
 
@@ -131,7 +131,8 @@ check_params(const struct cfg *c, unsigned int i, char *err, size_t errlen)
 	unsigned int p, j;
 
 	for (p = 0; p < k->n_params; p++) {
-		const char *at = (const char *)f->params.bytes + k->params[p].off;
+		const char *at =
+			(const char *)f->params.bytes + k->params[p].off;
 		const struct fiber_binds *b = (const void *)at;
 		uint32_t ch = k->params[p].type == FIBER_P_CHANNEL
 				      ? *(const uint32_t *)at
@@ -156,8 +157,7 @@ check_params(const struct cfg *c, unsigned int i, char *err, size_t errlen)
 					err, errlen,
 					"fiber '%s' binds port %u to channel "
 					"0x%04x, which is not in 'channels'",
-					f->name, b->b[j].port,
-					b->b[j].channel);
+					f->name, b->b[j].port, b->b[j].channel);
 	}
 	return 0;
 }
@@ -295,8 +295,8 @@ check_ends(const struct cfg *c, struct ends *ends, char *err, size_t errlen)
 }
 
 int
-cfg_check(const struct cfg *c, const bool lcores[CFG_MAX_LCORES],
-	  char *err, size_t errlen)
+cfg_check(const struct cfg *c, const bool lcores[CFG_MAX_LCORES], char *err,
+	  size_t errlen)
 {
 	struct ends ends[CFG_MAX_CHANNELS];
 	unsigned int i;

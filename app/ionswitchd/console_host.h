@@ -26,8 +26,8 @@ struct console_host;
 
 /**
  * Wire the console: take the main lcore's ends of the first console
- * fiber's rings through d->con_cs, listen on the socket.  *out is NULL when the config has no console fiber and
- * nothing asked for one.
+ * fiber's rings through d->con_cs, listen on the socket.  *out is NULL when the
+ * config has no console fiber and nothing asked for one.
  * @return 0, or a negative errno after logging why.
  */
 int console_host_open(struct ionswitchd *d, const struct console_conf *cc,

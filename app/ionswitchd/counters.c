@@ -221,8 +221,7 @@ emit_lcores(const struct ionswitchd *d, struct ctr_emit *e)
 }
 
 void
-counters_emit(const struct ionswitchd *d, struct ctr_emit *e,
-	      unsigned int what)
+counters_emit(const struct ionswitchd *d, struct ctr_emit *e, unsigned int what)
 {
 	struct netswitch_stats ns;
 

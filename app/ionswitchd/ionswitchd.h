@@ -59,7 +59,7 @@ struct ionswitchd {
 	const int *signal;    /**< set by the signal handler (main.c) */
 	const char *stop_why; /**< NULL while running */
 	char why[32];
-	uint64_t deadline;    /**< TSC: the current shutdown phase ends */
+	uint64_t deadline; /**< TSC: the current shutdown phase ends */
 	uint64_t next_stats, next_console;
 	unsigned int stats_period;
 	int exit_code;

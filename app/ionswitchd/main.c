@@ -530,10 +530,9 @@ create_fibers(struct ionswitchd *d)
 		d->n_fibers = i + 1;
 		rc = fiber_init(f, &fc, &d->env);
 		for (j = 0; rc == 0 && j < cf->n_grants; j++)
-			rc = fiber_grant(f,
-					 ionswitchd_ring(d,
-							 cf->grants[j].channel),
-					 cf->grants[j].perms);
+			rc = fiber_grant(
+				f, ionswitchd_ring(d, cf->grants[j].channel),
+				cf->grants[j].perms);
 		if (rc < 0) {
 			DLOG(ERR, "fiber %s: %s\n", cf->name, strerror(-rc));
 			return rc;

@@ -106,9 +106,10 @@ port_setup(struct ionswitchd *d)
 		     d->port_name, rte_strerror(-rc));
 		return rc;
 	}
-	d->rx_intr_fd = conf.intr_conf.rxq
-				? rte_eth_dev_rx_intr_ctl_q_get_fd(d->port_id, 0)
-				: -1;
+	d->rx_intr_fd =
+		conf.intr_conf.rxq
+			? rte_eth_dev_rx_intr_ctl_q_get_fd(d->port_id, 0)
+			: -1;
 	if (d->rx_intr_fd < 0)
 		DLOG(NOTICE,
 		     "port %u (%s, driver %s): no RX interrupt; the "

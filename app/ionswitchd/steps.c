@@ -188,8 +188,8 @@ control_step(void *arg)
 		steps_stop(d, d->why);
 	}
 	if (now >= d->next_console && d->con != NULL) {
-		d->next_console = now + rte_get_timer_hz() / 1000000 *
-						CONSOLE_POLL_US;
+		d->next_console =
+			now + rte_get_timer_hz() / 1000000 * CONSOLE_POLL_US;
 		work += console_host_poll(d->con, 0);
 		if (console_host_stop(d->con) != NULL)
 			steps_stop(d, console_host_stop(d->con));
@@ -295,7 +295,7 @@ steps_add(struct ionswitchd *d, unsigned int main_lcore)
 			rc = fiber_sched_add_fiber(&d->sched, &d->fibers[i]);
 	if (rc == 0)
 		rc = fiber_sched_add(&d->sched, d->cfg.ns_lcore, &tx);
-	d->next_stats = rte_get_timer_cycles() +
-			rte_get_timer_hz() * d->stats_period;
+	d->next_stats =
+		rte_get_timer_cycles() + rte_get_timer_hz() * d->stats_period;
 	return rc;
 }

@@ -535,8 +535,9 @@ ctr_describe(FILE *out, const struct ctr_set *s)
 {
 	unsigned int i;
 
-	fprintf(out, "#### `%s`: %s\n\n| counter | type | meaning |\n"
-		     "|---|---|---|\n",
+	fprintf(out,
+		"#### `%s`: %s\n\n| counter | type | meaning |\n"
+		"|---|---|---|\n",
 		s->name, s->help);
 	for (i = 0; i < s->n; i++)
 		fprintf(out, "| `%s` | %s | %s |\n", s->desc[i].name,

@@ -55,13 +55,13 @@ struct ctr_desc {
 /** A counter named after its field @p f of struct type @p T. */
 #define CTR(T, f, h)                                                           \
 	{                                                                      \
-		#f, (uint32_t)offsetof(T, f), (uint8_t)sizeof(((T *)0)->f),    \
+#f, (uint32_t)offsetof(T, f), (uint8_t)sizeof(((T *)0)->f),    \
 			CTR_COUNTER, h                                         \
 	}
 /** The same, a gauge. */
 #define CTR_G(T, f, h)                                                         \
 	{                                                                      \
-		#f, (uint32_t)offsetof(T, f), (uint8_t)sizeof(((T *)0)->f),    \
+#f, (uint32_t)offsetof(T, f), (uint8_t)sizeof(((T *)0)->f),    \
 			CTR_GAUGE, h                                           \
 	}
 /** A counter named @p n, at member expression @p m of @p T (an array
@@ -91,7 +91,7 @@ struct ctr_set {
 /** A name = value pair that is not a counter; a copy, so a row outlives
  * the buffers it was made from. */
 struct ctr_attr {
-	const char *name; /**< [a-z0-9_]+, a literal */
+	const char *name;      /**< [a-z0-9_]+, a literal */
 	char str[CTR_STR_MAX]; /**< the value as a string, if is_str */
 	uint64_t num;
 	bool is_str;
@@ -136,10 +136,10 @@ enum ctr_format {
 /** An emitter: one document rendered in one format.  Stack-allocatable. */
 struct ctr_emit {
 	enum ctr_format fmt;
-	FILE *out;		 /**< text, JSON, Prometheus */
+	FILE *out;		  /**< text, JSON, Prometheus */
 	struct rte_tel_data *tel; /**< telemetry: the command's dict */
-	const char *only;	 /**< telemetry: the one section rendered */
-	const char *prefix;	 /**< Prometheus metric prefix, e.g. "ion" */
+	const char *only;	  /**< telemetry: the one section rendered */
+	const char *prefix;	  /**< Prometheus metric prefix, e.g. "ion" */
 	/* where the walk is */
 	const char *section;
 	bool list;

@@ -35,15 +35,15 @@
 extern "C" {
 #endif
 
-#define FIBER_NAME_LEN	 32
-#define FIBER_MAX_ENDS	 24  /**< ring ends of one fiber */
-#define FIBER_PARAMS_MAX 512 /**< bytes of a kind's parameter struct */
-#define FIBER_MAX_PARAMS 16  /**< config keys of one kind */
-#define FIBER_MAX_BINDS	 16  /**< entries of a FIBER_P_BINDS key */
-#define FIBER_STATS_MAX	 512 /**< bytes of a kind's counter struct */
-#define FIBER_MAX_LCORES 128 /**< RTE_MAX_LCORE of Debian's DPDK */
-#define FIBER_LCORE_STEPS 40 /**< steps of one lcore */
-#define FIBER_SCHED_MAX	 64  /**< fibers of one scheduler */
+#define FIBER_NAME_LEN	  32
+#define FIBER_MAX_ENDS	  24  /**< ring ends of one fiber */
+#define FIBER_PARAMS_MAX  512 /**< bytes of a kind's parameter struct */
+#define FIBER_MAX_PARAMS  16  /**< config keys of one kind */
+#define FIBER_MAX_BINDS	  16  /**< entries of a FIBER_P_BINDS key */
+#define FIBER_STATS_MAX	  512 /**< bytes of a kind's counter struct */
+#define FIBER_MAX_LCORES  128 /**< RTE_MAX_LCORE of Debian's DPDK */
+#define FIBER_LCORE_STEPS 40  /**< steps of one lcore */
+#define FIBER_SCHED_MAX	  64  /**< fibers of one scheduler */
 
 struct fiber;
 struct fiber_sched;
@@ -69,10 +69,10 @@ enum fiber_param_type {
 struct fiber_param {
 	const char *key;
 	enum fiber_param_type type;
-	uint32_t off;	   /**< in the kind's parameter struct */
+	uint32_t off;	    /**< in the kind's parameter struct */
 	long long min, max; /**< FIBER_P_UINT */
-	const char *def;   /**< default, as a config writes it; NULL: required */
-	const char *help;  /**< one line, for the docs and refusals */
+	const char *def;  /**< default, as a config writes it; NULL: required */
+	const char *help; /**< one line, for the docs and refusals */
 };
 
 /** FIBER_P_BINDS: port -> channel, e.g. UTCP destination ports. */
@@ -235,9 +235,9 @@ struct fiber {
 	const struct fiber_kind *kind;
 	unsigned int lcore;
 	uint16_t burst;
-	uint32_t state; /**< enum fiber_state, atomic */
+	uint32_t state;			 /**< enum fiber_state, atomic */
 	const struct fiber_sched *sched; /**< its run state, once scheduled */
-	int efd;      /**< its lcore's doorbell eventfd, or -1 (no sleeping) */
+	int efd;       /**< its lcore's doorbell eventfd, or -1 (no sleeping) */
 	bool tx_armed; /**< its lcore sleeps until tx has room */
 	struct ion_cspace cs;
 	struct ion_cap_fault fault; /**< what it lacked, when KILLED */
@@ -424,11 +424,11 @@ struct fiber_lcore_stats {
 	uint64_t idle_cycles; /**< loops in which none did, back-off included */
 	uint64_t sleeps;      /**< sleeps: back-off, or in epoll */
 	uint64_t loops;
-	uint64_t wakeups;     /**< epoll sleeps ended by a doorbell or an fd */
-	uint64_t timeouts;    /**< epoll sleeps ended by the deadline */
-	uint64_t late;	      /**< of those, found work at once: a wake-up
-			       *   that did not come (a step armed nothing for
-			       *   it); 0 but for a coincidence */
+	uint64_t wakeups;  /**< epoll sleeps ended by a doorbell or an fd */
+	uint64_t timeouts; /**< epoll sleeps ended by the deadline */
+	uint64_t late;	   /**< of those, found work at once: a wake-up
+			    *   that did not come (a step armed nothing for
+			    *   it); 0 but for a coincidence */
 };
 
 struct fiber_lcore {

@@ -50,7 +50,8 @@ kind_reflect_needs_tx(const struct fiber_conf *c, bool reflect, char *why,
 {
 	if (!reflect || c->tx != 0)
 		return 0;
-	snprintf(why, len, "fiber '%s' reflects frames but has no 'tx' to write",
+	snprintf(why, len,
+		 "fiber '%s' reflects frames but has no 'tx' to write",
 		 c->name);
 	return -EINVAL;
 }

@@ -43,7 +43,8 @@ fiber_param_parse(const struct fiber_param *p, void *params, const char *v,
 		*(uint32_t *)at = a.s_addr;
 		return 0;
 	case FIBER_P_PATH:
-		if (v[0] != '\0' && (v[0] != '/' || strlen(v) >= FIBER_PATH_LEN))
+		if (v[0] != '\0' &&
+		    (v[0] != '/' || strlen(v) >= FIBER_PATH_LEN))
 			break;
 		snprintf(at, FIBER_PATH_LEN, "%s", v);
 		return 0;
@@ -84,8 +85,8 @@ void
 fiber_kind_describe(FILE *out, const struct fiber_kind *k)
 {
 	static const char *const types[] = {
-		[FIBER_P_BOOL] = "boolean",	   [FIBER_P_UINT] = "integer",
-		[FIBER_P_CHANNEL] = "channel",	   [FIBER_P_IPV4] = "IPv4",
+		[FIBER_P_BOOL] = "boolean",	  [FIBER_P_UINT] = "integer",
+		[FIBER_P_CHANNEL] = "channel",	  [FIBER_P_IPV4] = "IPv4",
 		[FIBER_P_PATH] = "absolute path", [FIBER_P_BINDS] = "list",
 	};
 	unsigned int i;

@@ -72,7 +72,8 @@ lcore_fds(struct fiber_lcore *lc)
 	/* edge-triggered: a ring's producer writes it once per arming, and
 	 * nothing need read it back */
 	ev.data.fd = lc->efd;
-	if (lc->efd < 0 || epoll_ctl(lc->epfd, EPOLL_CTL_ADD, lc->efd, &ev) < 0) {
+	if (lc->efd < 0 ||
+	    epoll_ctl(lc->epfd, EPOLL_CTL_ADD, lc->efd, &ev) < 0) {
 		int rc = -errno;
 
 		close(lc->epfd);
@@ -262,7 +263,8 @@ timeout_ms(const struct fiber_lcore *lc)
 
 	for (i = 0; i < lc->n_steps; i++)
 		if (lc->steps[i].deadline != NULL)
-			dl = RTE_MIN(dl, lc->steps[i].deadline(lc->steps[i].arg));
+			dl = RTE_MIN(dl,
+				     lc->steps[i].deadline(lc->steps[i].arg));
 	if (dl <= now)
 		return 0;
 	/* a missed wake-up would cost a second, not a hang */

@@ -146,8 +146,8 @@ run_line(struct fiber *f, struct console_kind_priv *c, uint32_t tag, size_t len,
 		}
 	}
 	if (flags & CONSOLE_OUT_SHUTDOWN)
-		FIBER_LOG(NOTICE, "%s: shutdown asked by session %u\n",
-			  f->name, session);
+		FIBER_LOG(NOTICE, "%s: shutdown asked by session %u\n", f->name,
+			  session);
 	c->off = 0;
 	c->tag = session | CONSOLE_OUT_END | flags;
 	c->pending = true;

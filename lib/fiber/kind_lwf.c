@@ -25,10 +25,10 @@ struct lwf_kind_params {
 };
 
 static const struct fiber_param lwf_params[] = {
-	{"app", FIBER_P_CHANNEL, offsetof(struct lwf_kind_params, app), 0, 0, "0",
-	 "ring of accepted frames for an application (0: none)"},
-	{"reflect", FIBER_P_BOOL, offsetof(struct lwf_kind_params, reflect), 0, 0,
-	 "false", "send accepted frames back out on tx, MACs swapped"},
+	{"app", FIBER_P_CHANNEL, offsetof(struct lwf_kind_params, app), 0, 0,
+	 "0", "ring of accepted frames for an application (0: none)"},
+	{"reflect", FIBER_P_BOOL, offsetof(struct lwf_kind_params, reflect), 0,
+	 0, "false", "send accepted frames back out on tx, MACs swapped"},
 };
 
 /* Every frame once: verdict[LWF_OK .. LWF_N_REASONS - 1], or not LWF. */
@@ -58,13 +58,13 @@ static const struct ctr_desc lwf_ctrs[] = {
 	       "refused: sequence seen, or older than the window"),
 	CTR_AT("not_lwf", struct lwf_kind_stats, verdict[NOT_LWF],
 	       "refused: not EtherType 0x4C57"),
-	CTR(struct lwf_kind_stats, app, "accepted frames written to the app ring"),
+	CTR(struct lwf_kind_stats, app,
+	    "accepted frames written to the app ring"),
 	CTR(struct lwf_kind_stats, app_full,
 	    "accepted frames dropped: the app ring was full"),
 };
 
-static const struct ctr_set lwf_ctr_set =
-	CTR_SET("lwf", lwf_ctrs, "lwf fiber");
+static const struct ctr_set lwf_ctr_set = CTR_SET("lwf", lwf_ctrs, "lwf fiber");
 
 struct lwf_kind_priv {
 	struct lwf_replay *replay; /* per-session windows, 3 MiB: hugepages */

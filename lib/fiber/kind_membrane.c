@@ -92,8 +92,10 @@ static const struct ctr_desc membrane_ctrs[] = {
 	M(http_escapes, "HTTP targets with .. above the root (400)"),
 	M(http_pipelined, "HTTP requests waiting when the one before was done"),
 	M(http_idle_timeouts, "HTTP keep-alive connections closed idle"),
-	M(http_send_timeouts, "HTTP connections reset: the client did not read"),
-	M(http_closes, "HTTP connections closed by the server after a response"),
+	M(http_send_timeouts,
+	  "HTTP connections reset: the client did not read"),
+	M(http_closes,
+	  "HTTP connections closed by the server after a response"),
 	M(http_drained_bytes, "HTTP bytes received after the server's FIN"),
 	M(http_body_bytes, "HTTP request body bytes discarded"),
 };
@@ -118,8 +120,7 @@ membrane_check(const struct fiber_conf *c, char *why, size_t len)
 		snprintf(why, len,
 			 "fiber '%s': http_max_target %u leaves no room in "
 			 "http_max_head %u (at most %u)",
-			 c->name, p->max_target, p->max_head,
-			 p->max_head - 32);
+			 c->name, p->max_target, p->max_head, p->max_head - 32);
 		return -EINVAL;
 	}
 	if (p->http && (p->vfs_req == 0 || p->vfs_rsp == 0)) {

@@ -25,9 +25,10 @@ struct utcp_kind_params {
 };
 
 static const struct fiber_param utcp_params[] = {
-	{"reflect", FIBER_P_BOOL, offsetof(struct utcp_kind_params, reflect), 0, 0,
-	 "false", "send accepted frames back out on tx, MACs swapped"},
-	{"bind", FIBER_P_BINDS, offsetof(struct utcp_kind_params, bind), 0, 0, "",
+	{"reflect", FIBER_P_BOOL, offsetof(struct utcp_kind_params, reflect), 0,
+	 0, "false", "send accepted frames back out on tx, MACs swapped"},
+	{"bind", FIBER_P_BINDS, offsetof(struct utcp_kind_params, bind), 0, 0,
+	 "",
 	 "( { port = P; channel = C; }, ... ): port P's payloads to ring C"},
 };
 
@@ -41,14 +42,16 @@ struct utcp_kind_stats {
 #define NOT_UTCP UTCP_N_REASONS
 
 static const struct ctr_desc utcp_ctrs[] = {
-	CTR_AT("ok", struct utcp_kind_stats, verdict[UTCP_OK], "packets accepted"),
+	CTR_AT("ok", struct utcp_kind_stats, verdict[UTCP_OK],
+	       "packets accepted"),
 	CTR_AT("too_short", struct utcp_kind_stats, verdict[UTCP_TOO_SHORT],
 	       "refused: shorter than a header"),
 	CTR_AT("bad_version", struct utcp_kind_stats, verdict[UTCP_BAD_VERSION],
 	       "refused: version is not 1"),
 	CTR_AT("bad_length", struct utcp_kind_stats, verdict[UTCP_BAD_LENGTH],
 	       "refused: length below a header or past the frame"),
-	CTR_AT("bad_checksum", struct utcp_kind_stats, verdict[UTCP_BAD_CHECKSUM],
+	CTR_AT("bad_checksum", struct utcp_kind_stats,
+	       verdict[UTCP_BAD_CHECKSUM],
 	       "refused: the Internet checksum does not verify"),
 	CTR_AT("not_utcp", struct utcp_kind_stats, verdict[NOT_UTCP],
 	       "refused: not EtherType 0x88B5"),

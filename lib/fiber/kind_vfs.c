@@ -18,7 +18,8 @@ struct vfs_kind_params {
 };
 
 static const struct fiber_param vfs_params[] = {
-	{"root", FIBER_P_PATH, offsetof(struct vfs_kind_params, root), 0, 0, NULL,
+	{"root", FIBER_P_PATH, offsetof(struct vfs_kind_params, root), 0, 0,
+	 NULL,
 	 "the directory it serves (it must exist when the daemon starts)"},
 };
 
@@ -41,8 +42,7 @@ static const struct ctr_desc vfs_ctrs[] = {
 };
 #undef V
 
-static const struct ctr_set vfs_ctr_set =
-	CTR_SET("vfs", vfs_ctrs, "vfs fiber");
+static const struct ctr_set vfs_ctr_set = CTR_SET("vfs", vfs_ctrs, "vfs fiber");
 
 static int
 vfs_init(struct fiber *f, const void *params, const struct fiber_env *env)

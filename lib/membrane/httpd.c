@@ -555,7 +555,8 @@ serve_doc(struct hconn *c, membrane_stats_fn render, const char *type)
 		return;
 	}
 	if (!c->head_only && c->spill_len == 0 &&
-	    n > (size_t)tcp_sndbuf(c->pcb) + c->h->spill_cap - HTTPD_HEAD_ROOM) {
+	    n > (size_t)tcp_sndbuf(c->pcb) + c->h->spill_cap -
+			    HTTPD_HEAD_ROOM) {
 		respond_error_with(c, 503, "Retry-After: 1\r\n");
 		return;
 	}

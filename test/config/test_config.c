@@ -212,8 +212,12 @@ test_shipped(void)
 {
 	static struct cfg c;
 	static const char *const eal[] = {
-		"--lcores",   "(0-1)@(0,1)", "--file-prefix",
-		"ionswitchd", "--no-pci",    "--single-file-segments",
+		"--lcores",
+		"(0-1)@(0,1)",
+		"--file-prefix",
+		"ionswitchd",
+		"--no-pci",
+		"--single-file-segments",
 		"--force-max-simd-bitwidth=512",
 	};
 	char path[CFG_PATH_LEN], err[CFG_ERR_LEN] = "";
@@ -294,8 +298,7 @@ test_shipped(void)
 	CU_ASSERT_TRUE(P_BOOL(&c.fibers[2], "reflect"));
 	CU_ASSERT_EQUAL_FATAL(P_BINDS(&c.fibers[2], "bind")->n, 1);
 	CU_ASSERT_EQUAL(P_BINDS(&c.fibers[2], "bind")->b[0].port, 7);
-	CU_ASSERT_EQUAL(P_BINDS(&c.fibers[2], "bind")->b[0].channel,
-			0x0710);
+	CU_ASSERT_EQUAL(P_BINDS(&c.fibers[2], "bind")->b[0].channel, 0x0710);
 	CU_ASSERT_STRING_EQUAL(c.fibers[3].name, "lwf");
 	CU_ASSERT_PTR_EQUAL(c.fibers[3].kind, KIND("lwf"));
 	CU_ASSERT_EQUAL(P_U32(&c.fibers[3], "app"), 0x0602);

@@ -48,15 +48,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH	       64
-#define MAX_FRAME      1518 /* MTU 1500 + Ethernet header + one 802.1Q tag */
-#define SLOT_SIZE      1514 /* the daemon's ring slots (flood.conf) */
-#define LWF_SESSIONS   3000 /* more than the fiber's 1024-entry replay table */
-#define STALL_SECONDS  20   /* no progress at the port for this long: fail */
-#define DRAIN_SECONDS  20
+#define BATCH	      64
+#define MAX_FRAME     1518 /* MTU 1500 + Ethernet header + one 802.1Q tag */
+#define SLOT_SIZE     1514 /* the daemon's ring slots (flood.conf) */
+#define LWF_SESSIONS  3000 /* more than the fiber's 1024-entry replay table */
+#define STALL_SECONDS 20   /* no progress at the port for this long: fail */
+#define DRAIN_SECONDS 20
 /* between two questions to the daemon's telemetry: asked back to back, its
  * thread would take a CPU from the lcores it is counting for */
-#define QUERY_GAP      250e-6
+#define QUERY_GAP 250e-6
 
 /* ---- randomness: xoshiro256**, seeded by splitmix64 ------------------- */
 
@@ -220,9 +220,9 @@ get16(const uint8_t *p)
 /* ---- addresses ---------------------------------------------------------- */
 
 struct addrs {
-	uint8_t dst_mac[6]; /* the daemon's port (the membrane's MAC) */
-	uint32_t dst_ip;    /* the membrane's IPv4 address, host order */
-	uint32_t avoid_ip;  /* Linux's own address on the TAP, host order */
+	uint8_t dst_mac[6];  /* the daemon's port (the membrane's MAC) */
+	uint32_t dst_ip;     /* the membrane's IPv4 address, host order */
+	uint32_t avoid_ip;   /* Linux's own address on the TAP, host order */
 	uint8_t dst_ll6[16]; /* the membrane's IPv6 link-local (EUI-64) */
 };
 
@@ -286,17 +286,17 @@ enum kind {
 };
 
 static const char *const kind_name[K_N] = {
-	"ipv4_icmp", "ipv4_tcp", "ipv4_udp",  "ipv4_frag", "ipv4_other",
-	"arp",	     "ipv6",	 "utcp",      "lwf",	   "unknown",
+	"ipv4_icmp", "ipv4_tcp", "ipv4_udp", "ipv4_frag", "ipv4_other",
+	"arp",	     "ipv6",	 "utcp",     "lwf",	  "unknown",
 	"runt",	     "oversize", "random",
 };
 
 /* percent of all frames, per kind; the routed kinds are also tagged,
  * truncated, extended and bit-flipped (mutate()) */
 static unsigned int kind_weight[K_N] = {
-	[K_ICMP] = 8,  [K_TCP] = 10,	 [K_UDP] = 7,	   [K_IPFRAG] = 3,
-	[K_IPOTHER] = 2, [K_ARP] = 6,	 [K_IPV6] = 10,	   [K_UTCP] = 17,
-	[K_LWF] = 17,  [K_UNKNOWN] = 6, [K_RUNT] = 3,	   [K_OVERSIZE] = 3,
+	[K_ICMP] = 8,	 [K_TCP] = 10,	  [K_UDP] = 7,	 [K_IPFRAG] = 3,
+	[K_IPOTHER] = 2, [K_ARP] = 6,	  [K_IPV6] = 10, [K_UTCP] = 17,
+	[K_LWF] = 17,	 [K_UNKNOWN] = 6, [K_RUNT] = 3,	 [K_OVERSIZE] = 3,
 	[K_RANDOM] = 8,
 };
 
@@ -347,8 +347,8 @@ is_routed(uint16_t t)
 }
 
 static uint32_t
-ipv4_hdr(uint8_t *p, uint8_t proto, uint32_t l4len, uint32_t src,
-	 uint32_t dst, uint16_t frag)
+ipv4_hdr(uint8_t *p, uint8_t proto, uint32_t l4len, uint32_t src, uint32_t dst,
+	 uint16_t frag)
 {
 	/* options now and then: NOPs, which lwIP must skip */
 	uint32_t ihl = chance(10) ? rnd_in(6, 15) : 5;
@@ -398,9 +398,9 @@ build_ipv4(enum kind k, uint8_t *p, uint32_t room)
 		put16(l4 + 2, fold(sum16(l4, n, 0)));
 		break;
 	case K_TCP: {
-		static const uint8_t flags[] = {0x02, 0x02, 0x02, 0x10, 0x18,
-						0x04, 0x11, 0x12, 0x14, 0x29,
-						0x3F, 0x00};
+		static const uint8_t flags[] = {0x02, 0x02, 0x02, 0x10,
+						0x18, 0x04, 0x11, 0x12,
+						0x14, 0x29, 0x3F, 0x00};
 		static const uint16_t ports[] = {7, 80, 7, 80, 9, 443};
 		uint32_t opt = chance(30) ? 4 * rnd_in(1, 10) : 0;
 
@@ -420,10 +420,10 @@ build_ipv4(enum kind k, uint8_t *p, uint32_t room)
 		if (opt) {
 			if (chance(50)) {
 				static const uint8_t good[40] = {
-					2, 4, 5, 0xB4, 3, 3, 7, 4, 2, 0,
-					8, 10, 0, 0, 0, 1, 0, 0, 0, 0,
-					1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-					1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
+					2, 4,  5, 0xB4, 3, 3, 7, 4, 2, 0,
+					8, 10, 0, 0,	0, 1, 0, 0, 0, 0,
+					1, 1,  1, 1,	1, 1, 1, 1, 1, 1,
+					1, 1,  1, 1,	1, 1, 1, 1, 1, 0};
 
 				memcpy(l4 + 20, good, opt);
 			} else {
@@ -458,7 +458,7 @@ build_ipv4(enum kind k, uint8_t *p, uint32_t room)
 		break;
 	default: {
 		/* IGMP, IP in IP, IPv6 in IP, GRE, ESP, OSPF, SCTP, UDP-Lite */
-		static const uint8_t protos[] = {2,  4,   41,  47, 50,
+		static const uint8_t protos[] = {2,  4,	  41,  47, 50,
 						 89, 132, 136, 255};
 
 		proto = chance(70) ? protos[rnd(sizeof(protos))]
@@ -599,8 +599,8 @@ build_ipv6(uint8_t *p, uint8_t *eth_dst, uint32_t room)
 		put16(l4 + 6, 0);
 		rnd_bytes(l4 + 8, n - 8);
 	} else { /* extension headers and other next headers */
-		static const uint8_t nhs[] = {0,  43,  44,  59, 60,
-					      6,  135, 136, 253};
+		static const uint8_t nhs[] = {0, 43,  44,  59, 60,
+					      6, 135, 136, 253};
 
 		nh = nhs[rnd(sizeof(nhs))];
 		n = rnd_len(max);
@@ -748,7 +748,8 @@ mutate(struct frame *f)
 			if (hdr < 16)
 				break;
 			i = rnd_in(14, hdr - 2);
-			put16(f->d + i, chance(50) ? v[rnd(6)] : (uint16_t)rnd64());
+			put16(f->d + i,
+			      chance(50) ? v[rnd(6)] : (uint16_t)rnd64());
 			break;
 		}
 		case 3:
@@ -824,7 +825,8 @@ make_frame(struct frame *f)
 		tags = rnd_in(1, 2);
 		f->len = rnd_in(14, 12 + 4 * tags + 1);
 		for (i = 0; i < tags; i++) {
-			put16(d + 12 + 4 * i, i == 0 && chance(50) ? 0x88A8 : 0x8100);
+			put16(d + 12 + 4 * i,
+			      i == 0 && chance(50) ? 0x88A8 : 0x8100);
 			put16(d + 14 + 4 * i, (uint16_t)rnd64());
 		}
 		return;
@@ -923,7 +925,7 @@ classify(const uint8_t *d, uint32_t len, uint16_t *ethertype)
 struct counts {
 	uint64_t runt, unknown;
 	uint64_t rx[N_ROUTED], oversize[N_ROUTED];
-	uint64_t kind[K_N][2]; /* valid, mutated */
+	uint64_t kind[K_N][2];	  /* valid, mutated */
 	uint64_t tagged_membrane; /* tagged frames for the membrane's ring */
 };
 
@@ -1117,13 +1119,15 @@ print_json(FILE *o, const struct counts *c, uint64_t seed, uint64_t frames,
 		t && t->have_base ? t->rx - t->base : 0, c->runt, c->unknown,
 		c->tagged_membrane);
 	for (size_t i = 0; i < N_ROUTED; i++)
-		fprintf(o, "%s\"0x%04x\": {\"rx\": %" PRIu64
-			   ", \"oversize\": %" PRIu64 "}",
+		fprintf(o,
+			"%s\"0x%04x\": {\"rx\": %" PRIu64
+			", \"oversize\": %" PRIu64 "}",
 			i ? ", " : "", routed[i], c->rx[i], c->oversize[i]);
 	fprintf(o, "},\n \"kinds\": {");
 	for (int k = 0; k < K_N; k++)
-		fprintf(o, "%s\"%s\": {\"valid\": %" PRIu64
-			   ", \"mutated\": %" PRIu64 "}",
+		fprintf(o,
+			"%s\"%s\": {\"valid\": %" PRIu64
+			", \"mutated\": %" PRIu64 "}",
 			k ? ", " : "", kind_name[k], c->kind[k][0],
 			c->kind[k][1]);
 	fprintf(o, "}}\n");
@@ -1168,7 +1172,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-		"usage: flood_gen -i IFACE [-n FRAMES] [-s SEED] [--dst-mac MAC]\n"
+		"usage: flood_gen -i IFACE [-n FRAMES] [-s SEED] [--dst-mac "
+		"MAC]\n"
 		"         [--dst-ip IP] [--avoid-ip IP] [--telemetry SOCK]\n"
 		"         [--window N] [--pcap FILE] [--dry-run]\n"
 		"         [--only KIND,...] [--tail-pcap FILE] [-o JSON]\n");
@@ -1198,8 +1203,8 @@ open_tx(const char *iface)
 	/* Straight to the TAP's driver, not through its qdisc: a full TAP
 	 * queue is then an error the sender sees (ENOBUFS) and retries,
 	 * not a silent drop; and the qdisc counts Linux's own frames only */
-	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one,
-		       sizeof(one)) < 0) {
+	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) <
+	    0) {
 		perror("flood_gen: PACKET_QDISC_BYPASS");
 		return -1;
 	}
@@ -1353,7 +1358,8 @@ main(int argc, char **argv)
 	t0 = last_progress = now();
 	for (uint64_t done = 0; done < frames;) {
 		uint32_t n = frames - done < BATCH ? (uint32_t)(frames - done)
-						   : BATCH, k = 0;
+						   : BATCH,
+			 k = 0;
 
 		if (t != NULL && n > window)
 			n = window;
@@ -1462,8 +1468,7 @@ main(int argc, char **argv)
 			"flood_gen: %" PRIu64 " frames in %.2f s (%.0f/s), "
 			"%" PRIu64 " retried after a full TAP queue, "
 			"%" PRIu64 " credit waits\n",
-			sent, secs, secs > 0 ? sent / secs : 0, refused,
-			waits);
+			sent, secs, secs > 0 ? sent / secs : 0, refused, waits);
 		if (out_path != NULL) {
 			out = fopen(out_path, "w");
 			if (out == NULL) {
