@@ -85,7 +85,7 @@ log_death(struct fiber *f, int rc, char *why, size_t len)
 
 	if (rc != -EACCES) {
 		snprintf(why, len, "step failed: %s", strerror(-rc));
-		FIBER_LOG(ERR, "%s KILLED: %s\n", f->name, why);
+		FIBER_LOG(WARNING, "%s KILLED: %s\n", f->name, why);
 		return;
 	}
 	f->fault = f->cs.fault;
@@ -93,7 +93,7 @@ log_death(struct fiber *f, int rc, char *why, size_t len)
 	snprintf(why, len, "capability fault: 0x%04x needs %s, holds %s",
 		 f->fault.channel, ion_perm_str(f->fault.perm),
 		 ion_perm_str(held != NULL ? held->perms : 0));
-	FIBER_LOG(ERR,
+	FIBER_LOG(WARNING,
 		  "%s KILLED: capability fault on channel 0x%04x "
 		  "(needs %s, holds \"%s\")\n",
 		  f->name, f->fault.channel,

@@ -227,7 +227,7 @@ fiber_external_ended(struct fiber *f, bool killed, bool fault, uint32_t channel,
 		f->fault.perm = perm;
 		f->fault.count++;
 	}
-	FIBER_LOG(ERR, "%s KILLED: %s%s\n", f->name, why,
+	FIBER_LOG(WARNING, "%s KILLED: %s%s\n", f->name, why,
 		  x->p.restart ? "; a new claim may restart it" : "");
 	/* not fiber_kill(): its process is gone already */
 	fiber_set_killed(f, why);
