@@ -69,4 +69,30 @@ struct ion_claim_msg {
 	struct ion_claim_grant grants[ION_CSPACE_SLOTS]; /**< OK */
 };
 
+/* Private to libion: not part of its ABI. */
+#define ION_CLAIM_INTERNAL __attribute__((visibility("hidden")))
+
+/** A message of @p op, every other field 0. */
+ION_CLAIM_INTERNAL void ion_claim_msg_init(struct ion_claim_msg *m,
+					   enum ion_claim_op op);
+
+/**
+ * Send @p m with @p nfd (at most ION_CLAIM_MAX_FDS) descriptors; @p flags
+ * are sendmsg()'s besides MSG_NOSIGNAL.  Async-signal-safe (the claimer's
+ * SIGSEGV handler sends FAULT).  @return 0 or -errno.
+ */
+ION_CLAIM_INTERNAL int ion_claim_send(int sock, const struct ion_claim_msg *m,
+				      const int *fds, unsigned int nfd,
+				      int flags);
+
+/**
+ * Receive one message and up to @p max descriptors (*nfd of them; the
+ * rest closed); @p flags are recvmsg()'s (MSG_DONTWAIT).  @return 0,
+ * -EAGAIN (nothing, non-blocking), -ECONNRESET (closed), -EPROTO (not a
+ * message of this protocol: its descriptors closed) or -errno.
+ */
+ION_CLAIM_INTERNAL int ion_claim_recv(int sock, struct ion_claim_msg *m,
+				      int *fds, unsigned int max,
+				      unsigned int *nfd, int flags);
+
 #endif /* ION_CLAIM_PROTO_H */

@@ -106,55 +106,18 @@ watch(struct ion_claimd *d, int fd, uint32_t kind, uint32_t idx)
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-static void
-msg_init(struct ion_claim_msg *m, enum ion_claim_op op)
-{
-	memset(m, 0, sizeof(*m));
-	m->magic = ION_CLAIM_MAGIC;
-	m->version = ION_CLAIM_VERSION;
-	m->op = (uint16_t)op;
-}
-
-static int
-send_fds(int sock, const struct ion_claim_msg *m, const int *fds,
-	 unsigned int nfd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * ION_CLAIM_MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {.iov_base = (void *)(uintptr_t)m,
-			    .iov_len = sizeof(*m)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-
-	if (nfd > 0) {
-		struct cmsghdr *c;
-
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfd);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfd);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfd);
-	}
-	/* a full socket buffer: the peer is not reading; its loss */
-	return sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
-}
-
 static void __attribute__((format(printf, 3, 4)))
 send_err(struct conn *c, int err, const char *fmt, ...)
 {
 	struct ion_claim_msg m;
 	va_list ap;
 
-	msg_init(&m, ION_CLAIM_ERR);
+	ion_claim_msg_init(&m, ION_CLAIM_ERR);
 	m.err = err;
 	va_start(ap, fmt);
 	vsnprintf(m.text, sizeof(m.text), fmt, ap);
 	va_end(ap);
-	send_fds(c->fd, &m, NULL, 0);
+	ion_claim_send(c->fd, &m, NULL, 0, MSG_DONTWAIT);
 }
 
 /* One message and its descriptors (at most one is expected: CLAIM's
@@ -162,48 +125,15 @@ send_err(struct conn *c, int err, const char *fmt, ...)
 static int
 recv_msg(struct conn *c, struct ion_claim_msg *m, int *fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * ION_CLAIM_MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm;
-	ssize_t n;
+	unsigned int nfd;
+	int rc;
 
 	*fd = -1;
-	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -ECONNRESET;
-	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
-		unsigned int k, got;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		got = (unsigned int)((cm->cmsg_len - CMSG_LEN(0)) /
-				     sizeof(int));
-		for (k = 0; k < got; k++) {
-			int x;
-
-			memcpy(&x, CMSG_DATA(cm) + k * sizeof(int), sizeof(x));
-			if (*fd < 0)
-				*fd = x;
-			else
-				close(x);
-		}
-	}
-	if (n == 0)
-		return -ECONNRESET;
-	if ((size_t)n != sizeof(*m) || m->magic != ION_CLAIM_MAGIC ||
-	    m->version != ION_CLAIM_VERSION) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-		return -EPROTO;
-	}
+	rc = ion_claim_recv(c->fd, m, fd, 1, &nfd, MSG_DONTWAIT);
+	if (rc == -EAGAIN)
+		return 0;
+	if (rc < 0)
+		return rc == -EPROTO ? -EPROTO : -ECONNRESET;
 	return 1;
 }
 
@@ -372,10 +302,10 @@ refuse(struct ion_claimd *d, struct conn *c, struct fib *f, int err,
 {
 	struct ion_claim_msg m;
 
-	msg_init(&m, ION_CLAIM_ERR);
+	ion_claim_msg_init(&m, ION_CLAIM_ERR);
 	m.err = err;
 	snprintf(m.text, sizeof(m.text), "%s", why);
-	send_fds(c->fd, &m, NULL, 0);
+	ion_claim_send(c->fd, &m, NULL, 0, MSG_DONTWAIT);
 	if (d->ops.refused != NULL)
 		d->ops.refused(f != NULL ? f->conf.arg : NULL, c->uid, c->pid,
 			       why);
@@ -452,14 +382,14 @@ do_claim(struct ion_claimd *d, struct conn *c, const struct ion_claim_msg *m,
 	c->fiber = (int)(f - d->fibers);
 	f->state = F_CLAIMED;
 	f->conn = c;
-	msg_init(&ok, ION_CLAIM_OK);
+	ion_claim_msg_init(&ok, ION_CLAIM_OK);
 	ok.pid = (uint32_t)getpid();
 	ok.n = f->conf.n_grants;
 	for (i = 0; i < f->conf.n_grants; i++) {
 		ok.grants[i].channel = f->grants[i].channel;
 		ok.grants[i].perm = f->grants[i].perm;
 	}
-	send_fds(c->fd, &ok, NULL, 0);
+	ion_claim_send(c->fd, &ok, NULL, 0, MSG_DONTWAIT);
 	if (d->ops.claimed != NULL)
 		d->ops.claimed(f->conf.arg, c->pid);
 out:
@@ -501,7 +431,7 @@ do_map(struct ion_claimd *d, struct conn *c, const struct ion_claim_msg *m)
 				      (m->perm & ION_PERM_READ) != 0);
 	fds[nfd++] = ion_ring_part_fd(g->map, ION_PART_PROD,
 				      (m->perm & ION_PERM_WRITE) != 0);
-	msg_init(&r, ION_CLAIM_RING);
+	ion_claim_msg_init(&r, ION_CLAIM_RING);
 	r.channel = m->channel;
 	r.perm = m->perm;
 	if (g->host_wake_fd >= 0) {
@@ -518,7 +448,7 @@ do_map(struct ion_claimd *d, struct conn *c, const struct ion_claim_msg *m)
 		send_err(c, fds[i], "fiber '%s': ring 0x%04x: %s", f->name,
 			 m->channel, strerror(-fds[i]));
 	else
-		send_fds(c->fd, &r, fds, nfd);
+		ion_claim_send(c->fd, &r, fds, nfd, MSG_DONTWAIT);
 	for (i = 0; i < nfd; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

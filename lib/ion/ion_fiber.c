@@ -18,96 +18,6 @@
 #include "ion_claim_proto.h"
 #include "ion_ring.h"
 
-/* ---- messages ---- */
-
-static void
-msg_init(struct ion_claim_msg *m, enum ion_claim_op op)
-{
-	memset(m, 0, sizeof(*m));
-	m->magic = ION_CLAIM_MAGIC;
-	m->version = ION_CLAIM_VERSION;
-	m->op = (uint16_t)op;
-}
-
-/* Send @m with @nfd descriptors; async-signal-safe.  0 or -errno. */
-static int
-msg_send(int sock, const struct ion_claim_msg *m, const int *fds,
-	 unsigned int nfd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * ION_CLAIM_MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {.iov_base = (void *)(uintptr_t)m,
-			    .iov_len = sizeof(*m)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-
-	if (nfd > 0) {
-		struct cmsghdr *c;
-
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfd);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfd);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfd);
-	}
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(*m) ? 0
-								       : -errno;
-}
-
-/* Receive one message and up to ION_CLAIM_MAX_FDS descriptors (*nfd).
- * @return 0, -ECONNRESET (closed), -EPROTO (not one), or -errno. */
-static int
-msg_recv(int sock, struct ion_claim_msg *m, int *fds, unsigned int *nfd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * ION_CLAIM_MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *c;
-	ssize_t n;
-
-	*nfd = 0;
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-		unsigned int k, got;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		got = (unsigned int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (k = 0; k < got; k++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(fd));
-			if (*nfd < ION_CLAIM_MAX_FDS)
-				fds[(*nfd)++] = fd;
-			else
-				close(fd);
-		}
-	}
-	if (n == 0)
-		return -ECONNRESET;
-	if ((size_t)n != sizeof(*m) || m->magic != ION_CLAIM_MAGIC ||
-	    m->version != ION_CLAIM_VERSION || (mh.msg_flags & MSG_CTRUNC)) {
-		while (*nfd > 0)
-			close(fds[--(*nfd)]);
-		return -EPROTO;
-	}
-	return 0;
-}
-
 /* ---- telling the host about a write the grant did not allow ---- */
 
 /* Every ring mapped by an attached fiber of this process, for the
@@ -188,11 +98,11 @@ on_segv(int sig, siginfo_t *si, void *uc)
 		need = lacked(g->ring, a - g->lo, g->perm);
 		if (need == ~0u)
 			break;
-		msg_init(&m, ION_CLAIM_FAULT);
+		ion_claim_msg_init(&m, ION_CLAIM_FAULT);
 		m.channel = g->channel;
 		m.perm = need;
 		m.addr = a - g->lo;
-		msg_send(g->sock, &m, NULL, 0);
+		ion_claim_send(g->sock, &m, NULL, 0, 0);
 		break;
 	}
 	errno = saved;
@@ -243,12 +153,13 @@ ion_fiber_map(struct ion_fiber *f, uint32_t channel, uint32_t perm, char *why,
 
 	if (f == NULL || f->n_rings == ION_CSPACE_SLOTS)
 		return -EINVAL;
-	msg_init(&m, ION_CLAIM_MAP);
+	ion_claim_msg_init(&m, ION_CLAIM_MAP);
 	m.channel = channel;
 	m.perm = perm;
-	rc = msg_send(f->sock, &m, NULL, 0);
+	rc = ion_claim_send(f->sock, &m, NULL, 0, 0);
 	if (rc == 0)
-		rc = msg_recv(f->sock, &m, fds, &nfd);
+		rc = ion_claim_recv(f->sock, &m, fds, ION_CLAIM_MAX_FDS, &nfd,
+				    0);
 	if (rc < 0) {
 		if (why != NULL)
 			snprintf(why, whylen, "the host: %s", strerror(-rc));
@@ -324,11 +235,12 @@ ion_fiber_attach(const char *socket_path, const char *name, int efd,
 		goto fail;
 	}
 	segv_install();
-	msg_init(&m, ION_CLAIM_CLAIM);
+	ion_claim_msg_init(&m, ION_CLAIM_CLAIM);
 	snprintf(m.name, sizeof(m.name), "%s", name);
-	rc = msg_send(f->sock, &m, &efd, efd >= 0 ? 1 : 0);
+	rc = ion_claim_send(f->sock, &m, &efd, efd >= 0 ? 1 : 0, 0);
 	if (rc == 0)
-		rc = msg_recv(f->sock, &m, fds, &nfd);
+		rc = ion_claim_recv(f->sock, &m, fds, ION_CLAIM_MAX_FDS, &nfd,
+				    0);
 	if (rc < 0) {
 		if (why != NULL)
 			snprintf(why, whylen, "the host: %s", strerror(-rc));
@@ -376,8 +288,8 @@ ion_fiber_detach(struct ion_fiber *f)
 	/* claimed: say so, or the host takes a closed socket for a
 	 * claimer that let go without giving anything back */
 	if (f->sock >= 0 && f->host_pid != 0) {
-		msg_init(&m, ION_CLAIM_BYE);
-		msg_send(f->sock, &m, NULL, 0);
+		ion_claim_msg_init(&m, ION_CLAIM_BYE);
+		ion_claim_send(f->sock, &m, NULL, 0, 0);
 	}
 	if (f->sock >= 0)
 		close(f->sock);

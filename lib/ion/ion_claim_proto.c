@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The claim protocol's messages on the wire (ion_claim_proto.h), for both
+ * of its ends: ion_fiber.c (the claimer) and ion_claimd.c (the host).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ion_claim_proto.h"
+
+void
+ion_claim_msg_init(struct ion_claim_msg *m, enum ion_claim_op op)
+{
+	memset(m, 0, sizeof(*m));
+	m->magic = ION_CLAIM_MAGIC;
+	m->version = ION_CLAIM_VERSION;
+	m->op = (uint16_t)op;
+}
+
+int
+ion_claim_send(int sock, const struct ion_claim_msg *m, const int *fds,
+	       unsigned int nfd, int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * ION_CLAIM_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = (void *)(uintptr_t)m,
+			    .iov_len = sizeof(*m)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (nfd > ION_CLAIM_MAX_FDS)
+		return -EINVAL;
+	if (nfd > 0) {
+		struct cmsghdr *c;
+
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfd);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfd);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfd);
+	}
+	/* SOCK_SEQPACKET: a message goes whole or not at all */
+	return sendmsg(sock, &mh, MSG_NOSIGNAL | flags) < 0 ? -errno : 0;
+}
+
+int
+ion_claim_recv(int sock, struct ion_claim_msg *m, int *fds, unsigned int max,
+	       unsigned int *nfd, int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * ION_CLAIM_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*nfd = 0;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	/* every descriptor received is kept or closed: none leaks */
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+		unsigned int k, got;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		got = (unsigned int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (k = 0; k < got; k++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(fd));
+			if (*nfd < max)
+				fds[(*nfd)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (n == 0 || (size_t)n != sizeof(*m) || m->magic != ION_CLAIM_MAGIC ||
+	    m->version != ION_CLAIM_VERSION || (mh.msg_flags & MSG_CTRUNC)) {
+		while (*nfd > 0)
+			close(fds[--(*nfd)]);
+		return n == 0 ? -ECONNRESET : -EPROTO;
+	}
+	return 0;
+}
