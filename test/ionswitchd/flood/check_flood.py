@@ -24,6 +24,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../.."))
+from totals import frame_identities  # noqa: E402
+
 ROUTED = (0x0800, 0x0806, 0x86DD, 0x88B5, 0x4C57)
 TAGS = (0x8100, 0x88A8, 0x9100)
 SLOT_SIZE = 1514
@@ -266,14 +269,7 @@ def check(totals_path, gen_path, window_path):
     routes = tot["routes"]
     rings = {r["channel"]: r for r in tot["rings"]}
     fibers = {f["name"]: f for f in tot["fibers"]}
-    expect(tot["port"]["rx_packets"] == ns["rx"],
-           f"port rx {tot['port']['rx_packets']} != NetSwitch rx {ns['rx']}")
-    route_rx = sum(r["rx"] for r in routes)
-    expect(ns["rx"] == ns["runt"] + ns["unknown"] + route_rx,
-           f"rx {ns['rx']} != runt {ns['runt']} + unknown {ns['unknown']} + routed {route_rx}")
-    for r in routes:
-        expect(r["rx"] == r["delivered"] + r["full"] + r["oversize"],
-               f"0x{r['ethertype']:04x}: rx != delivered + full + oversize: {r}")
+    frame_identities(tot, expect)
     for ch, ring in rings.items():
         into = [r for r in routes if r["channel"] == ch]
         if into:

@@ -5,7 +5,11 @@
   check_totals.py TOTALS_JSON UDPLITE_SENT SHORT_ARP_SENT
 """
 import json
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../.."))
+from totals import frame_identities  # noqa: E402
 
 tot = json.load(open(sys.argv[1]))
 errors = []
@@ -20,10 +24,7 @@ ns = tot["netswitch"]
 routes = tot["routes"]
 rings = {r["channel"]: r for r in tot["rings"]}
 fibers = {f["name"]: f for f in tot["fibers"]}
-expect(ns["rx"] == ns["runt"] + ns["unknown"] + sum(r["rx"] for r in routes),
-       f"netswitch rx {ns}")
-for r in routes:
-    expect(r["rx"] == r["delivered"] + r["full"] + r["oversize"], f"route {r}")
+frame_identities(tot, expect)
 for ch, r in rings.items():
     expect(r["enqueued"] == r["dequeued"] and r["used"] == 0, f"ring 0x{ch:04x} not drained: {r}")
 
