@@ -48,6 +48,7 @@
 #include <ion_ring.h>
 
 #include "bench.h"
+#include "bench_ion_loops.h"
 
 #define EXT_CHANNEL 0x0602
 #define EXT_SLOTS   1024
@@ -56,48 +57,6 @@
 #define EXT_BURST   64
 
 extern char **environ;
-
-/* ---- the consumer loop, in both places ------------------------------ */
-
-static inline uint64_t
-get_seq(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-/* Take @count messages of @size bytes in peeks of @burst; @return the
- * messages out of order, of the wrong length, or corrupt. */
-static uint64_t
-consume_loop(struct ion_cons *c, uint64_t count, uint32_t size, uint32_t burst,
-	     uint64_t *sink)
-{
-	uint64_t seq = 0, errors = 0, acc = 0;
-
-	while (seq < count) {
-		uint32_t n = ion_cons_peek(c, burst), i;
-
-		if (n == 0) {
-			rte_pause();
-			continue;
-		}
-		for (i = 0; i < n; i++, seq++) {
-			const uint8_t *sd = ion_cons_data(c, i);
-			uint32_t len = ion_cons_len(c, i), b;
-
-			/* in place: one load from every line of the payload */
-			for (b = 8; b < len; b += 64)
-				acc ^= sd[b];
-			if (unlikely(get_seq(sd) != seq || len != size))
-				errors++;
-		}
-		ion_cons_release(c, n);
-	}
-	*sink += acc;
-	return errors;
-}
 
 /* ---- the external process (no EAL) ----------------------------------- */
 
@@ -182,7 +141,7 @@ child_consume(const char *sock, uint64_t count, uint32_t size, uint32_t burst)
 		ion_fiber_detach(f);
 		return 12;
 	}
-	errors = consume_loop(&c, count, size, burst, &sink);
+	errors = bench_ion_consume(&c, count, size, burst, &sink);
 	ion_cons_close(&c);
 	ion_fiber_detach(f);
 	if (errors != 0)
@@ -289,7 +248,6 @@ ext_producer(void *arg)
 	struct ext_run *r = arg;
 	uint8_t src[EXT_MAX];
 	struct ion_prod p;
-	uint64_t seq = 0;
 
 	if (ion_prod_open(&p, r->ring) != 0)
 		return -1;
@@ -298,23 +256,7 @@ ext_producer(void *arg)
 	while (__atomic_load_n(&r->go, __ATOMIC_ACQUIRE) == 0)
 		rte_pause();
 	r->t_start = rte_rdtsc();
-	while (seq < r->count) {
-		uint32_t want = RTE_MIN((uint64_t)r->burst, r->count - seq);
-		uint32_t n = ion_prod_reserve(&p, want), i;
-
-		if (n == 0) {
-			rte_pause();
-			continue;
-		}
-		for (i = 0; i < n; i++, seq++) {
-			uint8_t *sd = ion_prod_data(&p, i);
-
-			rte_memcpy(sd, src, r->size);
-			memcpy(sd, &seq, sizeof(seq));
-			ion_prod_slot(&p, i)->len = r->size;
-		}
-		ion_prod_commit(&p, n);
-	}
+	bench_ion_produce(&p, r->count, src, r->size, r->burst);
 	/* the end of the run: the last message consumed */
 	while (ion_prod_room(&p) < EXT_SLOTS)
 		rte_pause();
@@ -334,7 +276,8 @@ ext_consumer(void *arg)
 	/* acquire: as the producer */
 	while (__atomic_load_n(&r->go, __ATOMIC_ACQUIRE) == 0)
 		rte_pause();
-	r->errors = consume_loop(&c, r->count, r->size, r->burst, &r->sink);
+	r->errors =
+		bench_ion_consume(&c, r->count, r->size, r->burst, &r->sink);
 	ion_cons_close(&c);
 	return 0;
 }

@@ -37,6 +37,7 @@
 #include <ion_ring.h>
 
 #include "bench.h"
+#include "bench_ion_loops.h"
 
 #define RING_SLOTS 1024
 #define MAX_BURST  64
@@ -90,30 +91,12 @@ static int
 ion_producer(struct run *r)
 {
 	struct ion_prod p;
-	uint64_t seq = 0;
 
 	if (ion_prod_open(&p, r->ion) != 0)
 		return -1;
 	wait_go(r);
 	r->t_start = rte_rdtsc();
-	while (seq < r->count) {
-		uint32_t want = RTE_MIN((uint64_t)r->burst, r->count - seq);
-		uint32_t n = ion_prod_reserve(&p, want), i;
-
-		if (n == 0) {
-			rte_pause();
-			continue;
-		}
-		for (i = 0; i < n; i++, seq++) {
-			struct ion_slot *s = ion_prod_slot(&p, i);
-			uint8_t *sd = ion_prod_data(&p, i);
-
-			rte_memcpy(sd, r->src, r->size);
-			put_seq(sd, seq);
-			s->len = r->size;
-		}
-		ion_prod_commit(&p, n);
-	}
+	bench_ion_produce(&p, r->count, r->src, r->size, r->burst);
 	ion_prod_close(&p);
 	return 0;
 }
@@ -122,33 +105,12 @@ static int
 ion_consumer(struct run *r)
 {
 	struct ion_cons c;
-	uint64_t seq = 0;
 
 	if (ion_cons_open(&c, r->ion) != 0)
 		return -1;
 	wait_go(r);
-	while (seq < r->count) {
-		uint32_t n = ion_cons_peek(&c, r->burst), i;
-
-		if (n == 0) {
-			rte_pause();
-			continue;
-		}
-		for (i = 0; i < n; i++, seq++) {
-			const struct ion_slot *s = ion_cons_slot(&c, i);
-			const uint8_t *sd = ion_cons_data(&c, i);
-			uint64_t sink = 0;
-			uint32_t b;
-
-			/* in place: one load from every line of the payload */
-			for (b = 8; b < s->len; b += 64)
-				sink ^= sd[b];
-			r->sink += sink;
-			if (unlikely(get_seq(sd) != seq || s->len != r->size))
-				r->errors++;
-		}
-		ion_cons_release(&c, n);
-	}
+	r->errors +=
+		bench_ion_consume(&c, r->count, r->size, r->burst, &r->sink);
 	r->t_end = rte_rdtsc();
 	ion_cons_close(&c);
 	return 0;
