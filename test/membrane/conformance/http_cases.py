@@ -591,7 +591,7 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     ctx = validators(args.root)
-    failed = 0
+    failed = []
     listed = 0
     cases = [c for c in CASES if not args.only or c.name in args.only]
     for case in cases:
@@ -609,7 +609,7 @@ def main():
         summary = (f"{[x.status for x in a.responses]} "
                    f"{'closed' if a.closed else 'open'}")
         if unlisted or problems or stale:
-            failed += 1
+            failed.append(case.name)
             print(f"DIFF {case.name}: {summary}")
             for k, v in unlisted.items():
                 print(f"    {k}: {v}")
@@ -629,8 +629,8 @@ def main():
                 print(f"    {who}: {[(x.status, x.fields) for x in o.responses]} "
                       f"closed={o.closed} reset={o.reset} raw={o.raw[:60]!r} "
                       f"idle={o.closed_after}")
-    print(f"{len(cases)} cases, {len(cases) - failed} ok ({listed} with listed differences), "
-          f"{failed} failed")
+    print(f"{len(cases)} cases, {len(cases) - len(failed)} ok ({listed} with listed differences), "
+          f"{len(failed)} failed" + (": " + " ".join(failed) if failed else ""))
     return 1 if failed else 0
 
 
