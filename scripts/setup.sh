@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Everything the appliance and its tests need on a Debian 12 machine, as
-# root: packages, 2 MiB hugepages, a hugetlbfs mount, the meson build.
+# root: packages, 2 MiB hugepages, a hugetlbfs mount, Debian's lwIP source
+# (scripts/fetch-lwip.sh), the meson build.
 # Safe to run again: each step checks before it acts.
 #
 #   scripts/setup.sh [BUILD_DIR [MESON_OPTIONS...]]
@@ -12,7 +13,7 @@ build=${1:-build}
 shift || true
 
 PACKAGES=(dpdk dpdk-dev libdpdk-dev meson ninja-build pkg-config gcc clang
-	clang-format libclang-rt-14-dev liblwip-dev libconfig-dev libcunit1-dev
+	clang-format libclang-rt-14-dev libconfig-dev libcunit1-dev
 	iproute2 iputils-ping netcat-openbsd curl socat python3 util-linux nginx-light wrk ethtool
 	prometheus debhelper dpkg-dev fakeroot lintian scdoc)
 HUGEPAGES=${ION_HUGEPAGES:-2048}   # 2 MiB each: 4 GiB
@@ -53,6 +54,8 @@ if ! mountpoint -q /dev/hugepages || \
 fi
 
 cd "$top"
+# lwIP from Debian's source package, built with the membrane's options
+bash "$top/scripts/fetch-lwip.sh"
 if [ ! -f "$build/build.ninja" ]; then
 	say "configuring $build"
 	meson setup "$build" "$@" >/dev/null

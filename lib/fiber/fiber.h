@@ -159,6 +159,9 @@ struct fiber_kind {
 	int (*arm)(struct fiber *f);
 	bool (*ready)(struct fiber *f);
 	void (*disarm)(struct fiber *f);
+	/** TSC of its next timer (UINT64_MAX: none): its lcore sleeps no
+	 *  longer than that.  Optional. */
+	uint64_t (*deadline)(struct fiber *f);
 	/** Its own counters, nested under its name; NULL if none. */
 	const struct ctr_set *counters;
 	/**

@@ -175,6 +175,17 @@ fiber_step_disarm(void *arg)
 	fiber_disarm(arg);
 }
 
+static uint64_t
+fiber_step_deadline(void *arg)
+{
+	struct fiber *f = arg;
+
+	/* a killed or drained fiber's timers never run again */
+	if (fiber_state_get(f) != FIBER_READY)
+		return UINT64_MAX;
+	return f->kind->deadline(f);
+}
+
 int
 fiber_sched_add_fiber(struct fiber_sched *s, struct fiber *f)
 {
@@ -185,6 +196,8 @@ fiber_sched_add_fiber(struct fiber_sched *s, struct fiber *f)
 		.arm = fiber_step_arm,
 		.ready = fiber_step_ready,
 		.disarm = fiber_step_disarm,
+		.deadline = f->kind->deadline != NULL ? fiber_step_deadline
+						      : NULL,
 	};
 	int rc;
 

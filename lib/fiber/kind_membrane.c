@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <rte_cycles.h>
+
 #include <membrane.h>
 
 #include "fiber_impl.h"
@@ -98,6 +100,19 @@ static const struct ctr_desc membrane_ctrs[] = {
 	  "HTTP connections closed by the server after a response"),
 	M(http_drained_bytes, "HTTP bytes received after the server's FIN"),
 	M(http_body_bytes, "HTTP request body bytes discarded"),
+	M(lwip_link_drop, "dropped by lwIP's link layer"),
+	M(lwip_arp_drop, "ARP packets lwIP dropped"),
+	M(lwip_ip_drop, "IPv4 packets lwIP dropped (not ours, bad header "
+			"or checksum, unknown protocol)"),
+	M(lwip_ipfrag_drop, "IPv4 fragments lwIP dropped"),
+	M(lwip_icmp_drop, "ICMP messages lwIP dropped"),
+	M(lwip_udp_drop, "UDP datagrams lwIP dropped (no socket, checksum)"),
+	M(lwip_tcp_drop, "TCP segments lwIP dropped (no connection, "
+			 "checksum, out of window)"),
+	M(lwip_ip6_drop, "IPv6 packets lwIP dropped"),
+	M(lwip_ip6frag_drop, "IPv6 fragments lwIP dropped"),
+	M(lwip_icmp6_drop, "ICMPv6 messages lwIP dropped"),
+	M(lwip_nd6_drop, "neighbour discovery messages lwIP dropped"),
 };
 #undef M
 
@@ -162,8 +177,6 @@ membrane_init(struct fiber *f, const void *params, const struct fiber_env *env)
 		mp->vfs_req = fiber_end_add(f, p->vfs_req, ION_PERM_WRITE);
 		mp->vfs_rsp = fiber_end_add(f, p->vfs_rsp, ION_PERM_READ);
 	}
-	/* lwIP's thread starts now, on the main lcore's CPU set, not later
-	 * on a worker lcore's (it would inherit the worker's pinning) */
 	return membrane_lwip_start();
 }
 
@@ -266,13 +279,25 @@ membrane_disarm(struct fiber *f)
 	mp->req_armed = false;
 }
 
+/* lwIP's next timer (a retransmit, ARP ageing): the lcore wakes for it */
+static uint64_t
+membrane_deadline(struct fiber *f)
+{
+	struct membrane_kind_priv *mp = f->priv;
+
+	if (mp->m == NULL)
+		return UINT64_MAX;
+	return rte_get_timer_cycles() +
+	       rte_get_timer_hz() / 1000 * membrane_timer_ms(mp->m);
+}
+
 static void
 membrane_kill(struct fiber *f)
 {
 	struct membrane *m = membrane_of(f);
 
 	if (m != NULL)
-		membrane_stop(m); /* lwIP's thread must not transmit either */
+		membrane_stop(m); /* nothing more is sent, timers included */
 }
 
 static void
@@ -313,10 +338,11 @@ const struct fiber_kind fiber_kind_membrane = {
 	.arm = membrane_arm,
 	.ready = membrane_ready,
 	.disarm = membrane_disarm,
+	.deadline = membrane_deadline,
 	.kill = membrane_kill,
 	.fini = membrane_fini,
-	/* drained: lwIP's thread (timers, retransmits) must not send after
-	 * the NetSwitch's last TX pass; what it would is counted tx_stopped */
+	/* drained: lwIP's timers (retransmits) must not send after the
+	 * NetSwitch's last TX pass; the step stops running them */
 	.done = membrane_kill,
 	.counters = &membrane_ctr_set,
 	.stats = membrane_kind_stats,

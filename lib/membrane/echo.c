@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * TCP and UDP echo on port 7 (RFC 862), on lwIP's raw API: every callback
- * runs with the core lock held.
+ * runs on the membrane fiber's thread, lwIP's only caller.
  *
  * TCP flow control is end to end: received bytes are acknowledged to the
  * window (tcp_recved) only once they are queued back, so a client that
@@ -52,8 +52,8 @@ static err_t
 echo_pump(struct tcp_pcb *pcb, struct echo_conn *c)
 {
 	while (c->q != NULL) {
-		u16_t room = tcp_sndbuf(pcb);
-		u16_t n = c->q->len < room ? c->q->len : room;
+		uint32_t room = tcp_sndbuf(pcb); /* up to TCP_SND_BUF */
+		u16_t n = c->q->len < room ? c->q->len : (u16_t)room;
 
 		if (n == 0)
 			break;

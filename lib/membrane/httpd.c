@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * HTTP/1.1 on lwIP's raw API, files through the VFS rings
- * (docs/vfs-protocol.md, docs/membrane.md).  Every callback runs with the
- * core lock held.
+ * (docs/vfs-protocol.md, docs/membrane.md).  Every callback runs on the
+ * membrane fiber's thread, lwIP's only caller.
  *
  * Input: what lwIP delivers waits in the connection's pbuf queue and is
  * acknowledged to the TCP window only as it moves into the head buffer
@@ -250,13 +250,41 @@ close_retry(void *arg, struct tcp_pcb *pcb)
 	return ERR_OK;
 }
 
+/* tcp_write() and tcp_recved() take 16-bit lengths; the send buffer and
+ * the window are larger (lwipopts.h) */
+static uint32_t
+write_some(struct tcp_pcb *pcb, const uint8_t *p, uint32_t len)
+{
+	uint32_t done = 0;
+
+	while (done < len) {
+		u16_t n = (u16_t)LWIP_MIN(len - done, (uint32_t)UINT16_MAX);
+
+		if (tcp_write(pcb, p + done, n, TCP_WRITE_FLAG_COPY) != ERR_OK)
+			break;
+		done += n;
+	}
+	return done;
+}
+
+static void
+window_open(struct tcp_pcb *pcb, uint32_t len)
+{
+	while (len > 0) {
+		u16_t n = (u16_t)LWIP_MIN(len, (uint32_t)UINT16_MAX);
+
+		tcp_recved(pcb, n);
+		len -= n;
+	}
+}
+
 /* Acknowledge and drop everything received and not parsed yet: a pcb
  * closed with unacknowledged data answers with a RST. */
 static void
 drop_input(struct hconn *c)
 {
 	if (c->rxq != NULL) {
-		tcp_recved(c->pcb, (u16_t)c->rxq_len);
+		window_open(c->pcb, c->rxq_len);
 		pbuf_free(c->rxq);
 		c->rxq = NULL;
 	}
@@ -303,10 +331,7 @@ conn_write(struct hconn *c, const void *buf, uint32_t len)
 
 	if (c->spill_len == 0) {
 		n = tcp_sndbuf(c->pcb);
-		n = n < len ? n : len;
-		if (n > 0 && tcp_write(c->pcb, p, (u16_t)n,
-				       TCP_WRITE_FLAG_COPY) != ERR_OK)
-			n = 0;
+		n = write_some(c->pcb, p, n < len ? n : len);
 	}
 	if (len > n) {
 		/* cannot happen (READs and heads are bounded); if it did,
@@ -328,10 +353,9 @@ conn_flush(struct hconn *c)
 		uint32_t n = c->spill_len - c->spill_off;
 		uint32_t room = tcp_sndbuf(c->pcb);
 
-		n = n < room ? n : room;
-		if (n == 0 ||
-		    tcp_write(c->pcb, c->spill + c->spill_off, (u16_t)n,
-			      TCP_WRITE_FLAG_COPY) != ERR_OK)
+		n = write_some(c->pcb, c->spill + c->spill_off,
+			       n < room ? n : room);
+		if (n == 0)
 			break;
 		c->spill_off += n;
 	}

@@ -3,22 +3,26 @@
  * lwIP over ION rings: the netif, its input from the net RX ring and its
  * output to the net TX ring, and the membrane's life cycle.
  *
- * Debian's liblwip is built with NO_SYS=0, LWIP_TCPIP_CORE_LOCKING=1 and
- * malloc-backed pools.  tcpip_init() starts lwIP's thread, which runs the
- * timers (TCP retransmits, ARP ageing) with the core lock held; the
- * membrane feeds frames to ethernet_input() directly with the same lock
- * held, so a frame costs one copy (slot -> pbuf) and no mailbox hop.
+ * lwIP is built from Debian's source with the membrane's lwipopts.h
+ * (lib/membrane/lwip): NO_SYS=1, so it has no thread and no lock of its
+ * own.  The membrane fiber's step is lwIP's only caller: it feeds frames
+ * to ethernet_input(), runs lwIP's timers when they are due, and tells its
+ * lcore when the next one is, so the lcore can sleep until then.  A frame
+ * costs one copy (slot -> pbuf) and no thread hop.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include <lwip/etharp.h>
 #include <lwip/ethip6.h>
 #include <lwip/init.h>
 #include <lwip/netif.h>
 #include <lwip/pbuf.h>
-#include <lwip/tcpip.h>
+#include <lwip/stats.h>
+#include <lwip/timeouts.h>
 #include <netif/ethernet.h>
 
 #include "membrane_impl.h"
@@ -27,14 +31,60 @@
  * ours lives in it at a time. */
 static uint32_t lwip_started;
 static uint32_t membrane_exists;
+/* RFC 6528's secret key, drawn when lwIP starts */
+static uint64_t isn_key[2];
 
 int
 membrane_lwip_start(void)
 {
 	/* acquire/release: a second caller sees lwIP fully started */
-	if (__atomic_exchange_n(&lwip_started, 1, __ATOMIC_ACQ_REL) == 0)
-		tcpip_init(NULL, NULL);
+	if (__atomic_exchange_n(&lwip_started, 1, __ATOMIC_ACQ_REL) != 0)
+		return 0;
+	if (getrandom(isn_key, sizeof(isn_key), 0) != sizeof(isn_key))
+		isn_key[0] = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
+	srandom((unsigned int)(isn_key[1] ^ isn_key[0]));
+	lwip_init();
 	return 0;
+}
+
+/* lwIP's clock (NO_SYS): milliseconds, monotonic; the vDSO, no syscall */
+u32_t
+sys_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u32_t)((uint64_t)ts.tv_sec * 1000u + ts.tv_nsec / 1000000);
+}
+
+static uint64_t
+mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+/* RFC 6528: ISN = M + F(addresses, ports, key), M a 4-us clock, so a
+ * connection's numbers are neither guessable from another's nor reused
+ * by the next incarnation of the same four-tuple. */
+u32_t
+ion_lwip_tcp_isn(const ip_addr_t *local_ip, u16_t local_port,
+		 const ip_addr_t *remote_ip, u16_t remote_port)
+{
+	struct timespec ts;
+	uint64_t h = isn_key[0];
+	uint64_t m;
+
+	h = mix(h ^ ip_addr_get_ip4_u32(local_ip));
+	h = mix(h ^ ((uint64_t)ip_addr_get_ip4_u32(remote_ip) << 32 |
+		     (uint64_t)local_port << 16 | remote_port));
+	h = mix(h ^ isn_key[1]);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	m = ((uint64_t)ts.tv_sec * 1000000u + ts.tv_nsec / 1000) / 4;
+	return (u32_t)(m + h);
 }
 
 static bool
@@ -44,9 +94,8 @@ stopped(const struct membrane *m)
 	return __atomic_load_n(&m->stopped, __ATOMIC_ACQUIRE) != 0;
 }
 
-/* lwIP's output: one frame into the TX ring.  Called with the core lock
- * held (from the fiber's thread or lwIP's), hence one producer at a time.
- */
+/* lwIP's output: one frame into the TX ring, from the fiber's thread (its
+ * step is lwIP's only caller): the ring's one producer. */
 static err_t
 link_output(struct netif *n, struct pbuf *p)
 {
@@ -118,7 +167,6 @@ membrane_create(const struct membrane_conf *conf, struct membrane **out)
 	ip4_addr_set_u32(&mask, conf->netmask);
 	ip4_addr_set_u32(&gw, conf->gateway);
 
-	LOCK_TCPIP_CORE();
 	rc = -ENODEV;
 	if (netif_add(&m->netif, &ip, &mask, &gw, m, netif_setup,
 		      ethernet_input) == NULL)
@@ -135,11 +183,10 @@ membrane_create(const struct membrane_conf *conf, struct membrane **out)
 		rc = mb_httpd_start(m);
 	if (rc < 0)
 		goto fail;
-	UNLOCK_TCPIP_CORE();
+	m->next_timer = sys_now() + sys_timeouts_sleeptime();
 	*out = m;
 	return 0;
 fail:
-	UNLOCK_TCPIP_CORE();
 	membrane_destroy(m);
 	return rc;
 }
@@ -203,7 +250,7 @@ guard(const uint8_t *d, uint32_t len, uint16_t et)
 	}
 }
 
-/* One frame from the RX ring into lwIP (core lock held). */
+/* One frame from the RX ring into lwIP. */
 static void
 input_frame(struct membrane *m, const uint8_t *d, uint32_t len)
 {
@@ -229,9 +276,7 @@ input_frame(struct membrane *m, const uint8_t *d, uint32_t len)
 		MB_ADD(m, rx_malformed, 1);
 		return;
 	}
-	/* PBUF_RAM, not PBUF_POOL: Debian's liblwip 2.1.3 sizes its pool
-	 * elements for a 536-byte MSS (616 bytes) while pbuf_alloc() fills
-	 * them to its 1460-byte MSS (1536): a full frame would overrun */
+	/* one contiguous pbuf: lwIP parses headers in place */
 	p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
 	if (p == NULL) {
 		MB_ADD(m, rx_nopbuf, 1);
@@ -242,20 +287,58 @@ input_frame(struct membrane *m, const uint8_t *d, uint32_t len)
 		pbuf_free(p);
 }
 
+/* lwIP's drop counters into the membrane's (relaxed stores: a reader on
+ * another thread must not read lwIP's plain globals while they change) */
+static void
+copy_lwip_stats(struct membrane *m)
+{
+#define LW(field, v) __atomic_store_n(&m->st.field, (uint64_t)(v), __ATOMIC_RELAXED)
+	LW(lwip_link_drop, lwip_stats.link.drop);
+	LW(lwip_arp_drop, lwip_stats.etharp.drop);
+	LW(lwip_ip_drop, lwip_stats.ip.drop);
+	LW(lwip_ipfrag_drop, lwip_stats.ip_frag.drop);
+	LW(lwip_icmp_drop, lwip_stats.icmp.drop);
+	LW(lwip_udp_drop, lwip_stats.udp.drop);
+	LW(lwip_tcp_drop, lwip_stats.tcp.drop);
+	LW(lwip_ip6_drop, lwip_stats.ip6.drop);
+	LW(lwip_ip6frag_drop, lwip_stats.ip6_frag.drop);
+	LW(lwip_icmp6_drop, lwip_stats.icmp6.drop);
+	LW(lwip_nd6_drop, lwip_stats.nd6.drop);
+#undef LW
+}
+
+/* lwIP's timers, when due; @return whether they ran */
+static bool
+run_timers(struct membrane *m)
+{
+	u32_t now = sys_now();
+
+	if ((int32_t)(now - m->next_timer) < 0)
+		return false;
+	sys_check_timeouts();
+	return true;
+}
+
 unsigned int
 membrane_poll(struct membrane *m, unsigned int burst)
 {
 	struct ion_cons *rx = m->conf.rx, *vr = m->conf.vfs_rsp;
 	uint32_t n, nv = 0, i;
+	bool timers;
 
 	if (stopped(m))
 		return 0;
+	timers = run_timers(m);
 	n = ion_cons_peek(rx, burst);
 	if (vr != NULL)
 		nv = ion_cons_peek(vr, vr->mask + 1);
-	if (n == 0 && nv == 0 && !mb_httpd_wants_kick(m))
+	if (n == 0 && nv == 0 && !mb_httpd_wants_kick(m)) {
+		if (timers) {
+			m->next_timer = sys_now() + sys_timeouts_sleeptime();
+			copy_lwip_stats(m);
+		}
 		return 0;
-	LOCK_TCPIP_CORE();
+	}
 	/* answers first: they free room in the TCP send buffers the frames'
 	 * ACKs then fill */
 	for (i = 0; i < nv; i++)
@@ -264,11 +347,21 @@ membrane_poll(struct membrane *m, unsigned int burst)
 	for (i = 0; i < n; i++)
 		input_frame(m, ion_cons_data(rx, i), ion_cons_slot(rx, i)->len);
 	mb_httpd_kick(m);
-	UNLOCK_TCPIP_CORE();
+	/* the frames may have started a timer (a connection's TCP timer) */
+	m->next_timer = sys_now() + sys_timeouts_sleeptime();
+	copy_lwip_stats(m);
 	if (nv != 0)
 		ion_cons_release(vr, nv);
 	ion_cons_release(rx, n);
 	return n + nv;
+}
+
+uint32_t
+membrane_timer_ms(const struct membrane *m)
+{
+	int32_t d = (int32_t)(m->next_timer - sys_now());
+
+	return d > 0 ? (uint32_t)d : 0;
 }
 
 bool
@@ -289,15 +382,10 @@ membrane_backlog(const struct membrane *m)
 void
 membrane_stop(struct membrane *m)
 {
-	/* release: link_output() sees it before any later frame */
-	if (__atomic_exchange_n(&m->stopped, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
-	LOCK_TCPIP_CORE();
-	if (m->netif_added) {
-		netif_set_link_down(&m->netif);
-		netif_set_down(&m->netif);
-	}
-	UNLOCK_TCPIP_CORE();
+	/* release: link_output() sees it before any later frame; lwIP itself
+	 * is left alone (another thread may call this), the step stops
+	 * feeding it and its timers */
+	__atomic_store_n(&m->stopped, 1, __ATOMIC_RELEASE);
 }
 
 void
@@ -306,12 +394,13 @@ membrane_destroy(struct membrane *m)
 	if (m == NULL)
 		return;
 	membrane_stop(m);
-	LOCK_TCPIP_CORE();
 	mb_httpd_stop(m);
 	mb_echo_stop(m);
-	if (m->netif_added)
+	if (m->netif_added) {
+		netif_set_link_down(&m->netif);
+		netif_set_down(&m->netif);
 		netif_remove(&m->netif);
-	UNLOCK_TCPIP_CORE();
+	}
 	free(m);
 	__atomic_store_n(&membrane_exists, 0, __ATOMIC_RELEASE);
 }

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The membrane: lwIP (Debian's liblwip, NO_SYS=0 with core locking) over
+ * The membrane: lwIP (Debian's source, built NO_SYS=1: lib/membrane/lwip) over
  * ION rings.  Frames from the net RX ring go into lwIP, lwIP's output goes
  * to the net TX ring; on top run TCP/UDP echo and an HTTP/1.1 server whose
  * files come through the VFS rings (docs/membrane.md).
  *
- * Threads: lwIP's own thread (tcpip_thread) runs its timers; the caller's
- * thread (a fiber's lcore) feeds frames and VFS answers with the core lock
- * held.  Every lwIP callback of the membrane therefore runs under that
- * lock, which is what makes the TX ring's single producer single even
- * though two threads may transmit.
+ * Threads: one.  The caller of membrane_poll() (a fiber's lcore) is
+ * lwIP's only caller: it feeds frames and VFS answers and runs lwIP's
+ * timers when due (membrane_timer_ms() says when), so every lwIP callback
+ * and every transmit runs on that thread and the TX ring has one producer.
+ * membrane_stop() and the counters may be used from any thread.
  */
 #ifndef MEMBRANE_H
 #define MEMBRANE_H
@@ -48,7 +48,7 @@ struct membrane_conf {
 					*   10000, 1000..3600000 */
 };
 
-/** Counters; each written by whoever holds lwIP's core lock. */
+/** Counters; each written by lwIP's one caller (membrane_poll()'s thread). */
 struct membrane_stats {
 	uint64_t rx_frames, rx_bytes;
 	uint64_t rx_unhandled; /**< not IPv4/ARP/IPv6 (e.g. VLAN-tagged), or
@@ -86,10 +86,15 @@ struct membrane_stats {
 				      *   response: FIN, then input drained */
 	uint64_t http_drained_bytes; /**< bytes received after that FIN */
 	uint64_t http_body_bytes;    /**< request body bytes discarded */
+	/* lwIP's own drops (its LWIP_STATS), by layer */
+	uint64_t lwip_link_drop, lwip_arp_drop, lwip_ip_drop, lwip_ipfrag_drop;
+	uint64_t lwip_icmp_drop, lwip_udp_drop, lwip_tcp_drop;
+	uint64_t lwip_ip6_drop, lwip_ip6frag_drop, lwip_icmp6_drop;
+	uint64_t lwip_nd6_drop;
 };
 
 /**
- * Start lwIP (its thread and timers) for this process.  Once per
+ * Start lwIP (lwip_init(): no thread) for this process.  Once per
  * process: lwIP's state is global.  @return 0 (or the error of an earlier
  * failed start).
  */
@@ -103,11 +108,17 @@ int membrane_lwip_start(void);
 int membrane_create(const struct membrane_conf *conf, struct membrane **out);
 
 /**
- * Feed at most @p burst frames from the RX ring and every waiting VFS
- * answer into lwIP.  Never waits for the network; holds the core lock
- * only while lwIP works.  @return frames read from the RX ring.
+ * Run lwIP's timers if due, then feed at most @p burst frames from the RX
+ * ring and every waiting VFS answer into lwIP.  Never waits.  @return
+ * frames and answers read (0 also when only timers ran).
  */
 unsigned int membrane_poll(struct membrane *m, unsigned int burst);
+
+/**
+ * Milliseconds until lwIP's next timer is due (0: now): how long the
+ * caller may sleep without input.
+ */
+uint32_t membrane_timer_ms(const struct membrane *m);
 
 /**
  * True while file requests wait for room in the VFS request ring: the
@@ -124,7 +135,8 @@ uint32_t membrane_backlog(const struct membrane *m);
  */
 void membrane_stop(struct membrane *m);
 
-/** membrane_stop(), then free everything; lwIP's thread stays idle. */
+/** membrane_stop(), then take the netif down and free everything, on
+ *  the thread that polled it (or after that thread stopped). */
 void membrane_destroy(struct membrane *m);
 
 /** Snapshot of the counters, from any thread. */

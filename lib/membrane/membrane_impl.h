@@ -8,8 +8,8 @@
 #include "membrane.h"
 #include "membrane_vfs.h"
 
-/* Counters are written with lwIP's core lock held, by one thread at a
- * time; relaxed stores keep a reader on another thread from tearing. */
+/* Counters are written by lwIP's one caller, the membrane fiber's
+ * thread; relaxed stores keep a reader on another thread from tearing. */
 #define MB_ADD(m, field, n)                                                    \
 	__atomic_store_n(&(m)->st.field, (m)->st.field + (n), __ATOMIC_RELAXED)
 
@@ -20,6 +20,7 @@ struct membrane {
 	struct netif netif;
 	bool netif_added;
 	uint32_t stopped; /**< atomic: no more TX, no more input */
+	uint32_t next_timer; /**< sys_now() of lwIP's next timer */
 	struct membrane_stats st;
 	struct tcp_pcb *echo_tcp;
 	struct udp_pcb *echo_udp;
@@ -33,7 +34,7 @@ void mb_echo_stop(struct membrane *m);
 /* httpd.c: HTTP/1.1, files through the VFS rings */
 int mb_httpd_start(struct membrane *m);
 void mb_httpd_stop(struct membrane *m);
-/** One VFS answer slot for the server (core lock held). */
+/** One VFS answer slot for the server. */
 void mb_httpd_vfs_input(struct membrane *m, const struct membrane_vfs_rsp *r,
 			uint32_t len);
 /** Retry work that waited for room in the VFS request ring. */
