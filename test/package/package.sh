@@ -91,6 +91,8 @@ copy_tree() {
 		# what git tracks, and new files it does not ignore
 		git -C "$top" ls-files -z -co --exclude-standard |
 			(cd "$top" && tar --null -cf - -T -) | tar -xf - -C "$work/src/ion-rings"
+		# and Debian's lwIP source, which git ignores (fetch-lwip.sh)
+		tar -C "$top" -cf - lib/membrane/lwip/upstream | tar -xf - -C "$work/src/ion-rings"
 	else
 		tar -C "$top" --exclude='./build*' --exclude='./obj-*' -cf - . |
 			tar -xf - -C "$work/src/ion-rings"
