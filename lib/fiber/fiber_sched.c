@@ -196,8 +196,8 @@ fiber_sched_add_fiber(struct fiber_sched *s, struct fiber *f)
 		.arm = fiber_step_arm,
 		.ready = fiber_step_ready,
 		.disarm = fiber_step_disarm,
-		.deadline = f->kind->deadline != NULL ? fiber_step_deadline
-						      : NULL,
+		.deadline =
+			f->kind->deadline != NULL ? fiber_step_deadline : NULL,
 	};
 	int rc;
 

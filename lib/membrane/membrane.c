@@ -292,7 +292,8 @@ input_frame(struct membrane *m, const uint8_t *d, uint32_t len)
 static void
 copy_lwip_stats(struct membrane *m)
 {
-#define LW(field, v) __atomic_store_n(&m->st.field, (uint64_t)(v), __ATOMIC_RELAXED)
+#define LW(field, v)                                                           \
+	__atomic_store_n(&m->st.field, (uint64_t)(v), __ATOMIC_RELAXED)
 	LW(lwip_link_drop, lwip_stats.link.drop);
 	LW(lwip_arp_drop, lwip_stats.etharp.drop);
 	LW(lwip_ip_drop, lwip_stats.ip.drop);

@@ -19,7 +19,7 @@ struct membrane {
 	struct membrane_conf conf;
 	struct netif netif;
 	bool netif_added;
-	uint32_t stopped; /**< atomic: no more TX, no more input */
+	uint32_t stopped;    /**< atomic: no more TX, no more input */
 	uint32_t next_timer; /**< sys_now() of lwIP's next timer */
 	struct membrane_stats st;
 	struct tcp_pcb *echo_tcp;

@@ -10,7 +10,7 @@ cd "$src" || exit 1
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	mapfile -t files < <(git ls-files '*.c' '*.h')
 else
-	mapfile -t files < <(find app lib test examples -name '*.[ch]' 2>/dev/null)
+	mapfile -t files < <(find app lib test examples -name '*.[ch]' -not -path '*/lwip/upstream/*' 2>/dev/null)
 fi
 bad=0
 for f in "${files[@]}"; do

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #define LWIP_ERRNO_STDINCLUDE 1
-#define LWIP_TIMEVAL_PRIVATE 0
+#define LWIP_TIMEVAL_PRIVATE  0
 #include <sys/time.h>
 
 /* a random 32-bit value: local ports and the like, not secrets */
