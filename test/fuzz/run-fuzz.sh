@@ -39,9 +39,10 @@ config)
 	libs=("$build/lib/fiber/libfiber.a" "$build/lib/membrane/libmembrane.a"
 		"$build/lib/membrane/libmembrane_proto.a" "$build/lib/ctr/libctr.a"
 		"$build/lib/console/libconsole.a"
+		"$build/lib/membrane/lwip/liblwip_ion.a"
 		-L"$build/lib/ion" -L"$build/lib/wire" -lion -lwire
 		-Wl,-rpath,"$build/lib/ion:$build/lib/wire"
-		$(pkg-config --libs libconfig lwip) $dpdk_L -lrte_telemetry
+		$(pkg-config --libs libconfig) $dpdk_L -lrte_telemetry
 		-lrte_net -lrte_eal -lpthread) ;;
 http)
 	srcs=("$top/lib/membrane/http.c")
