@@ -67,6 +67,21 @@ mix(uint64_t x)
 	return x ^ (x >> 33);
 }
 
+/* An address folded into the hash: all of it, IPv4 or IPv6 */
+static uint64_t
+mix_addr(uint64_t h, const ip_addr_t *a)
+{
+#if LWIP_IPV6
+	if (IP_IS_V6(a)) {
+		const u32_t *w = ip_2_ip6(a)->addr;
+
+		h = mix(h ^ ((uint64_t)w[0] << 32 | w[1]));
+		return mix(h ^ ((uint64_t)w[2] << 32 | w[3]));
+	}
+#endif
+	return mix(h ^ ip4_addr_get_u32(ip_2_ip4(a)));
+}
+
 /* RFC 6528: ISN = M + F(addresses, ports, key), M a 4-us clock, so a
  * connection's numbers are neither guessable from another's nor reused
  * by the next incarnation of the same four-tuple. */
@@ -75,13 +90,11 @@ ion_lwip_tcp_isn(const ip_addr_t *local_ip, u16_t local_port,
 		 const ip_addr_t *remote_ip, u16_t remote_port)
 {
 	struct timespec ts;
-	uint64_t h = isn_key[0];
-	uint64_t m;
+	uint64_t h, m;
 
-	h = mix(h ^ ip_addr_get_ip4_u32(local_ip));
-	h = mix(h ^ ((uint64_t)ip_addr_get_ip4_u32(remote_ip) << 32 |
-		     (uint64_t)local_port << 16 | remote_port));
-	h = mix(h ^ isn_key[1]);
+	h = mix_addr(isn_key[0], local_ip);
+	h = mix_addr(h, remote_ip);
+	h = mix(h ^ ((uint64_t)local_port << 16 | remote_port) ^ isn_key[1]);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	m = ((uint64_t)ts.tv_sec * 1000000u + ts.tv_nsec / 1000) / 4;
 	return (u32_t)(m + h);
