@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Two properties of the membrane's lwIP build (lib/membrane/lwip), seen
+from the wire on the test host's interface:
+
+  isn  the SYN-ACKs of 16 connections carry initial sequence numbers spread
+       over the 32-bit space (RFC 6528; lwIP's own are a counter from 6510);
+  arp  with 60 more neighbours in its ARP table (ARP requests from 60
+       addresses of the subnet), the membrane still knows the test host:
+       pings from it are answered without an ARP request for it (Debian's
+       10-entry table forgot it, and the soak lost pings to that).
+
+  check_lwip.py IFACE MEMBRANE_IP HOST_IP PORT
+"""
+import random
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+iface, me, host, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+raw.bind((iface, 0))
+raw.settimeout(0.2)
+seen = {"synack": [], "arp_for_host": 0}
+stop = threading.Event()
+
+
+def sniff():
+    while not stop.is_set():
+        try:
+            d = raw.recv(65536)
+        except socket.timeout:
+            continue
+        et = struct.unpack("!H", d[12:14])[0]
+        if et == 0x0806 and len(d) >= 42:
+            op = struct.unpack("!H", d[20:22])[0]
+            if op == 1 and d[28:32] == socket.inet_aton(me) and \
+                    d[38:42] == socket.inet_aton(host):
+                seen["arp_for_host"] += 1
+        elif et == 0x0800 and d[23] == 6 and d[26:30] == socket.inet_aton(me):
+            ihl = (d[14] & 15) * 4
+            tcp = d[14 + ihl:]
+            flags = tcp[13]
+            if flags & 0x12 == 0x12:
+                seen["synack"].append(struct.unpack("!I", tcp[4:8])[0])
+
+
+t = threading.Thread(target=sniff)
+t.start()
+fails = 0
+try:
+    for _ in range(16):
+        s = socket.create_connection((me, port), timeout=5)
+        s.close()
+        time.sleep(0.02)
+    time.sleep(0.3)
+    isn = sorted(set(seen["synack"]))
+    spread = isn[-1] - isn[0] if isn else 0
+    ok = len(isn) >= 16 and spread > 1 << 28
+    print(f"{'ok' if ok else 'not ok'}: isn: {len(isn)} SYN-ACKs, spread "
+          f"{spread:#x} (want 16 and > 0x10000000)")
+    fails += not ok
+
+    # the host is in the table (it just talked); now 60 more neighbours
+    mac = bytes.fromhex(open(f"/sys/class/net/{iface}/address").read().strip().replace(":", ""))
+    net = socket.inet_aton(me)[:3]
+    for i in range(60):
+        ip = net + bytes([100 + i])
+        hw = bytes([2, 0x10, 0, 0, 0, i])
+        arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + hw + ip + bytes(6) + socket.inet_aton(me)
+        raw.send(b"\xff" * 6 + hw + b"\x08\x06" + arp)
+        time.sleep(0.002)
+    time.sleep(0.3)
+    seen["arp_for_host"] = 0
+    r = subprocess.run(["ping", "-c", "20", "-i", "0.05", "-W", "1", me],
+                       capture_output=True, text=True)
+    got = int(r.stdout.split(" received")[0].split()[-1]) if " received" in r.stdout else 0
+    ok = got == 20 and seen["arp_for_host"] == 0
+    print(f"{'ok' if ok else 'not ok'}: arp: 60 more neighbours, then ping "
+          f"{got}/20 with {seen['arp_for_host']} ARP requests for {host}")
+    fails += not ok
+finally:
+    stop.set()
+    t.join()
+sys.exit(1 if fails else 0)
