@@ -157,6 +157,16 @@ netif_setup(struct netif *n)
 	return ERR_OK;
 }
 
+/* When lwIP's next timer is due; a second at most, so that no timer lwIP
+ * adds later can wait longer than that (it has always some: ARP, ND) */
+static void
+schedule_timers(struct membrane *m)
+{
+	u32_t ms = sys_timeouts_sleeptime();
+
+	m->next_timer = sys_now() + (ms < 1000 ? ms : 1000);
+}
+
 int
 membrane_create(const struct membrane_conf *conf, struct membrane **out)
 {
@@ -196,7 +206,7 @@ membrane_create(const struct membrane_conf *conf, struct membrane **out)
 		rc = mb_httpd_start(m);
 	if (rc < 0)
 		goto fail;
-	m->next_timer = sys_now() + sys_timeouts_sleeptime();
+	schedule_timers(m);
 	*out = m;
 	return 0;
 fail:
@@ -348,7 +358,7 @@ membrane_poll(struct membrane *m, unsigned int burst)
 		nv = ion_cons_peek(vr, vr->mask + 1);
 	if (n == 0 && nv == 0 && !mb_httpd_wants_kick(m)) {
 		if (timers) {
-			m->next_timer = sys_now() + sys_timeouts_sleeptime();
+			schedule_timers(m);
 			copy_lwip_stats(m);
 		}
 		return 0;
@@ -362,7 +372,7 @@ membrane_poll(struct membrane *m, unsigned int burst)
 		input_frame(m, ion_cons_data(rx, i), ion_cons_slot(rx, i)->len);
 	mb_httpd_kick(m);
 	/* the frames may have started a timer (a connection's TCP timer) */
-	m->next_timer = sys_now() + sys_timeouts_sleeptime();
+	schedule_timers(m);
 	copy_lwip_stats(m);
 	if (nv != 0)
 		ion_cons_release(vr, nv);
