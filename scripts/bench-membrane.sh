@@ -6,7 +6,7 @@
 #   scripts/bench-membrane.sh [BUILD_DIR] [--rounds N] [--json] [--perf]
 #                             [--big-mib M] [--wrk-duration SECS]
 #                             [--idle-sleep-us US] [--kernel-no-offloads]
-#                             [--conf FILE]
+#                             [--conf FILE] [--all-peers]
 #
 # Every client (curl, wrk, ping) runs in the network namespace ion-bm
 # (test/lib.sh), which holds the Linux end of three paths:
@@ -27,7 +27,8 @@
 # Only the dpdk-testpmd of the path being measured runs: the other one is
 # stopped (SIGSTOP) meanwhile, so that an idle poller takes no CPU from
 # the path under test (a two-CPU machine has none to spare); the daemon
-# stays up throughout.
+# stays up throughout.  --all-peers keeps both polling throughout, as the
+# harness did when the ~200 ms stalls were seen (docs/performance.md).
 #
 # First the daemon's idle CPU: utime+stime from /proc/PID/stat over 10 s
 # without traffic, as % of one CPU.  Then each round measures the three
@@ -71,6 +72,7 @@ big_mib=100
 wrk_secs=5
 idle_sleep_us=
 offloads=on
+all_peers=0
 idle_secs=10
 conf=
 
@@ -88,6 +90,7 @@ while [ $# -gt 0 ]; do
 	--idle-sleep-us) idle_sleep_us=${2:?}; shift 2 ;;
 	--kernel-no-offloads) offloads=off; shift ;;
 	--conf) conf=$(realpath "${2:?}"); shift 2 ;;
+	--all-peers) all_peers=1; shift ;;
 	-h | --help) usage ;;
 	-*) echo "bench-membrane: unknown option $1" >&2; usage ;;
 	*) [ -z "$build" ] || usage; build=$1; shift ;;
@@ -201,7 +204,11 @@ run_only() {
 	local f pid
 	for f in peer bridge; do
 		pid=$(proc_pid $f) || die "$f (dpdk-testpmd) exited: $(tail -5 "$work/$f.log")"
-		if [ "$f" = "$1" ]; then kill -CONT "$pid"; else kill -STOP "$pid"; fi
+		if [ "$f" = "$1" ] || [ "$all_peers" = 1 ]; then
+			kill -CONT "$pid"
+		else
+			kill -STOP "$pid"
+		fi
 	done
 }
 
