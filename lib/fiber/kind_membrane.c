@@ -100,6 +100,8 @@ static const struct ctr_desc membrane_ctrs[] = {
 	  "HTTP connections closed by the server after a response"),
 	M(http_drained_bytes, "HTTP bytes received after the server's FIN"),
 	M(http_body_bytes, "HTTP request body bytes discarded"),
+	M(tcp_time_wait_reused,
+	  "TCP SYNs that ended lwIP's TIME-WAIT of their four-tuple"),
 	M(lwip_link_drop, "dropped by lwIP's link layer"),
 	M(lwip_arp_drop, "ARP packets lwIP dropped"),
 	M(lwip_ip_drop, "IPv4 packets lwIP dropped (not ours, bad header "

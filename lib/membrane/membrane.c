@@ -21,6 +21,7 @@
 #include <lwip/init.h>
 #include <lwip/netif.h>
 #include <lwip/pbuf.h>
+#include <lwip/priv/tcp_priv.h>
 #include <lwip/stats.h>
 #include <lwip/timeouts.h>
 #include <netif/ethernet.h>
@@ -273,6 +274,45 @@ guard(const uint8_t *d, uint32_t len, uint16_t et)
 	}
 }
 
+/*
+ * A SYN for a four-tuple lwIP still holds in TIME-WAIT (it closed first):
+ * lwIP 2.1.3 answers it with an ACK and ignores the client's RST, so the
+ * client cannot connect from that port for 2 MSL (2 minutes).  Linux and
+ * BSD accept such a SYN when its sequence number is past the old
+ * connection's (RFC 6191, which RFC 6528 ISNs satisfy): do the same, by
+ * ending the TIME-WAIT before lwIP sees the SYN.  IPv4; @p l3 is checked
+ * to hold its header.
+ */
+static void
+syn_after_time_wait(struct membrane *m, const uint8_t *l3, uint32_t n)
+{
+	uint32_t ihl = (l3[0] & 0x0fu) * 4u, seq;
+	const uint8_t *th = l3 + ihl;
+	uint16_t sport, dport;
+	struct tcp_pcb *pcb;
+
+	if (l3[9] != IP_PROTO_TCP || n < ihl + 20 ||
+	    (th[13] & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN ||
+	    tcp_tw_pcbs == NULL)
+		return;
+	sport = (uint16_t)(th[0] << 8 | th[1]);
+	dport = (uint16_t)(th[2] << 8 | th[3]);
+	seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
+	      (uint32_t)th[6] << 8 | th[7];
+	for (pcb = tcp_tw_pcbs; pcb != NULL; pcb = pcb->next) {
+		if (pcb->remote_port != sport || pcb->local_port != dport ||
+		    !IP_IS_V4(&pcb->remote_ip) ||
+		    memcmp(&ip_2_ip4(&pcb->remote_ip)->addr, l3 + 12, 4) != 0 ||
+		    memcmp(&ip_2_ip4(&pcb->local_ip)->addr, l3 + 16, 4) != 0)
+			continue;
+		if (TCP_SEQ_GT(seq, pcb->rcv_nxt)) {
+			tcp_abort(pcb); /* TIME-WAIT: freed, no RST */
+			MB_ADD(m, tcp_time_wait_reused, 1);
+		}
+		return;
+	}
+}
+
 /* One frame from the RX ring into lwIP. */
 static void
 input_frame(struct membrane *m, const uint8_t *d, uint32_t len)
@@ -299,6 +339,8 @@ input_frame(struct membrane *m, const uint8_t *d, uint32_t len)
 		MB_ADD(m, rx_malformed, 1);
 		return;
 	}
+	if (et == ETHTYPE_IP)
+		syn_after_time_wait(m, d + ETH_HLEN_, len - ETH_HLEN_);
 	/* one contiguous pbuf: lwIP parses headers in place */
 	p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
 	if (p == NULL) {

@@ -86,6 +86,8 @@ struct membrane_stats {
 				      *   response: FIN, then input drained */
 	uint64_t http_drained_bytes; /**< bytes received after that FIN */
 	uint64_t http_body_bytes;    /**< request body bytes discarded */
+	uint64_t tcp_time_wait_reused; /**< SYNs that ended a TIME-WAIT of
+					*   theirs (RFC 6191) */
 	/* lwIP's own drops (its LWIP_STATS), by layer */
 	uint64_t lwip_link_drop, lwip_arp_drop, lwip_ip_drop, lwip_ipfrag_drop;
 	uint64_t lwip_icmp_drop, lwip_udp_drop, lwip_tcp_drop;

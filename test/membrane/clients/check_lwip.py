@@ -9,6 +9,10 @@ from the wire on the test host's interface:
        addresses of the subnet), the membrane still knows the test host:
        pings from it are answered without an ARP request for it (Debian's
        10-entry table forgot it, and the soak lost pings to that).
+  tw   after the membrane closed a connection first (its TIME-WAIT), a
+       new connection from the same client port connects at once and is
+       served, as with the kernel (RFC 6191; lwIP 2.1.3 alone ACKs the SYN
+       and ignores the client's RST for 2 minutes).
 
   check_lwip.py IFACE MEMBRANE_IP HOST_IP PORT
 """
@@ -81,6 +85,34 @@ try:
     ok = got == 20 and seen["arp_for_host"] == 0
     print(f"{'ok' if ok else 'not ok'}: arp: 60 more neighbours, then ping "
           f"{got}/20 with {seen['arp_for_host']} ARP requests for {host}")
+    fails += not ok
+
+    # TIME-WAIT on the membrane's side: it closes first (Connection: close)
+    def get_close(sport):
+        c = socket.socket()
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        c.bind(("", sport))
+        c.settimeout(3)
+        c.connect((me, 80))
+        c.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        data = b""
+        while True:
+            d = c.recv(65536)
+            if not d:
+                break
+            data += d
+        c.close()
+        return data.split(b"\r\n", 1)[0]
+    sport = random.randrange(45000, 55000)
+    first = get_close(sport)
+    time.sleep(0.5)  # our side through LAST-ACK to CLOSED; theirs in TIME-WAIT
+    try:
+        second = get_close(sport)
+    except OSError as e:
+        second = str(e).encode()
+    ok = first.startswith(b"HTTP/1.1 200") and second.startswith(b"HTTP/1.1 200")
+    print(f"{'ok' if ok else 'not ok'}: tw: port {sport} again after the membrane's "
+          f"close: {first.decode(errors='replace')!r}, then {second.decode(errors='replace')!r}")
     fails += not ok
 finally:
     stop.set()
