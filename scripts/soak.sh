@@ -182,7 +182,10 @@ daemon_alive || die "ionswitchd died at the end of the soak"
 # The link, once quiet: the peer's vhost port against the daemon's port.
 # The membrane's own timers (a FIN at the keep-alive timeout, a
 # retransmission) may still send now and then: a reading counts only when
-# the daemon's port did not move while the peer's was read.
+# the daemon's port did not move while the peer's was read.  After the
+# flood that lasts up to lwIP's SYN-RCVD timeout (20 s): its SYNs from
+# random neighbours get SYN-ACKs resent, and ARP requests for them, until
+# lwIP gives those connections up.
 link_stats() {
 	local ports tap vhost d1 d2 try
 	ports=$(echo /ethdev/list | dpdk-telemetry.py -f "$PEER_PREFIX" 2>/dev/null | tail -1)
@@ -193,7 +196,7 @@ link_stats() {
 			vhost=$p
 		fi
 	done
-	for try in 1 2 3 4 5 6 7 8 9 10; do
+	for try in $(seq 30); do
 		d1=$(telemetry "/ion/port")
 		python3 - "$(echo "/ethdev/stats,$tap" | dpdk-telemetry.py -f "$PEER_PREFIX" 2>/dev/null | tail -1)" \
 			"$(echo "/ethdev/stats,$vhost" | dpdk-telemetry.py -f "$PEER_PREFIX" 2>/dev/null | tail -1)" \
@@ -213,7 +216,7 @@ EOF
 		fi
 		sleep 1
 	done
-	echo "soak: the daemon's port kept moving for 10 readings" >&2
+	echo "soak: the daemon's port kept moving for 30 readings" >&2
 	return 0 # check_soak.py judges the last reading
 }
 sleep 2 # what is in flight arrives
