@@ -539,6 +539,9 @@ test_eventfd_other_process(void)
 
 	CU_ASSERT_FATAL(ion_ring_create_memfd(&m, "ion-bell", &prm, 0) == 0);
 	CU_ASSERT_FATAL(pipe(go) == 0);
+	/* open before the child arms: a waiter without membarrier may arm
+	 * only once the ringer's open has said that it fences */
+	CU_ASSERT_FATAL(ion_prod_open(&p, m.ring) == 0);
 	pid = fork();
 	CU_ASSERT_FATAL(pid >= 0);
 	if (pid == 0) {
@@ -568,7 +571,6 @@ test_eventfd_other_process(void)
 		_exit(0);
 	}
 	close(go[1]);
-	CU_ASSERT_FATAL(ion_prod_open(&p, m.ring) == 0);
 	CU_ASSERT(read(go[0], &k, 1) == 1 && k == 'a');
 	CU_ASSERT(CONS_BELL(m.ring).pid == (uint32_t)pid);
 	CU_ASSERT_FATAL(ion_prod_reserve(&p, 1) == 1);
