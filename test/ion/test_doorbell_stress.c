@@ -8,17 +8,24 @@
  * blocks too, or finishes, and the watchdog sees both stuck.  Every
  * message's order, length and bytes are checked.
  *
- *   test_ion_doorbell_stress [--seed S] MODE MESSAGES
+ *   test_ion_doorbell_stress [--seed S] [--seconds T] MODE MESSAGES
  *
  *   cons             the consumer sleeps (ion_cons_wait) on an empty ring;
  *                    the producer pauses at random
  *   prod             the producer sleeps (ion_prod_wait) on a full ring of
  *                    16 slots; the consumer pauses at random
  *   eventfd          as cons, the consumer asleep in epoll on its end's
- *                    eventfd (ion_cons_arm, ion_arm_barrier, look again)
+ *                    eventfd (ion_cons_arm, ion_arm_barrier, look again),
+ *                    on a ring of 32 slots that the producer fills and
+ *                    sleeps on too
  *   twoproc-cons     cons, twoproc-prod and twoproc-eventfd: the same with
  *   twoproc-prod     the consumer in a forked process, the ring in a memfd
  *   twoproc-eventfd  (the producer rings the other process's eventfd)
+ *
+ * --seconds T bounds the run in time as MESSAGES bounds it in count: at T
+ * the producer sends a last half-ring of messages and stops (a slow,
+ * shared machine makes a sleep cost tens of microseconds); the run then
+ * checks every message sent, and fails below MIN_MESSAGES.
  *
  * Waits have a timeout of 20 s, far above the watchdog's second, so a
  * lost wake-up is caught by the watchdog and not hidden by a timeout.
@@ -51,6 +58,10 @@
 #define MAX_BURST 48
 #define WAIT_MS	  20000
 #define CAP_SMALL 16 /* the ring a producer finds full */
+/* small enough that the producer fills it and sleeps too: a consumer's lost
+ * wake-up then leaves both asleep, and the watchdog sees it */
+#define CAP_EVENTFD  32
+#define MIN_MESSAGES 100000 /* a time-bounded run passes at least these */
 
 enum side { PROD, CONS };
 
@@ -58,6 +69,7 @@ enum side { PROD, CONS };
 struct shared {
 	uint64_t blocked_since[2]; /* CLOCK_MONOTONIC ns, 0 = running */
 	uint32_t done[2];	   /* the side has finished (or failed) */
+	uint64_t limit; /* messages sent in all, lowered at the deadline */
 	uint64_t received;
 	uint64_t bad;
 	uint32_t failed; /* a wait returned an error */
@@ -67,6 +79,7 @@ struct shared {
 static struct {
 	const char *mode;
 	uint64_t count;
+	uint64_t seconds; /* 0: no time bound */
 	uint64_t seed;
 	int twoproc, prod_blocks, use_eventfd, skip_recheck;
 	uint32_t capacity;
@@ -159,7 +172,9 @@ pause_some(uint64_t *rs, int slow)
 static void
 produce(void)
 {
-	uint64_t rs = g.seed * 2 + 1, seq = 0;
+	uint64_t rs = g.seed * 2 + 1, seq = 0, limit = g.count;
+	uint64_t deadline =
+		g.seconds ? now_ns() + g.seconds * 1000000000ull : UINT64_MAX;
 	uint32_t half = g.capacity / 2;
 	struct ion_prod p;
 	int rc;
@@ -170,12 +185,19 @@ produce(void)
 		set_done(PROD);
 		return;
 	}
-	while (seq < g.count &&
+	while (seq < limit &&
 	       !__atomic_load_n(&g.sh->failed, __ATOMIC_RELAXED)) {
 		uint32_t want = 1 + rnd(&rs) % MAX_BURST, got, i;
 
-		if (want > g.count - seq)
-			want = (uint32_t)(g.count - seq);
+		if (limit == g.count && now_ns() > deadline &&
+		    limit - seq > half) {
+			/* a consumer may wait for up to half a ring more
+			 * than it has; relaxed: the commits publish it */
+			limit = seq + half;
+			__atomic_store_n(&g.sh->limit, limit, __ATOMIC_RELAXED);
+		}
+		if (want > limit - seq)
+			want = (uint32_t)(limit - seq);
 		got = ion_prod_reserve(&p, want);
 		if (got == 0) {
 			/* mostly 1; else up to capacity/2 */
@@ -280,18 +302,24 @@ consume(void)
 			return;
 		}
 	}
-	while (seq < g.count &&
-	       !__atomic_load_n(&g.sh->failed, __ATOMIC_RELAXED)) {
+	for (;;) {
+		/* relaxed: a lower limit is seen after the commit of the
+		 * message before it at the latest (peek's acquire) */
+		uint64_t limit =
+			__atomic_load_n(&g.sh->limit, __ATOMIC_RELAXED);
 		uint32_t want = 1 + rnd(&rs) % MAX_BURST, got, i;
 
+		if (seq >= limit ||
+		    __atomic_load_n(&g.sh->failed, __ATOMIC_RELAXED))
+			break;
 		got = ion_cons_peek(&c, want);
 		if (got == 0) {
 			/* mostly 1; else up to capacity/2, no more than
 			 * will come */
 			uint32_t n = rnd(&rs) % 4 ? 1 : 1 + rnd(&rs) % half;
 
-			if (n > g.count - seq)
-				n = (uint32_t)(g.count - seq);
+			if (n > limit - seq)
+				n = (uint32_t)(limit - seq);
 			rc = cons_sleep(&c, &sl, n);
 			if (rc < 0) {
 				fail("consumer wait", rc);
@@ -444,6 +472,7 @@ test_doorbell_stress(void)
 	g.sh = mmap(NULL, sizeof(*g.sh), PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	CU_ASSERT_FATAL(g.sh != MAP_FAILED);
+	g.sh->limit = g.count;
 	if (g.twoproc) {
 		CU_ASSERT_FATAL(
 			ion_ring_create_memfd(&m, "bell-stress", &prm, 0) == 0);
@@ -455,8 +484,10 @@ test_doorbell_stress(void)
 		CU_ASSERT_FATAL(g.ring != NULL);
 		CU_ASSERT_FATAL(ion_ring_init(g.ring, len, &prm) == 0);
 	}
-	printf("\n  mode %s, %llu messages, %u slots, seed %llu\n", g.mode,
-	       (unsigned long long)g.count, g.capacity,
+	printf("\n  mode %s, %llu messages or %llu s (0: no bound), %u "
+	       "slots, seed %llu\n",
+	       g.mode, (unsigned long long)g.count,
+	       (unsigned long long)g.seconds, g.capacity,
 	       (unsigned long long)g.seed);
 	fflush(stdout);
 	t0 = now_ns();
@@ -488,10 +519,12 @@ test_doorbell_stress(void)
 
 	CU_ASSERT(g.sh->failed == 0);
 	CU_ASSERT(g.sh->bad == 0);
-	CU_ASSERT(g.sh->received == g.count);
+	CU_ASSERT(g.sh->received == g.sh->limit);
+	CU_ASSERT(g.sh->limit >=
+		  (g.count < MIN_MESSAGES ? g.count : MIN_MESSAGES));
 	ion_ring_stats(g.ring, &rs);
-	CU_ASSERT(rs.enqueued == g.count);
-	CU_ASSERT(rs.dequeued == g.count);
+	CU_ASSERT(rs.enqueued == g.sh->limit);
+	CU_ASSERT(rs.dequeued == g.sh->limit);
 	CU_ASSERT(rs.used == 0);
 	/* the sleepers did sleep, and were woken by the other side */
 	if (g.prod_blocks) {
@@ -499,10 +532,11 @@ test_doorbell_stress(void)
 	} else {
 		CU_ASSERT(rs.cons_sleeps > 0 && rs.prod_wakeups > 0);
 	}
-	printf("  %.2f s, %llu received; consumer slept %llu times, woken "
+	printf("  %.2f s, %llu received%s; consumer slept %llu times, woken "
 	       "%llu; producer slept %llu, woken %llu; found empty %llu, "
 	       "full %llu\n",
 	       (double)(t1 - t0) / 1e9, (unsigned long long)g.sh->received,
+	       g.sh->limit < g.count ? " (the time bound)" : "",
 	       (unsigned long long)rs.cons_sleeps,
 	       (unsigned long long)rs.prod_wakeups,
 	       (unsigned long long)rs.prod_sleeps,
@@ -519,7 +553,7 @@ static int
 usage(void)
 {
 	fprintf(stderr,
-		"usage: test_ion_doorbell_stress [--seed S] "
+		"usage: test_ion_doorbell_stress [--seed S] [--seconds T] "
 		"cons|prod|eventfd|twoproc-cons|twoproc-prod|twoproc-eventfd "
 		"MESSAGES\n");
 	return 2;
@@ -533,9 +567,13 @@ main(int argc, char **argv)
 	int a = 1;
 
 	g.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-	if (argc > 2 && strcmp(argv[1], "--seed") == 0) {
-		g.seed = strtoull(argv[2], NULL, 0);
-		a = 3;
+	for (; argc > a + 1 && strncmp(argv[a], "--", 2) == 0; a += 2) {
+		if (strcmp(argv[a], "--seed") == 0)
+			g.seed = strtoull(argv[a + 1], NULL, 0);
+		else if (strcmp(argv[a], "--seconds") == 0)
+			g.seconds = strtoull(argv[a + 1], NULL, 0);
+		else
+			return usage();
 	}
 	if (argc != a + 2)
 		return usage();
@@ -551,7 +589,7 @@ main(int argc, char **argv)
 		g.capacity = CAP_SMALL;
 		g.prod_blocks = 1;
 	} else if (strcmp(e, "eventfd") == 0) {
-		g.capacity = 256;
+		g.capacity = CAP_EVENTFD;
 		g.use_eventfd = 1;
 	} else {
 		return usage();
