@@ -602,6 +602,8 @@ run(struct ionswitchd *d)
 	     d->n_fibers);
 	fiber_sched_lcore(&d->sched, main_lcore);
 	rte_eal_mp_wait_lcore();
+	if (fiber_sched_joined(&d->sched) != 0)
+		DLOG(ERR, "an lcore with steps did not run them to the stop\n");
 }
 
 static bool

@@ -443,6 +443,7 @@ struct fiber_lcore {
 	int efd;	       /**< its doorbell (eventfd), or -1 */
 	bool polls;	       /**< logged: it backs off instead of sleeping */
 	bool timed_out;	       /**< its last sleep ended by the deadline */
+	uint32_t returned;     /**< atomic: fiber_sched_lcore() returned */
 	struct fiber_lcore_stats st __attribute__((aligned(64)));
 };
 
@@ -497,6 +498,15 @@ int fiber_sched_add_fiber(struct fiber_sched *s, struct fiber *f);
 
 /** Run lcore @p lcore's steps until the run state is STOPPED. */
 int fiber_sched_lcore(struct fiber_sched *s, unsigned int lcore);
+
+/**
+ * Once the lcores have returned (rte_eal_mp_wait_lcore()): everything they
+ * wrote happens before what the caller does next, also for
+ * ThreadSanitizer, which does not see DPDK's own hand-off (the EAL is not
+ * instrumented).  @return lcores with steps that never ran
+ * fiber_sched_lcore() to its end (0 after a normal stop).
+ */
+unsigned int fiber_sched_joined(struct fiber_sched *s);
 
 static inline enum fiber_run
 fiber_sched_state(const struct fiber_sched *s)

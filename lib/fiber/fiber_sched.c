@@ -388,7 +388,22 @@ fiber_sched_lcore(struct fiber_sched *s, unsigned int lcore)
 			work += lc->steps[i].run(lc->steps[i].arg);
 		idle_after(s, lc, lcore, &id, work, t0);
 	}
+	/* release: pairs with fiber_sched_joined(), the lcore's last word */
+	__atomic_store_n(&lc->returned, 1, __ATOMIC_RELEASE);
 	return 0;
+}
+
+unsigned int
+fiber_sched_joined(struct fiber_sched *s)
+{
+	unsigned int l, missing = 0;
+
+	for (l = 0; l < FIBER_MAX_LCORES; l++)
+		/* acquire: the lcore's writes before it returned */
+		if (s->lcores[l].n_steps > 0 &&
+		    !__atomic_load_n(&s->lcores[l].returned, __ATOMIC_ACQUIRE))
+			missing++;
+	return missing;
 }
 
 static const struct ctr_desc lcore_ctrs[] = {

@@ -972,7 +972,11 @@ int ion_prod_wait(struct ion_prod *p, uint32_t n, int timeout_ms);
 /**
  * Name the eventfd that ion_cons_arm() asks the producer to write, or -1
  * for none.  Not while armed.  The fd should be EFD_NONBLOCK; it stays the
- * caller's.  @return 0, -EINVAL, -EBUSY (armed).
+ * caller's.  A producer in this process writes the fd itself: close it
+ * only once that producer can no longer be in a commit that saw an arming
+ * (it has stopped, or closed its end), or the write may reach whatever
+ * reuses the number.  A producer in another process writes its own
+ * duplicate.  @return 0, -EINVAL, -EBUSY (armed).
  */
 int ion_cons_set_eventfd(struct ion_cons *c, int fd);
 /** As ion_cons_set_eventfd(), for the eventfd the consumer writes. */

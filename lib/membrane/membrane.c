@@ -38,8 +38,9 @@ static uint64_t isn_key[2];
 int
 membrane_lwip_start(void)
 {
-	/* acquire/release: a second caller sees lwIP fully started */
-	if (__atomic_exchange_n(&lwip_started, 1, __ATOMIC_ACQ_REL) != 0)
+	/* control path (membrane_create, one membrane a process): the flag
+	 * makes a second call a no-op; relaxed, calls are not concurrent */
+	if (__atomic_exchange_n(&lwip_started, 1, __ATOMIC_RELAXED) != 0)
 		return 0;
 	if (getrandom(isn_key, sizeof(isn_key), 0) != sizeof(isn_key))
 		isn_key[0] = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
@@ -215,10 +216,6 @@ fail:
 	return rc;
 }
 
-#define IPPROTO_UDPLITE_ 136
-#define ETH_HLEN_	 14
-#define ARP_HLEN_	 28 /* Ethernet/IPv4 ARP */
-
 /* The protocol an IPv6 packet carries, past the extension headers lwIP
  * walks (hop-by-hop, routing, fragment, destination options); -1 when the
  * chain runs off the frame.  Hostile frames choose the chain. */
@@ -255,22 +252,22 @@ enum guard { PASS, UNHANDLED, MALFORMED };
 static enum guard
 guard(const uint8_t *d, uint32_t len, uint16_t et)
 {
-	const uint8_t *l3 = d + ETH_HLEN_;
-	uint32_t n = len - ETH_HLEN_;
+	const uint8_t *l3 = d + SIZEOF_ETH_HDR;
+	uint32_t n = len - SIZEOF_ETH_HDR;
 	int up;
 
 	switch (et) {
 	case ETHTYPE_ARP:
-		return n < ARP_HLEN_ ? MALFORMED : PASS;
+		return n < SIZEOF_ETHARP_HDR ? MALFORMED : PASS;
 	case ETHTYPE_IP:
 		if (n < 20 || (l3[0] & 0x0f) * 4u > n)
 			return MALFORMED;
-		return l3[9] == IPPROTO_UDPLITE_ ? UNHANDLED : PASS;
+		return l3[9] == IP_PROTO_UDPLITE ? UNHANDLED : PASS;
 	default: /* IPv6 */
 		up = ip6_upper(l3, n);
 		if (up < 0)
 			return MALFORMED;
-		return up == IPPROTO_UDPLITE_ ? UNHANDLED : PASS;
+		return up == IP_PROTO_UDPLITE ? UNHANDLED : PASS;
 	}
 }
 
@@ -324,7 +321,7 @@ input_frame(struct membrane *m, const uint8_t *d, uint32_t len)
 	MB_ADD(m, rx_bytes, len);
 	/* lwIP has no 802.1Q support in this build: a tagged frame would be
 	 * dropped inside it, uncounted; count it here instead */
-	et = len >= ETH_HLEN_ ? (uint16_t)(d[12] << 8 | d[13]) : 0;
+	et = len >= SIZEOF_ETH_HDR ? (uint16_t)(d[12] << 8 | d[13]) : 0;
 	if (et != ETHTYPE_IP && et != ETHTYPE_ARP && et != ETHTYPE_IPV6) {
 		MB_ADD(m, rx_unhandled, 1);
 		return;
@@ -340,7 +337,8 @@ input_frame(struct membrane *m, const uint8_t *d, uint32_t len)
 		return;
 	}
 	if (et == ETHTYPE_IP)
-		syn_after_time_wait(m, d + ETH_HLEN_, len - ETH_HLEN_);
+		syn_after_time_wait(m, d + SIZEOF_ETH_HDR,
+				    len - SIZEOF_ETH_HDR);
 	/* one contiguous pbuf: lwIP parses headers in place */
 	p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
 	if (p == NULL) {

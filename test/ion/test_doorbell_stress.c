@@ -353,6 +353,13 @@ consume(void)
 	set_done(CONS);
 	if (g.use_eventfd) {
 		ion_cons_set_eventfd(&c, -1);
+		/* a producer thread writes the fd itself, maybe still in the
+		 * commit that saw our last arming (TSan caught the close
+		 * racing that write): close once it is done; a producer in
+		 * the parent writes its own duplicate */
+		while (!g.twoproc &&
+		       !__atomic_load_n(&g.sh->done[PROD], __ATOMIC_ACQUIRE))
+			sched_yield();
 		close(sl.ep);
 		close(sl.efd);
 	}
