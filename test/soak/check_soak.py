@@ -29,7 +29,11 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from totals import frame_identities  # noqa: E402
 
-P99_FLOOR_MS = 5.0
+# Below this a window's p99 passes whatever the baseline: scheduler noise
+# on a shared two-CPU VM reaches several ms (2.9 ms then 6.6 ms in one CI
+# run); a resent segment (200 ms) or a queue behind a download (36 ms) is
+# well above it.
+P99_FLOOR_MS = 20.0
 
 work, seconds, base = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 errors = []
@@ -234,8 +238,9 @@ if expect(pings, "no ping figures"):
     b = p99(windows[0])
     # The p99 of a quiet baseline is a few of its slowest round trips; on a
     # shared two-CPU VM a scheduler time slice moves it by milliseconds
-    # (1.5 ms baseline, 4.1 ms later, at no change of the daemon), so a
-    # window counts as slower only above 2x the baseline and this floor.
+    # (1.5 ms baseline, 4.1 ms later; 2.9 then 6.6 ms; at no change of the
+    # daemon), so a window counts as slower only above 2x the baseline and
+    # the floor.
     limit = max(2 * b, P99_FLOOR_MS)
     worst = []
     for w in sorted(windows)[1:]:

@@ -164,7 +164,8 @@ check "app7's claims: 2, deaths 1, given back 1" sh -c "
 
 # --- the examples' UTCP consumer
 send utcp_ok=5
-"${nobody[@]}" "$build/examples/utcp-consumer" ion-ext app7 5 >"$work/example.out" 2>&1 || true
+# bounded: the example waits for its payloads as long as the daemon lives
+"${nobody[@]}" timeout 30 "$build/examples/utcp-consumer" ion-ext app7 5 >"$work/example.out" 2>&1 || true
 check "utcp-consumer printed the 5 payloads" sh -c \
 	"[ \$(grep -c '^from port 4000: payload' '$work/example.out') = 5 ]"
 
