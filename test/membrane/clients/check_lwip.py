@@ -22,6 +22,7 @@ from the wire on the test host's interface:
 
   check_lwip.py IFACE MEMBRANE_IP HOST_IP PORT
 """
+import os
 import random
 import socket
 import struct
@@ -29,6 +30,9 @@ import subprocess
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "ionswitchd"))
+from traffic import inet_sum  # noqa: E402
 
 iface, me, host, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
@@ -63,12 +67,7 @@ def sniff():
 
 
 def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    v = sum(struct.unpack(f"!{len(b) // 2}H", b))
-    while v >> 16:
-        v = (v & 0xFFFF) + (v >> 16)
-    return ~v & 0xFFFF
+    return 0xFFFF - inet_sum(b)
 
 
 def tcp_frame(src_mac, src, sport, seq, flags):
