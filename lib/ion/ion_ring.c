@@ -40,9 +40,14 @@ _Static_assert(offsetof(struct ion_ring_prod_part, ctrs) == ION_RING_ALIGN &&
 			       2 * ION_RING_ALIGN,
 	       "each block of a part on its own 128 bytes");
 _Static_assert(sizeof(struct ion_slot) == 8, "slot descriptor is 8 bytes");
-_Static_assert(ION_PUB_DESCS < ION_PUB_SLOTS &&
-		       (ION_PUB_SLOTS & (ION_PUB_SLOTS - 1)) == 0,
-	       "the consumer's copies: a power of two above ION_PUB_DESCS");
+_Static_assert(ION_PUB_DESCS <= ION_PUB_SLOTS &&
+		       (ION_PUB_SLOTS & (ION_PUB_SLOTS - 1)) == 0 &&
+		       (ION_PUB_DESCS & (ION_PUB_DESCS - 1)) == 0,
+	       "the window and the consumer's copies: powers of two");
+_Static_assert(ION_RING_MAX_SLOT_SIZE < (1u << ION_PUB_LEN_BITS) &&
+		       ION_PUB_LEN_BITS + 11 == 32 &&
+		       ION_PUB_STAMP_MASK == 0x7ff,
+	       "a published entry: len, then an 11-bit stamp, in 32 bits");
 
 static int
 params_ok(uint32_t capacity, uint32_t slot_size)
@@ -130,8 +135,8 @@ ion_ring_init(void *mem, size_t len, const struct ion_ring_params *p)
 	pp = ion_ring_prod_part(r);
 	memset(cp, 0, ION_RING_PAGE);
 	memset(pp, 0, sizeof(*pp));
-	/* first == tail: no descriptors published yet */
-	pp->pub.word = (uint64_t)p->start_index << 32 | p->start_index;
+	/* win 0: no descriptors published yet */
+	pp->pub.word = p->start_index;
 	cp->head.idx = p->start_index;
 	cp->ctrs.reading = p->start_index;
 	cp->bell.efd = -1;
@@ -839,6 +844,7 @@ int
 ion_prod_open(struct ion_prod *p, struct ion_ring *r)
 {
 	struct ion_ring_prod_part *own;
+	uint64_t w;
 	int rc;
 
 	if (p == NULL || !ring_valid(r))
@@ -856,7 +862,12 @@ ion_prod_open(struct ion_prod *p, struct ion_ring *r)
 	p->mask = r->hdr.capacity - 1;
 	p->stride = r->hdr.slot_stride;
 	/* relaxed: only we write tail; the claim's acquire ordered this */
-	p->tail = (uint32_t)__atomic_load_n(&own->pub.word, __ATOMIC_RELAXED);
+	w = __atomic_load_n(&own->pub.word, __ATOMIC_RELAXED);
+	p->tail = (uint32_t)w;
+	/* the window a producer before us left (garbage: none) */
+	p->pub_win =
+		(uint32_t)(w >> 32) <= ION_PUB_DESCS ? (uint32_t)(w >> 32) : 0;
+	p->pub_on = r->hdr.capacity <= ION_PUB_MAX_CAPACITY;
 	/* acquire: as in reserve, slots below head are free to overwrite */
 	p->head_cache = __atomic_load_n(&p->peer->head.idx, __ATOMIC_ACQUIRE);
 	if (p->tail - p->head_cache > p->capacity)
@@ -950,10 +961,9 @@ ion_ring_take_back(struct ion_ring *r, enum ion_end end)
 		__atomic_store_n(&cp->ctrs.reading, head, __ATOMIC_RELAXED);
 		/* release: the producer may reuse what is skipped */
 		__atomic_store_n(&cp->head.idx, head, __ATOMIC_RELEASE);
-	} else if (tail - head > cap || (uint32_t)(w >> 32) - head > cap) {
+	} else if (tail - head > cap || (uint32_t)(w >> 32) > ION_PUB_DESCS) {
 		/* garbage: publish nothing beyond the consumer's head */
-		__atomic_store_n(&pp->pub.word, (uint64_t)head << 32 | head,
-				 __ATOMIC_RELEASE);
+		__atomic_store_n(&pp->pub.word, head, __ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&bell->armed,
 			 __atomic_load_n(&bell->armed, __ATOMIC_RELAXED) &

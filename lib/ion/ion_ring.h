@@ -7,7 +7,7 @@
  * The ring lives in one position-independent block of memory (offsets, no
  * pointers) so any process that maps it, at any address, can use it.  The
  * block is split by owner into pages, so that a process can be given the
- * pages of one end writable and the rest read-only (layout version 4):
+ * pages of one end writable and the rest read-only (layout version 5):
  *
  *   +----------------------+ 0
  *   | header               |  magic, version, channel, capacity, slot size,
@@ -16,8 +16,8 @@
  *   | consumer's part      |  head, its counters, its doorbell and claim
  *   +----------------------+ 8192, or the huge page size of a producer
  *   | producer's part      |  part in huge pages
- *   |  +0   published      |  tail, and the descriptors of the last commit
- *   |                      |  when it was of at most ION_PUB_DESCS slots
+ *   |  +0   published      |  tail, and the stamped descriptors of the
+ *   |                      |  last ION_PUB_DESCS slots (a window)
  *   |  +128 counters       |
  *   |  +256 doorbell       |  and its claim
  *   |  +384 descriptors    |  capacity x {len, tag}, 8 bytes each
@@ -33,8 +33,9 @@
  * A slot is its descriptor and its data.  Keeping the 8-byte descriptors
  * apart from the data keeps a 64-byte message on one cache line instead
  * of two, which is what a message costs to move between cores.  A commit
- * of a few slots also copies their descriptors next to the tail it
- * publishes, so a consumer that keeps up reads the tail's line and the
+ * of a few slots also copies their descriptors into a window of the last
+ * ION_PUB_DESCS next to the tail it publishes, so a consumer that keeps up
+ * (or runs up to that many slots behind) reads the tail's line and the
  * data, never a descriptor line the producer is still filling.
  *
  * The data path uses acquire loads and release stores only: no locks, no
@@ -69,9 +70,10 @@ extern "C" {
 #define ION_RING_MAGIC 0x494f4e52u
 /**
  * Bumped on any change of the shared layout (3: doorbells; 4: split by
- * owner into pages, a commit's descriptors published with its tail).
+ * owner into pages, a commit's descriptors published with its tail; 5:
+ * the last ION_PUB_DESCS descriptors published, whatever their commits).
  */
-#define ION_RING_VERSION 4u
+#define ION_RING_VERSION 5u
 /** Destructive interference size, doubled against adjacent-line prefetch. */
 #define ION_RING_ALIGN 128u
 /** Slot strides are multiples of this. */
@@ -85,8 +87,26 @@ extern "C" {
  * each, the producer's part starts on a page (or on a huge page).
  */
 #define ION_RING_PAGE 4096u
-/** Descriptors a commit of at most this many slots publishes with its tail. */
-#define ION_PUB_DESCS 15u
+/**
+ * The window of descriptors published with the tail: slot s's at
+ * desc[s % ION_PUB_DESCS], a power of two so that the free-running 32-bit
+ * indices wrap onto it cleanly.  Eight keep all but one entry on the
+ * tail's line.
+ */
+#define ION_PUB_DESCS 8u
+/**
+ * A published entry is {tag:32, stamp:11, len:21}: len bounded to
+ * ION_RING_MAX_SLOT_SIZE, stamp = (slot / ION_PUB_DESCS) % 2048, so an
+ * entry names its slot among all slots that share its place up to
+ * ION_PUB_MAX_CAPACITY apart.
+ */
+#define ION_PUB_LEN_BITS   21u
+#define ION_PUB_STAMP_MASK 0x7ffu
+/**
+ * Rings of at most this many slots publish entries (a producer cannot run
+ * that far ahead of the consumer, so no stamp is taken for another's).
+ */
+#define ION_PUB_MAX_CAPACITY (ION_PUB_DESCS * (ION_PUB_STAMP_MASK + 1))
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the published word keeps the tail in its low half: little-endian only"
@@ -159,18 +179,21 @@ struct ion_ring_hdr {
 
 /**
  * What the producer publishes, on the line the consumer polls: its tail,
- * and the descriptors of its last commit when that was of 1 ..
- * ION_PUB_DESCS slots (for a consumer that keeps up, they arrive with the
- * tail; the descriptor array's lines stay with the producer).
+ * and the descriptors of its last slots, up to ION_PUB_DESCS, whichever
+ * commits they came in (for a consumer that keeps up or runs a few slots
+ * behind, they arrive with the tail; the descriptor array's lines stay
+ * with the producer).
  */
 struct ion_ring_pub {
 	/**
 	 * Low 32 bits: tail, the published write index (the consumer's
-	 * futex word).  High 32: first, the slot of desc[0]; desc[] holds
-	 * slots first .. tail - 1 (none when first == tail).
+	 * futex word).  High 32: win, 0 .. ION_PUB_DESCS: desc[] was
+	 * written for slots tail - win .. tail - 1 (and may already hold
+	 * later ones: each entry's stamp says whose it is).
 	 */
 	uint64_t word;
-	uint64_t desc[ION_PUB_DESCS]; /**< struct ion_slot, as 64-bit words */
+	/** slot s's descriptor at s % ION_PUB_DESCS, as ion_pub_entry() */
+	uint64_t desc[ION_PUB_DESCS];
 } __attribute__((aligned(ION_RING_ALIGN)));
 
 /** One index on a line of its own: the other side polls it. */
@@ -413,6 +436,8 @@ struct ion_prod {
 	uint32_t tail;	     /**< next index to commit (local copy) */
 	uint32_t head_cache; /**< last consumer head seen */
 	uint32_t reserved;   /**< slots handed out by the last reserve */
+	uint32_t pub_win;    /**< win of the published word (local copy) */
+	uint32_t pub_on;     /**< capacity <= ION_PUB_MAX_CAPACITY */
 	struct ion_bell_local bell;
 };
 
@@ -434,12 +459,12 @@ struct ion_cons {
 	uint32_t pub_first;  /**< pub[] holds slots pub_first .. */
 	uint32_t pub_tail;   /**< .. pub_tail - 1, lengths bounded */
 	struct ion_bell_local bell;
-	/** the producer's published descriptors, copied: slot s at s % 16 */
-	struct ion_slot pub[16];
+	/** the producer's published descriptors, copied: slot s at s % 8 */
+	struct ion_slot pub[8];
 };
 
-/** Entries of ion_cons.pub: a power of two above ION_PUB_DESCS. */
-#define ION_PUB_SLOTS 16u
+/** Entries of ion_cons.pub: a power of two, at least ION_PUB_DESCS. */
+#define ION_PUB_SLOTS 8u
 
 /**
  * Claim the producer end of @p r for this process.  Control path only.
@@ -467,19 +492,20 @@ void ion_cons_close(struct ion_cons *c);
  * Counters are written by their own side with relaxed stores so that a
  * stats reader on another core sees a torn-free value.
  *
- * Descriptors published with the tail (a seqlock whose sequence is the
- * published word itself):
- *  - producer: store the word with first = tail (relaxed: "no
- *    descriptors", the tail unchanged); store each descriptor with
- *    release (so none of them can pass that store); store-release the
- *    word with first = the commit's first slot and the new tail.
- *  - consumer: load-acquire the word; if its descriptors cover the slots
- *    from head, load them with acquire (so the check below cannot pass
- *    them), then load the word again: unchanged, the copies are the
- *    commit's; changed, the producer was overwriting them and the
- *    consumer reads the descriptor array instead (published by the first
- *    load's acquire).  A descriptor load that saw a later commit's store
- *    synchronises with it, so the check sees that commit's first store.
+ * Descriptors published with the tail (each entry stamped with its slot):
+ *  - producer, committing n <= ION_PUB_DESCS slots: store each entry
+ *    (relaxed), then store-release the word with the new tail and win =
+ *    min(win + n, ION_PUB_DESCS).  A commit of more slots publishes win
+ *    = 0 and writes no entry.  No entry is ever half-written (one 64-bit
+ *    store), so nothing marks an overwrite in progress.
+ *  - consumer: load-acquire the word (the entries of the slots it covers
+ *    were stored before it); if head .. tail is inside the window, load
+ *    each entry and keep it while its stamp names its slot.  A stamp that
+ *    differs is a later slot's entry (the producer moved on meanwhile);
+ *    from there the consumer reads the descriptor array instead,
+ *    published by the same acquire.  An entry ION_PUB_MAX_CAPACITY slots
+ *    later would carry the same stamp, but the producer cannot get that
+ *    far ahead of the consumer's head in a ring that publishes entries.
  *
  * Doorbells (a store-buffering / Dekker pair, made asymmetric):
  *  - waiter (about to sleep):  store its own bell.armed; HEAVY BARRIER;
@@ -635,6 +661,24 @@ ion_prod_data(const struct ion_prod *p, uint32_t i)
 	return p->slots + (size_t)((p->tail + i) & p->mask) * p->stride;
 }
 
+/* The published entry of descriptor @d, slot @slot (see ION_PUB_LEN_BITS). */
+static inline uint64_t
+ion_pub_entry(const struct ion_slot *d, uint32_t slot)
+{
+	/* two loads as the user's two stores: an 8-byte load of a 4-byte
+	 * store would wait for that store to reach the cache */
+	uint32_t len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+	uint32_t tag = __atomic_load_n(&d->tag, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(len > ION_RING_MAX_SLOT_SIZE, 0))
+		len = ION_RING_MAX_SLOT_SIZE; /* the consumer bounds it anyway
+					       */
+	return (uint64_t)tag << 32 |
+	       (uint64_t)((slot / ION_PUB_DESCS) & ION_PUB_STAMP_MASK)
+		       << ION_PUB_LEN_BITS |
+	       len;
+}
+
 /**
  * Publish the first @p n reserved slots (n <= reserved) to the consumer.
  * Committing fewer than reserved drops the rest of the reservation.
@@ -646,28 +690,29 @@ ion_prod_commit(struct ion_prod *p, uint32_t n)
 	const struct ion_ring_cons_part *peer = p->peer;
 	int fence = p->bell.fence;
 	uint32_t first = p->tail, k;
-	uint64_t armed, first_hi = (uint64_t)first << 32;
+	uint64_t armed;
 
 	p->tail += n;
 	p->reserved = 0;
-	if (__builtin_expect(n - 1 < ION_PUB_DESCS, 1)) {
-		/* relaxed: "no descriptors" for a consumer copying the old
-		 * ones, which looks at this word again after copying */
-		__atomic_store_n(&own->pub.word, first_hi | first,
-				 __ATOMIC_RELAXED);
+	if (__builtin_expect(n - 1 < ION_PUB_DESCS && p->pub_on, 1)) {
 		for (k = 0; k < n; k++) {
-			uint64_t d;
+			uint32_t slot = first + k;
 
-			memcpy(&d, &p->desc[(first + k) & p->mask], sizeof(d));
-			/* release: none of these passes the store above */
-			__atomic_store_n(&own->pub.desc[k], d,
-					 __ATOMIC_RELEASE);
+			/* relaxed: the release of the word below publishes it
+			 */
+			__atomic_store_n(
+				&own->pub.desc[slot & (ION_PUB_DESCS - 1)],
+				ion_pub_entry(&p->desc[slot & p->mask], slot),
+				__ATOMIC_RELAXED);
 		}
+		p->pub_win = p->pub_win + n < ION_PUB_DESCS ? p->pub_win + n
+							    : ION_PUB_DESCS;
 	} else {
-		first_hi = (uint64_t)p->tail << 32; /* no descriptors */
+		p->pub_win = 0; /* no entry written, none published */
 	}
 	/* release: slot writes above are visible before the new tail */
-	__atomic_store_n(&own->pub.word, first_hi | p->tail, __ATOMIC_RELEASE);
+	__atomic_store_n(&own->pub.word, (uint64_t)p->pub_win << 32 | p->tail,
+			 __ATOMIC_RELEASE);
 	/* relaxed: own counter, readers need only no tearing */
 	__atomic_store_n(&own->ctrs.ops, own->ctrs.ops + n, __ATOMIC_RELAXED);
 	/* the one extra load per burst: a consumer asleep on empty? */
@@ -677,33 +722,33 @@ ion_prod_commit(struct ion_prod *p, uint32_t n)
 }
 
 /*
- * The producer's published word @w covers slots from head: copy their
- * descriptors (lengths bounded by the slot size) into c->pub, and keep
- * them if the word did not change meanwhile (see "Memory ordering").
+ * The published word's window holds slots head .. @tail - 1: copy their
+ * entries into c->pub while each names its slot (lengths bounded by the
+ * slot size); the copies cover head up to the first that does not.
  */
 static inline void
-ion_cons_copy_pub(struct ion_cons *c, uint64_t w)
+ion_cons_copy_pub(struct ion_cons *c, uint32_t tail)
 {
 	const struct ion_ring_pub *pub = &c->peer->pub;
-	uint32_t tail = (uint32_t)w, from = c->head - (uint32_t)(w >> 32);
-	uint32_t k, n = tail - c->head;
+	uint32_t slot;
 
-	for (k = 0; k < n; k++) {
-		/* acquire: the check of the word below cannot pass it */
-		uint64_t d =
-			__atomic_load_n(&pub->desc[from + k], __ATOMIC_ACQUIRE);
-		struct ion_slot *s =
-			&c->pub[(c->head + k) & (ION_PUB_SLOTS - 1)];
+	for (slot = c->head; slot != tail; slot++) {
+		/* relaxed: the word's acquire published the entry; a later
+		 * one shows in its stamp */
+		uint64_t e =
+			__atomic_load_n(&pub->desc[slot & (ION_PUB_DESCS - 1)],
+					__ATOMIC_RELAXED);
+		struct ion_slot *s = &c->pub[slot & (ION_PUB_SLOTS - 1)];
+		uint32_t len = (uint32_t)e & ((1u << ION_PUB_LEN_BITS) - 1);
 
-		memcpy(s, &d, sizeof(*s));
-		if (__builtin_expect(s->len > c->slot_size, 0))
-			s->len = c->slot_size;
+		if (((uint32_t)e >> ION_PUB_LEN_BITS) !=
+		    ((slot / ION_PUB_DESCS) & ION_PUB_STAMP_MASK))
+			break;
+		s->len = len <= c->slot_size ? len : c->slot_size;
+		s->tag = (uint32_t)(e >> 32);
 	}
-	/* relaxed: ordered after the copies by their acquire */
-	if (__atomic_load_n(&pub->word, __ATOMIC_RELAXED) == w) {
-		c->pub_first = c->head;
-		c->pub_tail = tail;
-	}
+	c->pub_first = c->head;
+	c->pub_tail = slot;
 }
 
 /* Load the producer's tail (and the descriptors it published with it). */
@@ -712,7 +757,7 @@ ion_cons_refresh(struct ion_cons *c)
 {
 	/* acquire: slot contents written before this tail are visible */
 	uint64_t w = __atomic_load_n(&c->peer->pub.word, __ATOMIC_ACQUIRE);
-	uint32_t tail = (uint32_t)w, first = (uint32_t)(w >> 32);
+	uint32_t tail = (uint32_t)w;
 
 	/* a tail outside the ring (a producer in another process wrote
 	 * garbage) publishes nothing */
@@ -721,9 +766,12 @@ ion_cons_refresh(struct ion_cons *c)
 	c->tail_cache = tail;
 	/* the copies are refreshed at least once a lap: never stale */
 	c->pub_first = c->pub_tail = c->head;
-	/* its descriptors cover head .. tail: a consumer that keeps up */
-	if (c->head - first < tail - first && tail - first <= ION_PUB_DESCS)
-		ion_cons_copy_pub(c, w);
+	/* its window holds head .. tail: a consumer that keeps up (in a
+	 * ring that publishes entries: a larger one's stamps may repeat) */
+	if (tail - c->head - 1 < (uint32_t)(w >> 32) &&
+	    (uint32_t)(w >> 32) <= ION_PUB_DESCS &&
+	    c->mask < ION_PUB_MAX_CAPACITY)
+		ion_cons_copy_pub(c, tail);
 	return tail - c->head;
 }
 

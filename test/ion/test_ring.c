@@ -471,12 +471,13 @@ test_header_bad_version(void)
 	r->hdr.version = ION_RING_VERSION + 1;
 	CU_ASSERT(ion_ring_check(r, len, NULL, why, sizeof(why)) == -EPROTO);
 	CU_ASSERT(strstr(why, "version") != NULL);
-	/* layout 4 split the ring by owner into pages: a version-3 ring
-	 * has its doorbells and indices elsewhere */
-	CU_ASSERT(ION_RING_VERSION == 4);
-	r->hdr.version = 3;
+	/* layout 5 stamps the published descriptors: a version-4 producer
+	 * writes them without stamps, which a version-5 consumer would take
+	 * for another slot's, and the other way round */
+	CU_ASSERT(ION_RING_VERSION == 5);
+	r->hdr.version = 4;
 	CU_ASSERT(ion_ring_check(r, len, NULL, why, sizeof(why)) == -EPROTO);
-	CU_ASSERT(strstr(why, "version 3") != NULL);
+	CU_ASSERT(strstr(why, "version 4") != NULL);
 	CU_ASSERT(ion_cons_open(&c, r) == -EBADMSG);
 	free(r);
 }

@@ -282,55 +282,76 @@ test_reopen_refused(void)
 
 /* ---- the descriptors published with the tail ------------------------ */
 
+/* Commit @n slots with lengths base + i and tags tag0 + i. */
 static void
-test_published_descriptors(void)
+commit_n(struct ion_prod *p, uint32_t n, uint32_t base, uint32_t tag0)
 {
+	uint32_t i;
+
+	CU_ASSERT_FATAL(ion_prod_reserve(p, n) == n);
+	for (i = 0; i < n; i++) {
+		ion_prod_slot(p, i)->len = base + i;
+		ion_prod_slot(p, i)->tag = tag0 + i;
+	}
+	ion_prod_commit(p, n);
+}
+
+/* Peek @n, expecting them read from @view with those lengths and tags. */
+static void
+peek_n(struct ion_cons *c, uint32_t n, const struct ion_slot *view,
+       uint32_t base, uint32_t tag0)
+{
+	uint32_t i;
+
+	CU_ASSERT_FATAL(ion_cons_peek(c, 64) == n);
+	CU_ASSERT(c->view == view);
+	for (i = 0; i < n; i++) {
+		CU_ASSERT(ion_cons_len(c, i) == base + i);
+		CU_ASSERT(ion_cons_slot(c, i)->tag == tag0 + i);
+	}
+	ion_cons_release(c, n);
+}
+
+static void
+published_window(uint32_t start)
+{
+	struct ion_ring_params pa = params;
 	struct ion_ring_map m;
 	struct ion_prod p;
 	struct ion_cons c;
 	uint32_t i, n;
+	uint64_t w;
 
-	CU_ASSERT_FATAL(ion_ring_create_split(&m, "split", &params, 0) == 0);
+	pa.start_index = start;
+	CU_ASSERT_FATAL(ion_ring_create_split(&m, "split", &pa, 0) == 0);
 	CU_ASSERT_FATAL(ion_prod_open(&p, m.ring) == 0);
 	CU_ASSERT_FATAL(ion_cons_open(&c, m.ring) == 0);
-	/* a commit of up to ION_PUB_DESCS: the consumer reads copies */
+	/* commits of up to ION_PUB_DESCS, a consumer that keeps up: copies;
+	 * the window grows to ION_PUB_DESCS and stays there */
 	for (n = 1; n <= ION_PUB_DESCS; n++) {
-		CU_ASSERT_FATAL(ion_prod_reserve(&p, n) == n);
-		for (i = 0; i < n; i++) {
-			ion_prod_slot(&p, i)->len = 10 + i;
-			ion_prod_slot(&p, i)->tag = 100 * n + i;
-		}
-		ion_prod_commit(&p, n);
-		CU_ASSERT((uint32_t)(p.own->pub.word >> 32) == p.tail - n);
-		CU_ASSERT(ion_cons_peek(&c, 64) == n);
-		CU_ASSERT(c.view == c.pub);
-		for (i = 0; i < n; i++) {
-			CU_ASSERT(ion_cons_slot(&c, i)->len == 10 + i);
-			CU_ASSERT(ion_cons_slot(&c, i)->tag == 100 * n + i);
-		}
-		ion_cons_release(&c, n);
+		commit_n(&p, n, 10 + n, 100 * n);
+		CU_ASSERT((uint32_t)(p.own->pub.word >> 32) ==
+			  (n * (n + 1) / 2 < ION_PUB_DESCS ? n * (n + 1) / 2
+							   : ION_PUB_DESCS));
+		peek_n(&c, n, c.pub, 10 + n, 100 * n);
 	}
-	/* a larger one publishes none: the descriptor array */
-	CU_ASSERT(ion_prod_reserve(&p, 20) == 20);
-	for (i = 0; i < 20; i++)
-		ion_prod_slot(&p, i)->len = i;
-	ion_prod_commit(&p, 20);
-	CU_ASSERT((uint32_t)(p.own->pub.word >> 32) == p.tail);
-	CU_ASSERT(ion_cons_peek(&c, 64) == 20);
-	CU_ASSERT(c.view == c.desc);
-	for (i = 0; i < 20; i++)
-		CU_ASSERT(ion_cons_slot(&c, i)->len == i);
-	ion_cons_release(&c, 20);
-	/* two commits behind: the copies do not cover head, the array does */
-	CU_ASSERT(ion_enqueue(&p, "ab", 2) == 0);
-	CU_ASSERT(ion_enqueue(&p, "abc", 3) == 0);
-	CU_ASSERT(ion_cons_peek(&c, 64) == 2);
-	CU_ASSERT(c.view == c.desc);
-	CU_ASSERT(ion_cons_len(&c, 0) == 2 && ion_cons_len(&c, 1) == 3);
-	/* part of a peek released: the rest still reads right */
-	ion_cons_release(&c, 1);
-	CU_ASSERT(ion_cons_peek(&c, 64) == 1 && ion_cons_len(&c, 0) == 3);
-	ion_cons_release(&c, 1);
+	/* a consumer some commits behind, within the window: copies */
+	commit_n(&p, 3, 40, 400);
+	commit_n(&p, 2, 43, 403);
+	commit_n(&p, 1, 45, 405);
+	peek_n(&c, 6, c.pub, 40, 400);
+	/* more than the window behind: the descriptor array */
+	for (i = 0; i < ION_PUB_DESCS + 2; i++)
+		commit_n(&p, 1, 50 + i, 500 + i);
+	peek_n(&c, ION_PUB_DESCS + 2, c.desc, 50, 500);
+	/* a commit larger than the window publishes none */
+	commit_n(&p, ION_PUB_DESCS + 1, 70, 700);
+	CU_ASSERT((uint32_t)(p.own->pub.word >> 32) == 0);
+	peek_n(&c, ION_PUB_DESCS + 1, c.desc, 70, 700);
+	/* and the next small one starts the window again */
+	commit_n(&p, 2, 90, 900);
+	CU_ASSERT((uint32_t)(p.own->pub.word >> 32) == 2);
+	peek_n(&c, 2, c.pub, 90, 900);
 	/* a length beyond the slot, as a foreign producer may write, is
 	 * bounded in the copies and by ion_cons_len() */
 	CU_ASSERT(ion_prod_reserve(&p, 1) == 1);
@@ -340,24 +361,56 @@ test_published_descriptors(void)
 	CU_ASSERT(ion_cons_slot(&c, 0)->len == params.slot_size);
 	CU_ASSERT(ion_cons_len(&c, 0) == params.slot_size);
 	ion_cons_release(&c, 1);
-	/* copies taken while the producer moved the word on are dropped:
-	 * the word the copier saw before is not the one after */
-	CU_ASSERT(ion_enqueue(&p, "xyz", 3) == 0);
-	{
-		uint64_t w = p.own->pub.word, t = (uint32_t)w;
+	/* an entry the producer overwrote after the word the consumer saw
+	 * (its slot's place taken by a slot ION_PUB_DESCS later) is not
+	 * copied: its stamp names the other slot */
+	commit_n(&p, 1, 3, 33);
+	w = __atomic_load_n(&p.own->pub.word, __ATOMIC_RELAXED);
+	CU_ASSERT(c.head == (uint32_t)w - 1);
+	for (i = 0; i < ION_PUB_DESCS; i++)
+		commit_n(&p, 1, 200 + i, 2000 + i);
+	c.pub_first = c.pub_tail = c.head;
+	ion_cons_copy_pub(&c, (uint32_t)w);
+	CU_ASSERT(c.pub_first == c.head && c.pub_tail == c.head);
+	CU_ASSERT_FATAL(ion_cons_peek(&c, 64) == 1 + ION_PUB_DESCS);
+	CU_ASSERT(c.view == c.desc);
+	CU_ASSERT(ion_cons_len(&c, 0) == 3 && ion_cons_slot(&c, 0)->tag == 33);
+	for (i = 0; i < ION_PUB_DESCS; i++)
+		CU_ASSERT(ion_cons_len(&c, 1 + i) == 200 + i &&
+			  ion_cons_slot(&c, 1 + i)->tag == 2000 + i);
+	ion_cons_release(&c, 1 + ION_PUB_DESCS);
+	ion_cons_close(&c);
+	ion_prod_close(&p);
+	ion_ring_unmap(&m);
+}
 
-		CU_ASSERT(c.head == t - 1 && (uint32_t)(w >> 32) == t - 1);
-		c.pub_first = c.pub_tail = c.head;
-		p.own->pub.word = t << 32 | t; /* the producer's first store */
-		ion_cons_copy_pub(&c, w);
-		CU_ASSERT(c.pub_first == c.head && c.pub_tail == c.head);
-		p.own->pub.word = w;
-		ion_cons_copy_pub(&c, w);
-		CU_ASSERT(c.pub_first == c.head && c.pub_tail == t);
-		CU_ASSERT(ion_cons_peek(&c, 4) == 1 && c.view == c.pub);
-		CU_ASSERT(ion_cons_len(&c, 0) == 3);
-		ion_cons_release(&c, 1);
-	}
+static void
+test_published_descriptors(void)
+{
+	published_window(0);
+	/* across the wrap of the 32-bit indices: the window and the stamps
+	 * are powers of two, so slot 2^32 - 1 and slot 0 are neighbours */
+	published_window(UINT32_MAX - 20);
+}
+
+/* A ring whose producer could run ION_PUB_MAX_CAPACITY slots ahead
+ * publishes no entry: a stamp could then name two slots. */
+static void
+test_published_none_large(void)
+{
+	struct ion_ring_params pa = params;
+	struct ion_ring_map m;
+	struct ion_prod p;
+	struct ion_cons c;
+
+	pa.capacity = 2 * ION_PUB_MAX_CAPACITY;
+	pa.slot_size = 64;
+	CU_ASSERT_FATAL(ion_ring_create_split(&m, "split", &pa, 0) == 0);
+	CU_ASSERT_FATAL(ion_prod_open(&p, m.ring) == 0);
+	CU_ASSERT_FATAL(ion_cons_open(&c, m.ring) == 0);
+	commit_n(&p, 1, 5, 50);
+	CU_ASSERT((uint32_t)(p.own->pub.word >> 32) == 0);
+	peek_n(&c, 1, c.desc, 5, 50);
 	ion_cons_close(&c);
 	ion_prod_close(&p);
 	ion_ring_unmap(&m);
@@ -523,6 +576,7 @@ main(void)
 		TEST(test_grant_write),
 		TEST(test_reopen_refused),
 		TEST(test_published_descriptors),
+		TEST(test_published_none_large),
 		TEST(test_take_back),
 		TEST(test_renew_part),
 		TEST(test_huge),
