@@ -119,28 +119,9 @@ done
 # UDP-Lite with a coverage beyond the datagram (an LWIP_ASSERT aborts the
 # process) and ARP frames cut short (etharp_input reads past them).  The
 # membrane drops them before lwIP and counts them; ping must still work.
-host_exec python3 - "$iface" "$me" <<'EOF'
-import socket, struct, sys, time
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind((sys.argv[1], 0))
-eth = b"\xff" * 6 + bytes.fromhex("020000000a01")
-def csum(b):
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return 0xFFFF - s
-udp = struct.pack("!HHHH", 4000, 7, 0xFFFF, 0) + b"boom"
-ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 136, 0,
-                 socket.inet_aton("10.77.0.1"), socket.inet_aton(sys.argv[2]))
-ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-for _ in range(10):
-    s.send(eth + b"\x08\x00" + ip + udp)
-arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + bytes(20)
-for _ in range(100):
-    for n in range(28):
-        s.send(eth + b"\x08\x06" + arp[:n])
-    time.sleep(0.002)  # well below the net-rx ring's 256 slots a wake-up
-EOF
+replay=$here/../../ionswitchd/flood/replay.py
+host_exec python3 "$replay" "$iface" udplite ff:ff:ff:ff:ff:ff "$me" 10 10.77.0.1
+host_exec python3 "$replay" "$iface" short-arp ff:ff:ff:ff:ff:ff 100
 got=$(host_exec ping -c 10 -i 0.01 -W 2 "$me" | sed -n 's/.* \([0-9]*\) received.*/\1/p')
 check "ping after UDP-Lite and short ARP frames: ${got:-0}/10" [ "${got:-0}" -eq 10 ]
 
