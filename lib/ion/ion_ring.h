@@ -90,10 +90,11 @@ extern "C" {
 /**
  * The window of descriptors published with the tail: slot s's at
  * desc[s % ION_PUB_DESCS], a power of two so that the free-running 32-bit
- * indices wrap onto it cleanly.  Eight keep all but one entry on the
- * tail's line.
+ * indices wrap onto it cleanly.  Four keep the window on the tail's
+ * line; a larger commit is better read from the descriptor array, whose
+ * line the producer has finished with (docs/performance.md).
  */
-#define ION_PUB_DESCS 8u
+#define ION_PUB_DESCS 4u
 /**
  * A published entry is {tag:32, stamp:11, len:21}: len bounded to
  * ION_RING_MAX_SLOT_SIZE, stamp = (slot / ION_PUB_DESCS) % 2048, so an
@@ -459,12 +460,12 @@ struct ion_cons {
 	uint32_t pub_first;  /**< pub[] holds slots pub_first .. */
 	uint32_t pub_tail;   /**< .. pub_tail - 1, lengths bounded */
 	struct ion_bell_local bell;
-	/** the producer's published descriptors, copied: slot s at s % 8 */
-	struct ion_slot pub[8];
+	/** the producer's published descriptors, copied: slot s at s % 4 */
+	struct ion_slot pub[4];
 };
 
 /** Entries of ion_cons.pub: a power of two, at least ION_PUB_DESCS. */
-#define ION_PUB_SLOTS 8u
+#define ION_PUB_SLOTS 4u
 
 /**
  * Claim the producer end of @p r for this process.  Control path only.

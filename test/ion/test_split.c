@@ -336,10 +336,10 @@ published_window(uint32_t start)
 		peek_n(&c, n, c.pub, 10 + n, 100 * n);
 	}
 	/* a consumer some commits behind, within the window: copies */
-	commit_n(&p, 3, 40, 400);
-	commit_n(&p, 2, 43, 403);
-	commit_n(&p, 1, 45, 405);
-	peek_n(&c, 6, c.pub, 40, 400);
+	commit_n(&p, ION_PUB_DESCS / 2, 40, 400);
+	commit_n(&p, 1, 40 + ION_PUB_DESCS / 2, 400 + ION_PUB_DESCS / 2);
+	commit_n(&p, 1, 41 + ION_PUB_DESCS / 2, 401 + ION_PUB_DESCS / 2);
+	peek_n(&c, ION_PUB_DESCS / 2 + 2, c.pub, 40, 400);
 	/* more than the window behind: the descriptor array */
 	for (i = 0; i < ION_PUB_DESCS + 2; i++)
 		commit_n(&p, 1, 50 + i, 500 + i);
