@@ -22,6 +22,8 @@
 #include <lwip/netif.h>
 #include <lwip/pbuf.h>
 #include <lwip/priv/tcp_priv.h>
+#include <lwip/prot/icmp6.h>
+#include <lwip/prot/ip6.h>
 #include <lwip/stats.h>
 #include <lwip/timeouts.h>
 #include <netif/ethernet.h>
@@ -217,10 +219,11 @@ fail:
 }
 
 /* The protocol an IPv6 packet carries, past the extension headers lwIP
- * walks (hop-by-hop, routing, fragment, destination options); -1 when the
- * chain runs off the frame.  Hostile frames choose the chain. */
+ * walks (hop-by-hop, routing, fragment, destination options), and in
+ * *at its header's offset; -1 when the chain runs off the frame.  Hostile
+ * frames choose the chain. */
 static int
-ip6_upper(const uint8_t *ip6, uint32_t len)
+ip6_upper(const uint8_t *ip6, uint32_t len, uint32_t *at)
 {
 	uint32_t off = 40;
 	int nh;
@@ -230,8 +233,10 @@ ip6_upper(const uint8_t *ip6, uint32_t len)
 		return -1;
 	nh = ip6[6];
 	for (i = 0; i < 8; i++) {
-		if (nh != 0 && nh != 43 && nh != 44 && nh != 60)
+		if (nh != 0 && nh != 43 && nh != 44 && nh != 60) {
+			*at = off;
 			return nh;
+		}
 		if (off + 8 > len)
 			return -1;
 		nh = ip6[off];
@@ -242,10 +247,14 @@ ip6_upper(const uint8_t *ip6, uint32_t len)
 
 /*
  * What lwIP 2.1.3 (as Debian builds it) must not see, found by the flood
- * test (test/ionswitchd/flood): an ARP frame shorter than its header
- * (etharp_input() reads 28 bytes regardless) and UDP-Lite, whose coverage
- * field reaches an LWIP_ASSERT that aborts the process.  @return 0 to
- * pass the frame, else the counter's verdict.
+ * test (test/ionswitchd/flood) and the soak: an ARP frame shorter than its
+ * header (etharp_input() reads 28 bytes regardless); UDP-Lite, whose
+ * coverage field reaches an LWIP_ASSERT that aborts the process; and a
+ * Router Advertisement: lwIP takes its sender for a router and, when the
+ * sender never answers, solicits it every second for the router's
+ * lifetime (nd6_tmr() never gives up on a router's entry), while the
+ * membrane, link-local only, has no use for a router.  @return 0 to pass
+ * the frame, else the counter's verdict.
  */
 enum guard { PASS, UNHANDLED, MALFORMED };
 
@@ -253,7 +262,7 @@ static enum guard
 guard(const uint8_t *d, uint32_t len, uint16_t et)
 {
 	const uint8_t *l3 = d + SIZEOF_ETH_HDR;
-	uint32_t n = len - SIZEOF_ETH_HDR;
+	uint32_t n = len - SIZEOF_ETH_HDR, at = 0;
 	int up;
 
 	switch (et) {
@@ -264,9 +273,11 @@ guard(const uint8_t *d, uint32_t len, uint16_t et)
 			return MALFORMED;
 		return l3[9] == IP_PROTO_UDPLITE ? UNHANDLED : PASS;
 	default: /* IPv6 */
-		up = ip6_upper(l3, n);
+		up = ip6_upper(l3, n, &at);
 		if (up < 0)
 			return MALFORMED;
+		if (up == IP6_NEXTH_ICMP6 && at < n && l3[at] == ICMP6_TYPE_RA)
+			return UNHANDLED;
 		return up == IP_PROTO_UDPLITE ? UNHANDLED : PASS;
 	}
 }

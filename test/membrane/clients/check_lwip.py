@@ -19,6 +19,12 @@ from the wire on the test host's interface:
        (the fiber kind's deadline hook) wakes the idle lcore and steps the
        membrane for it; with the hook taken out (tried by hand) no resend
        came within the check's 9 s.
+  ra   a Router Advertisement from a neighbour that never answers: the
+       membrane (link-local IPv6 only) drops it before lwIP, which would
+       take the neighbour for a router and probe it with a Neighbor
+       Solicitation every second for the router's lifetime (lwIP 2.1.3
+       never gives up on a router's entry: the soak's endless trickle,
+       from the flood's random RAs); no solicitation for it in 5 s.
 
   check_lwip.py IFACE MEMBRANE_IP HOST_IP PORT
 """
@@ -38,7 +44,8 @@ iface, me, host, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
 raw.bind((iface, 0))
 raw.settimeout(0.2)
-seen = {"synack": [], "synack_to": [], "arp_for_host": 0, "me_mac": b"\xff" * 6}
+seen = {"synack": [], "synack_to": [], "arp_for_host": 0, "me_mac": b"\xff" * 6,
+        "ns_targets": []}
 stop = threading.Event()
 
 
@@ -54,6 +61,8 @@ def sniff():
             if op == 1 and d[28:32] == socket.inet_aton(me) and \
                     d[38:42] == socket.inet_aton(host):
                 seen["arp_for_host"] += 1
+        elif et == 0x86DD and len(d) >= 78 and d[20] == 58 and d[54] == 135:
+            seen["ns_targets"].append(d[62:78])
         elif et == 0x0800 and d[23] == 6 and d[26:30] == socket.inet_aton(me):
             seen["me_mac"] = d[6:12]
             ihl = (d[14] & 15) * 4
@@ -165,6 +174,24 @@ try:
     ok = len(mine) >= 2 and gap < 4.5
     print(f"{'ok' if ok else 'not ok'}: timer: {len(mine)} SYN-ACKs to a silent "
           f"neighbour, the resend after {gap:.2f} s (lwIP's RTO 3 s; want < 4.5 s)")
+    fails += not ok
+
+    # a Router Advertisement (router lifetime 1800 s, no link-layer address
+    # option) from a link-local neighbour that answers nothing
+    hw = bytes([2, 0x10, 0, 0, 1, 251])
+    rtr = socket.inet_pton(socket.AF_INET6, "fe80::10:ff:fe00:1fb")
+    allnodes = socket.inet_pton(socket.AF_INET6, "ff02::1")
+    ra = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 1800, 0, 0)
+    pseudo = rtr + allnodes + struct.pack("!IxxxB", len(ra), 58)
+    ra = ra[:2] + struct.pack("!H", csum(pseudo + ra)) + ra[4:]
+    ip6 = struct.pack("!IHBB", 6 << 28, len(ra), 58, 255) + rtr + allnodes
+    seen["ns_targets"] = []
+    raw.send(b"\x33\x33\x00\x00\x00\x01" + hw + b"\x86\xdd" + ip6 + ra)
+    time.sleep(5)
+    n = seen["ns_targets"].count(rtr)
+    ok = n == 0
+    print(f"{'ok' if ok else 'not ok'}: ra: {n} Neighbor Solicitations in 5 s for a "
+          f"router that never answers (want 0: the RA is not given to lwIP)")
     fails += not ok
 finally:
     stop.set()

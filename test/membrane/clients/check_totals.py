@@ -39,15 +39,17 @@ expect(m["http_requests"] == m["http_2xx"] + m["http_3xx"] + m["http_4xx"] + m["
        + m["http_gone"],
        f"http requests {m['http_requests']} != statuses + gone {m}")
 expect(m["http_conns_refused"] == 0 and m["rx_nopbuf"] == 0, f"membrane refused work: {m}")
-# what clients.sh sent that lwIP must not see: UDP-Lite, short ARP frames
-udplite, short_arp = int(sys.argv[2]), int(sys.argv[3])
+# what clients.sh sent that lwIP must not see: UDP-Lite datagrams and a
+# Router Advertisement (unhandled), short ARP frames (malformed)
+unhandled, short_arp = int(sys.argv[2]), int(sys.argv[3])
 # Each is counted where it stopped: by the membrane, or, when the net-rx
 # ring was full as it arrived (a loaded machine), by the NetSwitch as its
 # route's "full" (which also counts Linux's own frames of that EtherType).
 full = {r["ethertype"]: r["full"] for r in routes}
-expect(m["rx_unhandled"] <= udplite <= m["rx_unhandled"] + full.get(0x0800, 0),
-       f"rx_unhandled {m['rx_unhandled']} (IPv4 full {full.get(0x0800, 0)}), "
-       f"sent {udplite} UDP-Lite")
+ip_full = full.get(0x0800, 0) + full.get(0x86DD, 0)
+expect(m["rx_unhandled"] <= unhandled <= m["rx_unhandled"] + ip_full,
+       f"rx_unhandled {m['rx_unhandled']} (IPv4 and IPv6 full {ip_full}), "
+       f"sent {unhandled} UDP-Lite and RA")
 expect(m["rx_malformed"] <= short_arp <= m["rx_malformed"] + full.get(0x0806, 0),
        f"rx_malformed {m['rx_malformed']} (ARP full {full.get(0x0806, 0)}), "
        f"sent {short_arp} short ARP")
