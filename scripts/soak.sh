@@ -194,7 +194,7 @@ link_stats() {
 	local ports tap vhost d1 d2 try
 	ports=$(echo /ethdev/list | dpdk-telemetry.py -f "$PEER_PREFIX" 2>/dev/null | tail -1)
 	for p in $(python3 -c 'import json,sys; print(*json.loads(sys.argv[1])["/ethdev/list"])' "$ports"); do
-		if echo "/ethdev/info,$p" | dpdk-telemetry.py -f "$PEER_PREFIX" 2>/dev/null | grep -q net_tap; then
+		if echo "/ethdev/info,$p" | dpdk-telemetry.py -f "$PEER_PREFIX" 2>/dev/null | grep net_tap >/dev/null; then
 			tap=$p
 		else
 			vhost=$p

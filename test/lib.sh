@@ -216,7 +216,7 @@ link_exists() { ip link show "$1" >/dev/null 2>&1; }
 # in the log), and a bridge whose TAP moved too early was seen to pass
 # frames one way only.  testpmd sets every port promiscuous once all are
 # started, which the TAP shows.
-tap_started() { ip link show "$1" 2>/dev/null | grep -q PROMISC; }
+tap_started() { ip link show "$1" 2>/dev/null | grep PROMISC >/dev/null; }
 
 # link_addr NS IFACE ADDR: IFACE, already in NS, gets ADDR (if not "")
 # there and comes up

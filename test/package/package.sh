@@ -217,7 +217,7 @@ wait_for() { # wait_for WHAT CMD...: 10 s at most
 	die "no $what after 10 s"
 }
 
-tap_started() { ip link show "$iface" 2>/dev/null | grep -q PROMISC; }
+tap_started() { ip link show "$iface" 2>/dev/null | grep PROMISC >/dev/null; }
 console_up() { ionctl -t 2 help >/dev/null 2>&1; }
 
 start_by_hand() {
