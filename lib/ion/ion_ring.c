@@ -45,9 +45,9 @@ _Static_assert(ION_PUB_DESCS <= ION_PUB_SLOTS &&
 		       (ION_PUB_DESCS & (ION_PUB_DESCS - 1)) == 0,
 	       "the window and the consumer's copies: powers of two");
 _Static_assert(ION_RING_MAX_SLOT_SIZE < (1u << ION_PUB_LEN_BITS) &&
-		       ION_PUB_LEN_BITS + 11 == 32 &&
-		       ION_PUB_STAMP_MASK == 0x7ff,
-	       "a published entry: len, then an 11-bit stamp, in 32 bits");
+		       (uint64_t)(ION_PUB_STAMP_MASK + 1) << ION_PUB_LEN_BITS ==
+			       1ull << 32,
+	       "a published entry: len, then the stamp, fill 32 bits");
 
 static int
 params_ok(uint32_t capacity, uint32_t slot_size)

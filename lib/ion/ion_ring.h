@@ -442,6 +442,9 @@ struct ion_prod {
 	struct ion_bell_local bell;
 };
 
+/** Entries of ion_cons.pub: a power of two, at least ION_PUB_DESCS. */
+#define ION_PUB_SLOTS ION_PUB_DESCS
+
 /** Consumer end: process-local state, one per ring. */
 struct ion_cons {
 	struct ion_ring *ring;
@@ -460,12 +463,10 @@ struct ion_cons {
 	uint32_t pub_first;  /**< pub[] holds slots pub_first .. */
 	uint32_t pub_tail;   /**< .. pub_tail - 1, lengths bounded */
 	struct ion_bell_local bell;
-	/** the producer's published descriptors, copied: slot s at s % 4 */
-	struct ion_slot pub[4];
+	/** the producer's published descriptors, copied: slot s at
+	 * s % ION_PUB_SLOTS */
+	struct ion_slot pub[ION_PUB_SLOTS];
 };
-
-/** Entries of ion_cons.pub: a power of two, at least ION_PUB_DESCS. */
-#define ION_PUB_SLOTS 4u
 
 /**
  * Claim the producer end of @p r for this process.  Control path only.
@@ -671,9 +672,9 @@ ion_pub_entry(const struct ion_slot *d, uint32_t slot)
 	uint32_t len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
 	uint32_t tag = __atomic_load_n(&d->tag, __ATOMIC_RELAXED);
 
+	/* the consumer bounds it anyway; this keeps it in its 21 bits */
 	if (__builtin_expect(len > ION_RING_MAX_SLOT_SIZE, 0))
-		len = ION_RING_MAX_SLOT_SIZE; /* the consumer bounds it anyway
-					       */
+		len = ION_RING_MAX_SLOT_SIZE;
 	return (uint64_t)tag << 32 |
 	       (uint64_t)((slot / ION_PUB_DESCS) & ION_PUB_STAMP_MASK)
 		       << ION_PUB_LEN_BITS |
@@ -699,8 +700,7 @@ ion_prod_commit(struct ion_prod *p, uint32_t n)
 		for (k = 0; k < n; k++) {
 			uint32_t slot = first + k;
 
-			/* relaxed: the release of the word below publishes it
-			 */
+			/* relaxed: the word's release below publishes it */
 			__atomic_store_n(
 				&own->pub.desc[slot & (ION_PUB_DESCS - 1)],
 				ion_pub_entry(&p->desc[slot & p->mask], slot),
