@@ -176,6 +176,7 @@ expect(rings[0x0700]["enqueued"] == 50 and rings[0x0700]["dequeued"] == 0,
        f"utcp-rx: {rings[0x0700]}")
 expect(lwf["state"] == "DONE" and lwf["frames"] == 100 and lwf["lwf"]["ok"] == 100,
        f"lwf did not handle the 100 frames: {lwf}")
+expect(back.get("sniff_drops", 0) == 0, f"the sniffer dropped {back.get('sniff_drops')} frames")
 expect(lwf["sent"] == 100 and back.get("0x4c57", 0) == 100,
        f"lwf reflected {lwf['sent']}, came back {back.get('0x4c57', 0)}")
 expect(fibers["membrane"]["state"] == "DONE", f"membrane: {fibers['membrane']}")

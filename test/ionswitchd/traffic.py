@@ -5,7 +5,9 @@ comes back, for the ionswitchd integration tests.
 
   traffic.py send IFACE KIND=N[,KIND=N...] [--rate PPS] [--seconds S]
   traffic.py sniff IFACE SECONDS          (prints counts per EtherType, JSON)
-  traffic.py sendsniff IFACE MIX SECONDS  (both; prints {"sent":..,"back":..})
+  traffic.py sendsniff IFACE MIX SECONDS  (both; prints {"sent":..,"back":..},
+                                          sniffing until SECONDS pass without
+                                          a frame back once all is sent)
 
 KINDs: ipv4 arp ipv6 utcp lwf unknown vlan_ipv4 qinq_lwf, and LWF v2 frames
 (docs/wire-formats.md) for the lwf fiber: lwf_ok (valid, a new sequence
@@ -172,24 +174,64 @@ def send(iface, mix, rate=20000):
     return {k: n for k, n in mix.items()}
 
 
-def sniff(iface, seconds, counts, ready):
+SOL_PACKET = 263
+PACKET_STATISTICS = 6
+PACKET_IGNORE_OUTGOING = 23  # Linux 4.20
+
+
+SOL_SOCKET_SO_RCVBUFFORCE = 33  # not in Python's socket module
+SOL_PACKET = 263
+PACKET_STATISTICS = 6
+PACKET_IGNORE_OUTGOING = 23  # Linux 4.20
+
+
+def sniff_socket(iface):
+    """A socket that sees the frames coming back on @iface, with room for
+    a burst of them (a slow reader must not lose them: see sniff())."""
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    try:  # our own frames, the other half of the load, are not wanted
+        s.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
+    except OSError:
+        pass
+    try:  # root: past net.core.rmem_max
+        s.setsockopt(socket.SOL_SOCKET, SOL_SOCKET_SO_RCVBUFFORCE, 16 << 20)
+    except OSError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
     s.bind((iface, 0))
+    s.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)  # reset the drop count
     s.settimeout(0.2)
-    ready.set()
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    return s
+
+
+def sniff(s, seconds, counts, sent=None):
+    """Count the frames reflected back to us, by EtherType, until SECONDS
+    pass without one once @sent is set (without @sent: for SECONDS).
+    counts["sniff_drops"] is what the kernel dropped because this reader
+    fell behind: a slow daemon (the sanitizer builds) must not pass for
+    one that lost frames."""
+    start = last = time.monotonic()
+    cap = start + 60 + seconds  # a daemon that never stops reflecting
+    while True:
+        now = time.monotonic()
+        if sent is None:
+            if now >= start + seconds:
+                break
+        elif sent.is_set() and now >= last + seconds or now >= cap:
+            break
         try:
             data, addr = s.recvfrom(65535)
         except socket.timeout:
             continue
         if addr[2] == socket.PACKET_OUTGOING or data[:6] != SRC:
             continue  # only frames reflected back to us
+        last = time.monotonic()
         off = 12
         while struct.unpack("!H", data[off:off + 2])[0] in (0x8100, 0x88A8):
             off += 4
         et = "0x%04x" % struct.unpack("!H", data[off:off + 2])[0]
         counts[et] = counts.get(et, 0) + 1
+    _, drops = struct.unpack("II", s.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))
+    counts["sniff_drops"] = drops
 
 
 def main(argv):
@@ -200,16 +242,19 @@ def main(argv):
         rate = int(os.environ.get("TRAFFIC_RATE", "20000"))
         print(json.dumps(send(iface, parse_mix(argv[3]), rate)))
     elif cmd == "sniff":
-        counts, ready = {}, threading.Event()
-        sniff(iface, float(argv[3]), counts, ready)
+        counts = {}
+        sniff(sniff_socket(iface), float(argv[3]), counts)
         print(json.dumps(counts))
     elif cmd == "sendsniff":
-        counts, ready = {}, threading.Event()
-        t = threading.Thread(target=sniff, args=(iface, float(argv[4]), counts, ready))
+        counts, done = {}, threading.Event()
+        t = threading.Thread(target=sniff, args=(sniff_socket(iface),
+                                                 float(argv[4]), counts, done))
         t.start()
-        ready.wait()
         rate = int(os.environ.get("TRAFFIC_RATE", "20000"))
-        sent = send(iface, parse_mix(argv[3]), rate)
+        try:
+            sent = send(iface, parse_mix(argv[3]), rate)
+        finally:
+            done.set()
         t.join()
         print(json.dumps({"sent": sent, "back": counts}))
     else:
