@@ -139,6 +139,8 @@ ion_ring_init(void *mem, size_t len, const struct ion_ring_params *p)
 	pp->pub.word = p->start_index;
 	cp->head.idx = p->start_index;
 	cp->ctrs.reading = p->start_index;
+	cp->ctrs.ops_mark = p->start_index;
+	pp->ctrs.ops_mark = p->start_index;
 	cp->bell.efd = -1;
 	pp->bell.efd = -1;
 	/* release: a process that sees the magic sees the whole layout */
@@ -227,17 +229,79 @@ ion_ring_check(const void *mem, size_t len,
 	return 0;
 }
 
+/* The consumer's futex word: the tail, the low half of the published
+ * word (little-endian, checked in ion_ring.h). */
+static uint32_t *
+tail_word(const struct ion_ring_prod_part *pp)
+{
+	return (uint32_t *)(uintptr_t)&pp->pub.word;
+}
+
+/*
+ * Move a side's ops counter to count from @next on, having counted up to
+ * @counted: the owner of the side only (or the take-back, for a dead one).
+ */
+static void
+ctrs_rebase(struct ion_ring_ctrs *s, uint32_t counted, uint32_t next)
+{
+	/* relaxed: only the owner writes these */
+	uint32_t seq = __atomic_load_n(&s->ops_seq, __ATOMIC_RELAXED) | 1u;
+	uint32_t mark = __atomic_load_n(&s->ops_mark, __ATOMIC_RELAXED);
+	uint64_t base = __atomic_load_n(&s->ops_base, __ATOMIC_RELAXED);
+
+	/* odd (or left odd by an owner that died folding): readers retry;
+	 * relaxed: the release stores below are ordered after it */
+	__atomic_store_n(&s->ops_seq, seq, __ATOMIC_RELAXED);
+	/* release: a reader that sees the new base or mark sees the odd seq */
+	__atomic_store_n(&s->ops_base, base + (uint32_t)(counted - mark),
+			 __ATOMIC_RELEASE);
+	__atomic_store_n(&s->ops_mark, next, __ATOMIC_RELEASE);
+	/* release: the fold is whole before the even seq */
+	__atomic_store_n(&s->ops_seq, seq + 1, __ATOMIC_RELEASE);
+}
+
+void
+ion_ctrs_fold(struct ion_ring_ctrs *s, uint32_t idx)
+{
+	ctrs_rebase(s, idx, idx);
+}
+
+/*
+ * A side's ops counter, from its published index at @idx; against a fold
+ * in another thread, tried again while its seqlock moves, a bounded number
+ * of times (an owner that died folding leaves it odd until the take-back).
+ */
+static uint64_t
+ctrs_ops(const struct ion_ring_ctrs *s, const uint32_t *idxp)
+{
+	uint64_t base = 0;
+	uint32_t mark = 0, idx = 0, seq, tries;
+
+	for (tries = 0; tries < 1000; tries++) {
+		/* acquire, all: each load is done before the next one, so the
+		 * last load of seq sees any fold the others overlapped */
+		seq = __atomic_load_n(&s->ops_seq, __ATOMIC_ACQUIRE);
+		base = __atomic_load_n(&s->ops_base, __ATOMIC_ACQUIRE);
+		mark = __atomic_load_n(&s->ops_mark, __ATOMIC_ACQUIRE);
+		idx = __atomic_load_n(idxp, __ATOMIC_ACQUIRE);
+		if ((seq & 1u) == 0 &&
+		    __atomic_load_n(&s->ops_seq, __ATOMIC_ACQUIRE) == seq)
+			break;
+	}
+	return base + (uint32_t)(idx - mark);
+}
+
 void
 ion_ring_stats(const struct ion_ring *r, struct ion_ring_stats *st)
 {
 	const struct ion_ring_prod_part *pp = ion_ring_prod_part(r);
 	const struct ion_ring_cons_part *cp = ion_ring_cons_part(r);
 
+	st->enqueued = ctrs_ops(&pp->ctrs, tail_word(pp));
+	st->dequeued = ctrs_ops(&cp->ctrs, &cp->head.idx);
 	/* relaxed: counters are monotonic statistics, no data depends on them
 	 */
-	st->enqueued = __atomic_load_n(&pp->ctrs.ops, __ATOMIC_RELAXED);
 	st->full = __atomic_load_n(&pp->ctrs.stalls, __ATOMIC_RELAXED);
-	st->dequeued = __atomic_load_n(&cp->ctrs.ops, __ATOMIC_RELAXED);
 	st->empty = __atomic_load_n(&cp->ctrs.stalls, __ATOMIC_RELAXED);
 	st->used = (uint32_t)__atomic_load_n(&pp->pub.word, __ATOMIC_RELAXED) -
 		   __atomic_load_n(&cp->head.idx, __ATOMIC_RELAXED);
@@ -501,14 +565,6 @@ bell_slow(struct ion_bell_local *l, struct ion_ring_bell *own,
 	if (flags & ION_BELL_FUTEX)
 		futex_wake(word);
 	count(&ctrs->wakeups);
-}
-
-/* The consumer's futex word: the tail, the low half of the published
- * word (little-endian, checked in ion_ring.h). */
-static uint32_t *
-tail_word(const struct ion_ring_prod_part *pp)
-{
-	return (uint32_t *)(uintptr_t)&pp->pub.word;
 }
 
 void
@@ -949,12 +1005,25 @@ ion_ring_take_back(struct ion_ring *r, enum ion_end end)
 		uint32_t reading =
 			__atomic_load_n(&cp->ctrs.reading, __ATOMIC_RELAXED);
 
+		uint32_t counted = head; /* dequeued up to its head */
+
 		if (tail - head > cap) {
-			head = tail; /* garbage: drop what was in the ring */
+			/* garbage: drop what was in the ring; its last peek
+			 * (if that is in the ring) says what it had taken */
+			if (tail - reading <= cap) {
+				skipped = tail - reading;
+				counted = reading;
+			} else {
+				counted = __atomic_load_n(&cp->ctrs.ops_mark,
+							  __ATOMIC_RELAXED);
+			}
+			head = tail;
 		} else if (reading - head <= tail - head) {
 			skipped = reading - head;
 			head = reading;
 		}
+		/* what is skipped is abandoned, not dequeued */
+		ctrs_rebase(&cp->ctrs, counted, head);
 		__atomic_store_n(&cp->ctrs.abandoned,
 				 cp->ctrs.abandoned + skipped,
 				 __ATOMIC_RELAXED);
@@ -964,6 +1033,11 @@ ion_ring_take_back(struct ion_ring *r, enum ion_end end)
 	} else if (tail - head > cap || (uint32_t)(w >> 32) > ION_PUB_DESCS) {
 		/* garbage: publish nothing beyond the consumer's head */
 		__atomic_store_n(&pp->pub.word, head, __ATOMIC_RELEASE);
+		/* enqueued: what the consumer has seen of it */
+		ctrs_rebase(&pp->ctrs, head, head);
+	} else {
+		/* a fold the dead producer left half done (odd) is redone */
+		ctrs_rebase(&pp->ctrs, tail, tail);
 	}
 	__atomic_store_n(&bell->armed,
 			 __atomic_load_n(&bell->armed, __ATOMIC_RELAXED) &

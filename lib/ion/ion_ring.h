@@ -7,7 +7,7 @@
  * The ring lives in one position-independent block of memory (offsets, no
  * pointers) so any process that maps it, at any address, can use it.  The
  * block is split by owner into pages, so that a process can be given the
- * pages of one end writable and the rest read-only (layout version 5):
+ * pages of one end writable and the rest read-only (layout version 6):
  *
  *   +----------------------+ 0
  *   | header               |  magic, version, channel, capacity, slot size,
@@ -73,7 +73,7 @@ extern "C" {
  * owner into pages, a commit's descriptors published with its tail; 5:
  * the last ION_PUB_DESCS descriptors published, whatever their commits).
  */
-#define ION_RING_VERSION 5u
+#define ION_RING_VERSION 6u
 /** Destructive interference size, doubled against adjacent-line prefetch. */
 #define ION_RING_ALIGN 128u
 /** Slot strides are multiples of this. */
@@ -202,9 +202,26 @@ struct ion_ring_idx {
 	uint32_t idx;
 } __attribute__((aligned(ION_RING_ALIGN)));
 
+/**
+ * ion_ring_ctrs.ops_*: fold once this many messages have passed the mark,
+ * at the next refresh: a side refreshes at least once a lap (capacity <=
+ * ION_RING_MAX_CAPACITY), so the 32-bit difference never wraps.
+ */
+#define ION_OPS_FOLD (1u << 31)
+
 /** Counters of one side, each written only by that side. */
 struct ion_ring_ctrs {
-	uint64_t ops;	  /**< messages enqueued (producer) or dequeued */
+	/**
+	 * Messages enqueued (producer) or dequeued (consumer): ops_base +
+	 * (uint32_t)(index - ops_mark), index this side's published one, as
+	 * ion_ring_stats() reads it.  Derived from the index so that a commit
+	 * or a release stores no counter; folded into ops_base (and ops_mark
+	 * moved to the index) at a refresh once ION_OPS_FOLD have passed,
+	 * ops_seq odd meanwhile (a seqlock, for readers in other threads).
+	 */
+	uint64_t ops_base;
+	uint32_t ops_mark;
+	uint32_t ops_seq;
 	uint64_t stalls;  /**< times found full (producer) or empty */
 	uint64_t wakeups; /**< doorbells of the other side this side rang */
 	uint64_t sleeps;  /**< times this side armed its doorbell to sleep */
@@ -396,10 +413,13 @@ enum ion_end {
  *  - consumer: the slots it had peeked are skipped (a message is never
  *    delivered twice: the dead process may have handled them) and counted
  *    in abandoned; an index a misbehaving process left outside the ring is
- *    reset to the producer's (what was in the ring is dropped);
+ *    reset to the producer's (what was in the ring after its last peek is
+ *    dropped, skipped and counted abandoned);
  *  - producer: what it reserved but did not commit was never published;
- *    an index outside the ring is reset to the consumer's;
- *  - either: its claim is cleared, its doorbell disarmed.
+ *    an index outside the ring is reset to the consumer's (enqueued counts
+ *    up to there);
+ *  - either: its claim is cleared, its doorbell disarmed, its message
+ *    count moved on to count from where the next one starts.
  * @return the messages skipped (consumer), or 0.
  */
 uint32_t ion_ring_take_back(struct ion_ring *r, enum ion_end end);
@@ -492,7 +512,9 @@ void ion_cons_close(struct ion_cons *c);
  *    the producer load-acquires head, then overwrites slots below it.
  * Each index has exactly one writer, so no read-modify-write is needed.
  * Counters are written by their own side with relaxed stores so that a
- * stats reader on another core sees a torn-free value.
+ * stats reader on another core sees a torn-free value.  The message counts
+ * are the indices themselves (see ion_ring_ctrs.ops_base), so a commit or
+ * a release writes nothing but its index.
  *
  * Descriptors published with the tail (each entry stamped with its slot):
  *  - producer, committing n <= ION_PUB_DESCS slots: store each entry
@@ -599,6 +621,23 @@ ion_bell_armed(const struct ion_ring_bell *b, int fence)
 	return __atomic_load_n(&b->armed, __ATOMIC_RELAXED);
 }
 
+/** Fold @p idx, this side's published index, into its ops counter. */
+void ion_ctrs_fold(struct ion_ring_ctrs *s, uint32_t idx);
+
+/*
+ * At a refresh (at least once a lap): fold the ops counter once half the
+ * index space has passed its mark.
+ */
+static inline void
+ion_ctrs_check_fold(struct ion_ring_ctrs *s, uint32_t idx)
+{
+	/* relaxed: this side wrote the mark */
+	uint32_t mark = __atomic_load_n(&s->ops_mark, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(idx - mark >= ION_OPS_FOLD, 0))
+		ion_ctrs_fold(s, idx);
+}
+
 /* Out of line of the fast paths: a side that finds nothing counts it. */
 static inline void
 ion_prod_found_full(struct ion_prod *p)
@@ -638,6 +677,7 @@ ion_prod_reserve(struct ion_prod *p, uint32_t n)
 		 * wrote garbage) frees nothing */
 		if (__builtin_expect(p->tail - head <= p->capacity, 1))
 			p->head_cache = head;
+		ion_ctrs_check_fold(&p->own->ctrs, p->tail);
 		free_slots = p->capacity - (p->tail - p->head_cache);
 		if (free_slots < n) {
 			n = free_slots;
@@ -714,8 +754,6 @@ ion_prod_commit(struct ion_prod *p, uint32_t n)
 	/* release: slot writes above are visible before the new tail */
 	__atomic_store_n(&own->pub.word, (uint64_t)p->pub_win << 32 | p->tail,
 			 __ATOMIC_RELEASE);
-	/* relaxed: own counter, readers need only no tearing */
-	__atomic_store_n(&own->ctrs.ops, own->ctrs.ops + n, __ATOMIC_RELAXED);
 	/* the one extra load per burst: a consumer asleep on empty? */
 	armed = ion_bell_armed(&peer->bell, fence);
 	if (__builtin_expect((armed & ION_BELL_FLAGS) != 0, 0))
@@ -765,6 +803,7 @@ ion_cons_refresh(struct ion_cons *c)
 	if (__builtin_expect(tail - c->head > c->mask + 1, 0))
 		return c->tail_cache - c->head;
 	c->tail_cache = tail;
+	ion_ctrs_check_fold(&c->own->ctrs, c->head);
 	/* the copies are refreshed at least once a lap: never stale */
 	c->pub_first = c->pub_tail = c->head;
 	/* its window holds head .. tail: a consumer that keeps up (in a
@@ -859,8 +898,6 @@ ion_cons_release(struct ion_cons *c, uint32_t n)
 	/* release: our reads of the slots complete before the producer reuses
 	 * them */
 	__atomic_store_n(&own->head.idx, c->head, __ATOMIC_RELEASE);
-	/* relaxed: own counter, readers need only no tearing */
-	__atomic_store_n(&own->ctrs.ops, own->ctrs.ops + n, __ATOMIC_RELAXED);
 	/* the one extra load per burst: a producer asleep on full? */
 	armed = ion_bell_armed(&peer->bell, fence);
 	if (__builtin_expect((armed & ION_BELL_FLAGS) != 0, 0))

@@ -384,7 +384,9 @@ static void
 watchdog_report(const char *why, uint64_t ms)
 {
 	struct ion_ring *r = g.ring;
+	struct ion_ring_stats st;
 
+	ion_ring_stats(r, &st);
 	fprintf(stderr,
 		"\nWATCHDOG: %s for %llu ms (mode %s, seed %llu): "
 		"tail %u head %u, consumer bell 0x%016llx, producer bell "
@@ -399,19 +401,12 @@ watchdog_report(const char *why, uint64_t ms)
 			&ion_ring_cons_part(r)->bell.armed, __ATOMIC_RELAXED),
 		(unsigned long long)__atomic_load_n(
 			&ion_ring_prod_part(r)->bell.armed, __ATOMIC_RELAXED),
-		(unsigned long long)__atomic_load_n(
-			&ion_ring_prod_part(r)->ctrs.ops, __ATOMIC_RELAXED),
-		(unsigned long long)__atomic_load_n(
-			&ion_ring_cons_part(r)->ctrs.ops, __ATOMIC_RELAXED),
-		(unsigned long long)__atomic_load_n(
-			&ion_ring_cons_part(r)->ctrs.sleeps, __ATOMIC_RELAXED),
-		(unsigned long long)__atomic_load_n(
-			&ion_ring_prod_part(r)->ctrs.wakeups, __ATOMIC_RELAXED),
-		(unsigned long long)__atomic_load_n(
-			&ion_ring_prod_part(r)->ctrs.sleeps, __ATOMIC_RELAXED),
-		(unsigned long long)__atomic_load_n(
-			&ion_ring_cons_part(r)->ctrs.wakeups,
-			__ATOMIC_RELAXED));
+		(unsigned long long)st.enqueued,
+		(unsigned long long)st.dequeued,
+		(unsigned long long)st.cons_sleeps,
+		(unsigned long long)st.prod_wakeups,
+		(unsigned long long)st.prod_sleeps,
+		(unsigned long long)st.cons_wakeups);
 	if (g.child > 0)
 		kill(g.child, SIGKILL);
 	/* the sides are stuck in the ring: no way to unwind them */

@@ -471,13 +471,13 @@ test_header_bad_version(void)
 	r->hdr.version = ION_RING_VERSION + 1;
 	CU_ASSERT(ion_ring_check(r, len, NULL, why, sizeof(why)) == -EPROTO);
 	CU_ASSERT(strstr(why, "version") != NULL);
-	/* layout 5 stamps the published descriptors: a version-4 producer
-	 * writes them without stamps, which a version-5 consumer would take
-	 * for another slot's, and the other way round */
-	CU_ASSERT(ION_RING_VERSION == 5);
-	r->hdr.version = 4;
+	/* layout 6 derives the message counts from the indices: a version-5
+	 * end would keep adding to a count this one reads as a base, and
+	 * never move the mark */
+	CU_ASSERT(ION_RING_VERSION == 6);
+	r->hdr.version = 5;
 	CU_ASSERT(ion_ring_check(r, len, NULL, why, sizeof(why)) == -EPROTO);
-	CU_ASSERT(strstr(why, "version 4") != NULL);
+	CU_ASSERT(strstr(why, "version 5") != NULL);
 	CU_ASSERT(ion_cons_open(&c, r) == -EBADMSG);
 	free(r);
 }

@@ -483,12 +483,16 @@ test_take_back(void)
 	CU_ASSERT(ion_ring_take_back(m.ring, ION_END_CONS) == 0);
 	CU_ASSERT(ion_ring_cons_part(m.ring)->head.idx ==
 		  (uint32_t)p.own->pub.word);
+	/* ... and the counts derived from it stay what they were */
+	ion_ring_stats(m.ring, &st);
+	CU_ASSERT(st.enqueued == 10 && st.dequeued == 7 && st.abandoned == 3);
 	ion_prod_close(&p);
 	/* a tail left outside the ring: reset to the head */
 	ion_ring_prod_part(m.ring)->pub.word += 5000;
 	CU_ASSERT(ion_ring_take_back(m.ring, ION_END_PROD) == 0);
 	ion_ring_stats(m.ring, &st);
 	CU_ASSERT(st.used == 0);
+	CU_ASSERT(st.enqueued == 10 && st.dequeued == 7);
 	ion_ring_unmap(&m);
 }
 
