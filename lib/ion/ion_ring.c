@@ -139,8 +139,8 @@ ion_ring_init(void *mem, size_t len, const struct ion_ring_params *p)
 	pp->pub.word = p->start_index;
 	cp->head.idx = p->start_index;
 	cp->ctrs.reading = p->start_index;
-	cp->ctrs.ops_mark = p->start_index;
-	pp->ctrs.ops_mark = p->start_index;
+	cp->ctrs.ops_mark[0] = p->start_index;
+	pp->ctrs.ops_mark[0] = p->start_index;
 	cp->bell.efd = -1;
 	pp->bell.efd = -1;
 	/* release: a process that sees the magic sees the whole layout */
@@ -237,6 +237,13 @@ tail_word(const struct ion_ring_prod_part *pp)
 	return (uint32_t *)(uintptr_t)&pp->pub.word;
 }
 
+/* A side's ops pair in use, and the one a fold writes. */
+static inline unsigned int
+ops_pair(uint32_t gen)
+{
+	return (gen >> 1) & 1;
+}
+
 /*
  * Move a side's ops counter to count from @next on, having counted up to
  * @counted: the owner of the side only (or the take-back, for a dead one).
@@ -244,20 +251,23 @@ tail_word(const struct ion_ring_prod_part *pp)
 static void
 ctrs_rebase(struct ion_ring_ctrs *s, uint32_t counted, uint32_t next)
 {
-	/* relaxed: only the owner writes these */
-	uint32_t seq = __atomic_load_n(&s->ops_seq, __ATOMIC_RELAXED) | 1u;
-	uint32_t mark = __atomic_load_n(&s->ops_mark, __ATOMIC_RELAXED);
-	uint64_t base = __atomic_load_n(&s->ops_base, __ATOMIC_RELAXED);
+	/* relaxed: only the owner writes these; an owner that died half-way
+	 * left gen odd and the pair in use whole */
+	uint32_t gen = __atomic_load_n(&s->ops_gen, __ATOMIC_RELAXED) | 1u;
+	unsigned int cur = ops_pair(gen), nxt = cur ^ 1;
+	uint64_t base = __atomic_load_n(&s->ops_base[cur], __ATOMIC_RELAXED);
+	uint32_t mark = __atomic_load_n(&s->ops_mark[cur], __ATOMIC_RELAXED);
 
-	/* odd (or left odd by an owner that died folding): readers retry;
-	 * relaxed: the release stores below are ordered after it */
-	__atomic_store_n(&s->ops_seq, seq, __ATOMIC_RELAXED);
-	/* release: a reader that sees the new base or mark sees the odd seq */
-	__atomic_store_n(&s->ops_base, base + (uint32_t)(counted - mark),
+	/* odd: the other pair is being written; relaxed: the release stores
+	 * below are ordered after it */
+	__atomic_store_n(&s->ops_gen, gen, __ATOMIC_RELAXED);
+	/* release: a reader that sees a value of the pair being written sees
+	 * the odd gen (and that it was written over) */
+	__atomic_store_n(&s->ops_base[nxt], base + (uint32_t)(counted - mark),
 			 __ATOMIC_RELEASE);
-	__atomic_store_n(&s->ops_mark, next, __ATOMIC_RELEASE);
-	/* release: the fold is whole before the even seq */
-	__atomic_store_n(&s->ops_seq, seq + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->ops_mark[nxt], next, __ATOMIC_RELEASE);
+	/* release: the pair is whole before gen selects it */
+	__atomic_store_n(&s->ops_gen, gen + 1, __ATOMIC_RELEASE);
 }
 
 void
@@ -267,25 +277,30 @@ ion_ctrs_fold(struct ion_ring_ctrs *s, uint32_t idx)
 }
 
 /*
- * A side's ops counter, from its published index at @idx; against a fold
- * in another thread, tried again while its seqlock moves, a bounded number
- * of times (an owner that died folding leaves it odd until the take-back).
+ * A side's ops counter, from its published index at @idxp.  Any whole pair
+ * counts right from any later index; the pair read is written over only
+ * by the fold after next, which makes gen 3 past the even value before it:
+ * then (two folds during a read) the read is tried again, a bounded
+ * number of times.
  */
 static uint64_t
 ctrs_ops(const struct ion_ring_ctrs *s, const uint32_t *idxp)
 {
 	uint64_t base = 0;
-	uint32_t mark = 0, idx = 0, seq, tries;
+	uint32_t mark = 0, idx = 0, gen, tries;
 
 	for (tries = 0; tries < 1000; tries++) {
 		/* acquire, all: each load is done before the next one, so the
-		 * last load of seq sees any fold the others overlapped */
-		seq = __atomic_load_n(&s->ops_seq, __ATOMIC_ACQUIRE);
-		base = __atomic_load_n(&s->ops_base, __ATOMIC_ACQUIRE);
-		mark = __atomic_load_n(&s->ops_mark, __ATOMIC_ACQUIRE);
+		 * last load of gen sees any fold the others overlapped */
+		gen = __atomic_load_n(&s->ops_gen, __ATOMIC_ACQUIRE);
+		base = __atomic_load_n(&s->ops_base[ops_pair(gen)],
+				       __ATOMIC_ACQUIRE);
+		mark = __atomic_load_n(&s->ops_mark[ops_pair(gen)],
+				       __ATOMIC_ACQUIRE);
 		idx = __atomic_load_n(idxp, __ATOMIC_ACQUIRE);
-		if ((seq & 1u) == 0 &&
-		    __atomic_load_n(&s->ops_seq, __ATOMIC_ACQUIRE) == seq)
+		if (__atomic_load_n(&s->ops_gen, __ATOMIC_ACQUIRE) -
+			    (gen & ~1u) <
+		    3)
 			break;
 	}
 	return base + (uint32_t)(idx - mark);
@@ -1014,8 +1029,13 @@ ion_ring_take_back(struct ion_ring *r, enum ion_end end)
 				skipped = tail - reading;
 				counted = reading;
 			} else {
-				counted = __atomic_load_n(&cp->ctrs.ops_mark,
-							  __ATOMIC_RELAXED);
+				/* relaxed: the end is ours now */
+				uint32_t gen = __atomic_load_n(
+					&cp->ctrs.ops_gen, __ATOMIC_RELAXED);
+
+				counted = __atomic_load_n(
+					&cp->ctrs.ops_mark[ops_pair(gen)],
+					__ATOMIC_RELAXED);
 			}
 			head = tail;
 		} else if (reading - head <= tail - head) {

@@ -212,16 +212,18 @@ struct ion_ring_idx {
 /** Counters of one side, each written only by that side. */
 struct ion_ring_ctrs {
 	/**
-	 * Messages enqueued (producer) or dequeued (consumer): ops_base +
-	 * (uint32_t)(index - ops_mark), index this side's published one, as
-	 * ion_ring_stats() reads it.  Derived from the index so that a commit
-	 * or a release stores no counter; folded into ops_base (and ops_mark
-	 * moved to the index) at a refresh once ION_OPS_FOLD have passed,
-	 * ops_seq odd meanwhile (a seqlock, for readers in other threads).
+	 * Messages enqueued (producer) or dequeued (consumer): ops_base[k] +
+	 * (uint32_t)(index - ops_mark[k]), k = (ops_gen >> 1) & 1, index this
+	 * side's published one, as ion_ring_stats() reads it.  Derived from
+	 * the index so that a commit or a release stores no counter.  Folded
+	 * at a refresh once ION_OPS_FOLD have passed: the other pair is
+	 * written while ops_gen is odd, then ops_gen made even selects it (a
+	 * latch: a reader always has one whole pair, even beside an owner
+	 * stopped half-way).
 	 */
-	uint64_t ops_base;
-	uint32_t ops_mark;
-	uint32_t ops_seq;
+	uint64_t ops_base[2];
+	uint32_t ops_mark[2];
+	uint32_t ops_gen;
 	uint64_t stalls;  /**< times found full (producer) or empty */
 	uint64_t wakeups; /**< doorbells of the other side this side rang */
 	uint64_t sleeps;  /**< times this side armed its doorbell to sleep */
@@ -631,8 +633,10 @@ void ion_ctrs_fold(struct ion_ring_ctrs *s, uint32_t idx);
 static inline void
 ion_ctrs_check_fold(struct ion_ring_ctrs *s, uint32_t idx)
 {
-	/* relaxed: this side wrote the mark */
-	uint32_t mark = __atomic_load_n(&s->ops_mark, __ATOMIC_RELAXED);
+	/* relaxed: this side wrote both */
+	uint32_t gen = __atomic_load_n(&s->ops_gen, __ATOMIC_RELAXED);
+	uint32_t mark =
+		__atomic_load_n(&s->ops_mark[(gen >> 1) & 1], __ATOMIC_RELAXED);
 
 	if (__builtin_expect(idx - mark >= ION_OPS_FOLD, 0))
 		ion_ctrs_fold(s, idx);
