@@ -8,6 +8,8 @@
 #include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,13 +239,6 @@ tail_word(const struct ion_ring_prod_part *pp)
 	return (uint32_t *)(uintptr_t)&pp->pub.word;
 }
 
-/* A side's ops pair in use, and the one a fold writes. */
-static inline unsigned int
-ops_pair(uint32_t gen)
-{
-	return (gen >> 1) & 1;
-}
-
 /*
  * Move a side's ops counter to count from @next on, having counted up to
  * @counted: the owner of the side only (or the take-back, for a dead one).
@@ -254,7 +249,7 @@ ctrs_rebase(struct ion_ring_ctrs *s, uint32_t counted, uint32_t next)
 	/* relaxed: only the owner writes these; an owner that died half-way
 	 * left gen odd and the pair in use whole */
 	uint32_t gen = __atomic_load_n(&s->ops_gen, __ATOMIC_RELAXED) | 1u;
-	unsigned int cur = ops_pair(gen), nxt = cur ^ 1;
+	unsigned int cur = ion_ctrs_pair(gen), nxt = cur ^ 1;
 	uint64_t base = __atomic_load_n(&s->ops_base[cur], __ATOMIC_RELAXED);
 	uint32_t mark = __atomic_load_n(&s->ops_mark[cur], __ATOMIC_RELAXED);
 
@@ -276,32 +271,90 @@ ion_ctrs_fold(struct ion_ring_ctrs *s, uint32_t idx)
 	ctrs_rebase(s, idx, idx);
 }
 
+/* A take-back of a dead side starts (@on) or ends: see ctrs_ops(). */
+static void
+ctrs_taking(struct ion_ring_ctrs *s, bool on)
+{
+	/* relaxed: the end is the take-back's now */
+	uint32_t gen = __atomic_load_n(&s->ops_gen, __ATOMIC_RELAXED);
+
+	if (on)
+		/* relaxed: the release stores of the pair and the index
+		 * come after it; a reader that sees them sees it */
+		__atomic_store_n(&s->ops_gen, gen | ION_OPS_TAKING,
+				 __ATOMIC_RELAXED);
+	else
+		/* release: the pair and the index are whole before it */
+		__atomic_store_n(&s->ops_gen, gen & ~ION_OPS_TAKING,
+				 __ATOMIC_RELEASE);
+}
+
+static void
+ts_add_ns(struct timespec *t, long ns)
+{
+	t->tv_nsec += ns;
+	while (t->tv_nsec >= 1000000000L) {
+		t->tv_nsec -= 1000000000L;
+		t->tv_sec++;
+	}
+}
+
+static int
+ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+static void
+deadline_after(struct timespec *t, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_sec += ms / 1000;
+	ts_add_ns(t, (long)(ms % 1000) * 1000000L);
+}
+
 /*
- * A side's ops counter, from its published index at @idxp.  Any whole pair
- * counts right from any later index; the pair read is written over only
- * by the fold after next, which makes gen 3 past the even value before it:
- * then (two folds during a read) the read is tried again, a bounded
- * number of times.
+ * A side's ops counter, from its published index at @idxp.  The pair in
+ * use is whole even while gen is odd (the latch), so a fold never makes a
+ * reader wait, even one its owner stopped half-way: gen does not move
+ * then.  The read is tried again if gen moved during it (a fold
+ * overlapped), and while ION_OPS_TAKING is set: a take-back moves the
+ * pair and the index, which no single read can see together.  It is
+ * quick, but may be preempted, so a reader yields after a while, up to
+ * CTRS_WAIT_MS (a take-back that died half-way is redone by the next).
  */
+#define CTRS_WAIT_MS 200
+
 static uint64_t
 ctrs_ops(const struct ion_ring_ctrs *s, const uint32_t *idxp)
 {
 	uint64_t base = 0;
 	uint32_t mark = 0, idx = 0, gen, tries;
+	struct timespec deadline = {0, 0}, now;
 
-	for (tries = 0; tries < 1000; tries++) {
+	for (tries = 0;; tries++) {
 		/* acquire, all: each load is done before the next one, so the
 		 * last load of gen sees any fold the others overlapped */
 		gen = __atomic_load_n(&s->ops_gen, __ATOMIC_ACQUIRE);
-		base = __atomic_load_n(&s->ops_base[ops_pair(gen)],
+		base = __atomic_load_n(&s->ops_base[ion_ctrs_pair(gen)],
 				       __ATOMIC_ACQUIRE);
-		mark = __atomic_load_n(&s->ops_mark[ops_pair(gen)],
+		mark = __atomic_load_n(&s->ops_mark[ion_ctrs_pair(gen)],
 				       __ATOMIC_ACQUIRE);
 		idx = __atomic_load_n(idxp, __ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&s->ops_gen, __ATOMIC_ACQUIRE) -
-			    (gen & ~1u) <
-		    3)
+		if (__atomic_load_n(&s->ops_gen, __ATOMIC_ACQUIRE) == gen &&
+		    (gen & ION_OPS_TAKING) == 0)
 			break;
+		if (tries < 1000)
+			continue;
+		if (tries == 1000) {
+			deadline_after(&deadline, CTRS_WAIT_MS);
+		} else {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (ts_before(&deadline, &now))
+				break;
+		}
+		sched_yield();
 	}
 	return base + (uint32_t)(idx - mark);
 }
@@ -652,23 +705,6 @@ bell_covered(const struct ion_bell_local *l, const struct ion_ring_bell *peer)
 /* Slices in which a waiter sleeps when its arm may be missed. */
 #define UNCOVERED_SLICE_NS 1000000L
 
-static void
-ts_add_ns(struct timespec *t, long ns)
-{
-	t->tv_nsec += ns;
-	while (t->tv_nsec >= 1000000000L) {
-		t->tv_nsec -= 1000000000L;
-		t->tv_sec++;
-	}
-}
-
-static int
-ts_before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec ||
-	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
 /*
  * Arm our bell @own, barrier, look at the ringer's index @word again, and
  * sleep on it unless it reached @target.  @deadline NULL: no deadline.
@@ -707,14 +743,6 @@ bell_sleep(struct ion_bell_local *l, struct ion_ring_bell *own,
 	if (rc == -EAGAIN || (rc == -ETIMEDOUT && until != deadline))
 		return 0;
 	return rc;
-}
-
-static void
-deadline_after(struct timespec *t, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-	t->tv_sec += ms / 1000;
-	ts_add_ns(t, (long)(ms % 1000) * 1000000L);
 }
 
 int
@@ -1015,6 +1043,8 @@ ion_ring_take_back(struct ion_ring *r, enum ion_end end)
 	uint32_t head = __atomic_load_n(&cp->head.idx, __ATOMIC_ACQUIRE);
 	uint32_t tail = (uint32_t)w;
 
+	/* stats readers wait until the pair and the index agree again */
+	ctrs_taking(end == ION_END_CONS ? &cp->ctrs : &pp->ctrs, true);
 	if (end == ION_END_CONS) {
 		/* relaxed: its process is gone; nothing else writes it */
 		uint32_t reading =
@@ -1034,7 +1064,7 @@ ion_ring_take_back(struct ion_ring *r, enum ion_end end)
 					&cp->ctrs.ops_gen, __ATOMIC_RELAXED);
 
 				counted = __atomic_load_n(
-					&cp->ctrs.ops_mark[ops_pair(gen)],
+					&cp->ctrs.ops_mark[ion_ctrs_pair(gen)],
 					__ATOMIC_RELAXED);
 			}
 			head = tail;
@@ -1059,6 +1089,7 @@ ion_ring_take_back(struct ion_ring *r, enum ion_end end)
 		/* a fold the dead producer left half done (odd) is redone */
 		ctrs_rebase(&pp->ctrs, tail, tail);
 	}
+	ctrs_taking(end == ION_END_CONS ? &cp->ctrs : &pp->ctrs, false);
 	__atomic_store_n(&bell->armed,
 			 __atomic_load_n(&bell->armed, __ATOMIC_RELAXED) &
 				 ~(uint64_t)ION_BELL_FLAGS,

@@ -209,6 +209,9 @@ struct ion_ring_idx {
  */
 #define ION_OPS_FOLD (1u << 31)
 
+/** ion_ring_ctrs.ops_gen: a take-back is moving the pair and the index. */
+#define ION_OPS_TAKING (1u << 31)
+
 /** Counters of one side, each written only by that side. */
 struct ion_ring_ctrs {
 	/**
@@ -219,7 +222,8 @@ struct ion_ring_ctrs {
 	 * at a refresh once ION_OPS_FOLD have passed: the other pair is
 	 * written while ops_gen is odd, then ops_gen made even selects it (a
 	 * latch: a reader always has one whole pair, even beside an owner
-	 * stopped half-way).
+	 * stopped half-way).  ION_OPS_TAKING in ops_gen: a take-back is
+	 * moving the pair and the index together; readers wait it out.
 	 */
 	uint64_t ops_base[2];
 	uint32_t ops_mark[2];
@@ -626,6 +630,13 @@ ion_bell_armed(const struct ion_ring_bell *b, int fence)
 /** Fold @p idx, this side's published index, into its ops counter. */
 void ion_ctrs_fold(struct ion_ring_ctrs *s, uint32_t idx);
 
+/** The ops pair that ion_ring_ctrs.ops_gen @p gen selects. */
+static inline unsigned int
+ion_ctrs_pair(uint32_t gen)
+{
+	return (gen >> 1) & 1;
+}
+
 /*
  * At a refresh (at least once a lap): fold the ops counter once half the
  * index space has passed its mark.
@@ -635,8 +646,8 @@ ion_ctrs_check_fold(struct ion_ring_ctrs *s, uint32_t idx)
 {
 	/* relaxed: this side wrote both */
 	uint32_t gen = __atomic_load_n(&s->ops_gen, __ATOMIC_RELAXED);
-	uint32_t mark =
-		__atomic_load_n(&s->ops_mark[(gen >> 1) & 1], __ATOMIC_RELAXED);
+	uint32_t mark = __atomic_load_n(&s->ops_mark[ion_ctrs_pair(gen)],
+					__ATOMIC_RELAXED);
 
 	if (__builtin_expect(idx - mark >= ION_OPS_FOLD, 0))
 		ion_ctrs_fold(s, idx);
