@@ -125,6 +125,7 @@ ion_ring_init(void *mem, size_t len, const struct ion_ring_params *p)
 	r->hdr.capacity = p->capacity;
 	r->hdr.slot_size = p->slot_size;
 	r->hdr.slot_stride = ion_slot_stride(p->slot_size);
+	r->hdr.slot_spread = ion_slot_spread(p->capacity, r->hdr.slot_stride);
 	r->hdr.page_size = p->page_size != 0 ? p->page_size : ION_RING_PAGE;
 	r->hdr.cons_offset = l.cons_offset;
 	r->hdr.prod_offset = l.prod_offset;
@@ -190,6 +191,7 @@ ion_ring_check(const void *mem, size_t len,
 	}
 	if (ion_ring_layout(h->capacity, h->slot_size, h->page_size, &l) < 0 ||
 	    h->slot_stride != ion_slot_stride(h->slot_size) ||
+	    h->slot_spread != ion_slot_spread(h->capacity, h->slot_stride) ||
 	    h->cons_offset != l.cons_offset ||
 	    h->prod_offset != l.prod_offset ||
 	    h->desc_offset != l.desc_offset ||
@@ -197,10 +199,11 @@ ion_ring_check(const void *mem, size_t len,
 	    h->total_size != l.total_size) {
 		snprintf(why, whylen,
 			 "corrupt header: capacity %u, slot size %u, stride "
-			 "%u, page %u, producer's part at %llu, slots at "
-			 "%llu, total %llu",
+			 "%u, spread %u, page %u, producer's part at %llu, "
+			 "slots at %llu, total %llu",
 			 h->capacity, h->slot_size, h->slot_stride,
-			 h->page_size, (unsigned long long)h->prod_offset,
+			 h->slot_spread, h->page_size,
+			 (unsigned long long)h->prod_offset,
 			 (unsigned long long)h->slots_offset,
 			 (unsigned long long)h->total_size);
 		return -EBADMSG;
@@ -960,6 +963,8 @@ ion_prod_open(struct ion_prod *p, struct ion_ring *r)
 	p->capacity = r->hdr.capacity;
 	p->mask = r->hdr.capacity - 1;
 	p->stride = r->hdr.slot_stride;
+	p->spread = r->hdr.slot_spread;
+	p->spread_shift = (uint32_t)__builtin_ctz(r->hdr.capacity) - p->spread;
 	/* relaxed: only we write tail; the claim's acquire ordered this */
 	w = __atomic_load_n(&own->pub.word, __ATOMIC_RELAXED);
 	p->tail = (uint32_t)w;
@@ -1007,6 +1012,8 @@ ion_cons_open(struct ion_cons *c, struct ion_ring *r)
 	c->mask = r->hdr.capacity - 1;
 	c->view_mask = c->mask;
 	c->stride = r->hdr.slot_stride;
+	c->spread = r->hdr.slot_spread;
+	c->spread_shift = (uint32_t)__builtin_ctz(r->hdr.capacity) - c->spread;
 	c->slot_size = r->hdr.slot_size;
 	/* relaxed: only we write head */
 	c->head = __atomic_load_n(&own->head.idx, __ATOMIC_RELAXED);

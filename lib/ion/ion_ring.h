@@ -7,7 +7,7 @@
  * The ring lives in one position-independent block of memory (offsets, no
  * pointers) so any process that maps it, at any address, can use it.  The
  * block is split by owner into pages, so that a process can be given the
- * pages of one end writable and the rest read-only (layout version 6):
+ * pages of one end writable and the rest read-only (layout version 7):
  *
  *   +----------------------+ 0
  *   | header               |  magic, version, channel, capacity, slot size,
@@ -21,7 +21,8 @@
  *   |  +128 counters       |
  *   |  +256 doorbell       |  and its claim
  *   |  +384 descriptors    |  capacity x {len, tag}, 8 bytes each
- *   |  ...  slot data      |  capacity x stride; stride = 64 * k
+ *   |  ...  slot data      |  capacity x stride; stride = 64 * k,
+ *   |                      |  consecutive slots in different 4 KiB pages
  *   +----------------------+ total (a multiple of the producer's page)
  *
  * Each side writes only its own part (the header is nobody's), so a
@@ -37,6 +38,15 @@
  * ION_PUB_DESCS next to the tail it publishes, so a consumer that keeps up
  * (or runs up to that many slots behind) reads the tail's line and the
  * data, never a descriptor line the producer is still filling.
+ *
+ * Slots whose stride divides 4 KiB are not stored in index order: slot x
+ * sits at position ion_slot_pos(x), which deals consecutive slots out over
+ * the data's 4 KiB pages (slot 0 in page 0, slot 1 in page 1, ...).  A
+ * consumer reading slot x then makes the hardware prefetchers fetch the
+ * lines after it in the same page, which the producer writes only a round
+ * of pages later, not slot x + 1, which it is writing now: fetching a line
+ * the other core is writing costs both cores a transfer (see "Layout 7"
+ * in docs/performance.md).
  *
  * The data path uses acquire loads and release stores only: no locks, no
  * compare-and-swap, no other read-modify-write atomics.  Each endpoint
@@ -71,9 +81,10 @@ extern "C" {
 /**
  * Bumped on any change of the shared layout (3: doorbells; 4: split by
  * owner into pages, a commit's descriptors published with its tail; 5:
- * the last ION_PUB_DESCS descriptors published, whatever their commits).
+ * the last ION_PUB_DESCS descriptors published, whatever their commits;
+ * 6: counts derived from the indices; 7: slots dealt out over pages).
  */
-#define ION_RING_VERSION 6u
+#define ION_RING_VERSION 7u
 /** Destructive interference size, doubled against adjacent-line prefetch. */
 #define ION_RING_ALIGN 128u
 /** Slot strides are multiples of this. */
@@ -164,12 +175,16 @@ struct ion_ring_hdr {
 	uint32_t magic;
 	uint32_t version;
 	uint32_t channel;
-	uint32_t capacity;     /**< power of two */
-	uint32_t slot_size;    /**< max payload bytes per slot */
-	uint32_t slot_stride;  /**< bytes between slots' data, multiple of 64 */
-	uint32_t page_size;    /**< the producer's part's page: ION_RING_PAGE,
-				*   or a huge page size */
-	uint32_t reserved;     /**< 0 */
+	uint32_t capacity;    /**< power of two */
+	uint32_t slot_size;   /**< max payload bytes per slot */
+	uint32_t slot_stride; /**< bytes between slots' data, multiple of 64 */
+	uint32_t page_size;   /**< the producer's part's page: ION_RING_PAGE,
+			       *   or a huge page size */
+	/**
+	 * log2 of the 4 KiB pages consecutive slots are dealt out over
+	 * (ion_slot_pos()), as ion_slot_spread() of capacity and stride
+	 */
+	uint32_t slot_spread;
 	uint64_t cons_offset;  /**< the consumer's part: ION_RING_PAGE bytes */
 	uint64_t prod_offset;  /**< the producer's part, to total_size */
 	uint64_t desc_offset;  /**< descriptors, in the producer's part */
@@ -345,11 +360,47 @@ struct ion_ring_stats {
 	uint64_t abandoned;
 };
 
+/**
+ * A commit prefetches for writing the first line of the slot this many
+ * ahead of its new tail.
+ */
+#define ION_PROD_PREFETCH 4u
+
 /** Slot data stride for @p slot_size: rounded up to whole cache lines. */
 static inline uint32_t
 ion_slot_stride(uint32_t slot_size)
 {
 	return (slot_size + ION_SLOT_ALIGN - 1) & ~(ION_SLOT_ALIGN - 1);
+}
+
+/**
+ * log2 of the 4 KiB pages a ring of @p capacity slots (a power of two) of
+ * @p stride bytes deals consecutive slots out over: 0, slots in index
+ * order, unless the stride divides a page and the data spans two or more.
+ */
+static inline uint32_t
+ion_slot_spread(uint32_t capacity, uint32_t stride)
+{
+	uint32_t per_page;
+
+	if (stride == 0 || stride > ION_RING_PAGE / 2 ||
+	    ION_RING_PAGE % stride != 0 || (capacity & (capacity - 1)) != 0)
+		return 0;
+	per_page = ION_RING_PAGE / stride;
+	if (capacity <= per_page)
+		return 0;
+	return (uint32_t)__builtin_ctz(capacity / per_page);
+}
+
+/**
+ * Position in the data of slot @p x (an index masked to the capacity):
+ * its low @p spread bits pick the page, the rest the slot in that page;
+ * @p shift is log2(capacity) - spread.  The identity when spread is 0.
+ */
+static inline uint32_t
+ion_slot_pos(uint32_t x, uint32_t spread, uint32_t shift)
+{
+	return (x & ((1u << spread) - 1)) << shift | x >> spread;
 }
 
 /** Bytes of the descriptor array of @p capacity slots. */
@@ -465,6 +516,8 @@ struct ion_prod {
 	uint32_t reserved;   /**< slots handed out by the last reserve */
 	uint32_t pub_win;    /**< win of the published word (local copy) */
 	uint32_t pub_on;     /**< capacity <= ION_PUB_MAX_CAPACITY */
+	uint32_t spread;     /**< hdr.slot_spread, for ion_slot_pos() */
+	uint32_t spread_shift;
 	struct ion_bell_local bell;
 };
 
@@ -488,6 +541,8 @@ struct ion_cons {
 	uint32_t peeked;     /**< slots handed out by the last peek */
 	uint32_t pub_first;  /**< pub[] holds slots pub_first .. */
 	uint32_t pub_tail;   /**< .. pub_tail - 1, lengths bounded */
+	uint32_t spread;     /**< hdr.slot_spread, for ion_slot_pos() */
+	uint32_t spread_shift;
 	struct ion_bell_local bell;
 	/** the producer's published descriptors, copied: slot s at
 	 * s % ION_PUB_SLOTS */
@@ -715,7 +770,10 @@ ion_prod_slot(const struct ion_prod *p, uint32_t i)
 static inline uint8_t *
 ion_prod_data(const struct ion_prod *p, uint32_t i)
 {
-	return p->slots + (size_t)((p->tail + i) & p->mask) * p->stride;
+	uint32_t pos = ion_slot_pos((p->tail + i) & p->mask, p->spread,
+				    p->spread_shift);
+
+	return p->slots + (size_t)pos * p->stride;
 }
 
 /* The published entry of descriptor @d, slot @slot (see ION_PUB_LEN_BITS). */
@@ -773,6 +831,11 @@ ion_prod_commit(struct ion_prod *p, uint32_t n)
 	armed = ion_bell_armed(&peer->bell, fence);
 	if (__builtin_expect((armed & ION_BELL_FLAGS) != 0, 0))
 		ion_prod_bell_slow(p, armed);
+	/* ask now for the line of a slot a few ahead, once the consumer is
+	 * done with it, so that taking it from the consumer's cache overlaps
+	 * the next commits instead of stalling the store that fills it */
+	if (p->tail + ION_PROD_PREFETCH - p->head_cache <= p->capacity)
+		__builtin_prefetch(ion_prod_data(p, ION_PROD_PREFETCH), 1, 3);
 }
 
 /*
@@ -896,7 +959,10 @@ ion_cons_len(const struct ion_cons *c, uint32_t i)
 static inline const uint8_t *
 ion_cons_data(const struct ion_cons *c, uint32_t i)
 {
-	return c->slots + (size_t)((c->head + i) & c->mask) * c->stride;
+	uint32_t pos = ion_slot_pos((c->head + i) & c->mask, c->spread,
+				    c->spread_shift);
+
+	return c->slots + (size_t)pos * c->stride;
 }
 
 /** Hand the first @p n peeked slots (n <= peeked) back to the producer. */

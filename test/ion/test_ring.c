@@ -471,14 +471,83 @@ test_header_bad_version(void)
 	r->hdr.version = ION_RING_VERSION + 1;
 	CU_ASSERT(ion_ring_check(r, len, NULL, why, sizeof(why)) == -EPROTO);
 	CU_ASSERT(strstr(why, "version") != NULL);
-	/* layout 6 derives the message counts from the indices: a version-5
-	 * end would keep adding to a count this one reads as a base, and
-	 * never move the mark */
-	CU_ASSERT(ION_RING_VERSION == 6);
-	r->hdr.version = 5;
+	/* layout 7 deals slots out over pages: a version-6 end would read
+	 * and write them in index order, each slot at another's place */
+	CU_ASSERT(ION_RING_VERSION == 7);
+	r->hdr.version = 6;
 	CU_ASSERT(ion_ring_check(r, len, NULL, why, sizeof(why)) == -EPROTO);
-	CU_ASSERT(strstr(why, "version 5") != NULL);
+	CU_ASSERT(strstr(why, "version 6") != NULL);
 	CU_ASSERT(ion_cons_open(&c, r) == -EBADMSG);
+	free(r);
+}
+
+static void
+test_slot_spread(void)
+{
+	const uint32_t cap = 1024, start = UINT32_MAX - 700;
+	struct ion_ring *r = ring_new(cap, 64, start);
+	size_t len = ion_ring_memsize(cap, 64);
+	static uint8_t seen[1024];
+	struct ion_prod p;
+	struct ion_cons c;
+	uint64_t seq = 0, got_seq = 0;
+	uint32_t i, n;
+	char why[160] = "";
+
+	/* only strides that divide a page, over two pages or more */
+	CU_ASSERT(ion_slot_spread(1024, 64) == 4);
+	CU_ASSERT(ion_slot_spread(128, 64) == 1);
+	CU_ASSERT(ion_slot_spread(64, 64) == 0);
+	CU_ASSERT(ion_slot_spread(8, 64) == 0);
+	CU_ASSERT(ion_slot_spread(1024, 128) == 5);
+	CU_ASSERT(ion_slot_spread(4, 2048) == 1);
+	CU_ASSERT(ion_slot_spread(1024, 1536) == 0);
+	CU_ASSERT(ion_slot_spread(1024, 4096) == 0);
+	CU_ASSERT(ion_slot_pos(5, 0, 10) == 5);
+	CU_ASSERT(r->hdr.slot_spread == 4);
+
+	CU_ASSERT_FATAL(ion_prod_open(&p, r) == 0);
+	CU_ASSERT_FATAL(ion_cons_open(&c, r) == 0);
+	/* a lap of slots: each its own line inside the data, and each next
+	 * one in another 4 KiB page */
+	CU_ASSERT_FATAL(ion_prod_reserve(&p, cap) == cap);
+	for (i = 0; i < cap; i++) {
+		size_t off = (size_t)(ion_prod_data(&p, i) - p.slots);
+
+		CU_ASSERT_FATAL(off % 64 == 0 && off / 64 < cap);
+		CU_ASSERT(seen[off / 64]++ == 0);
+		if (i > 0)
+			CU_ASSERT(off / 4096 !=
+				  (size_t)(ion_prod_data(&p, i - 1) - p.slots) /
+					  4096);
+	}
+	ion_prod_commit(&p, 0);
+	/* messages in bursts of 1 to 37 across the index wrap, read back in
+	 * order at the places the consumer computes */
+	for (n = 1; seq < 5000; n = n % 37 + 1) {
+		uint32_t k = ion_prod_reserve(&p, n);
+
+		for (i = 0; i < k; i++, seq++) {
+			memcpy(ion_prod_data(&p, i), &seq, sizeof(seq));
+			ion_prod_slot(&p, i)->len = sizeof(seq);
+		}
+		ion_prod_commit(&p, k);
+		k = ion_cons_peek(&c, 64);
+		for (i = 0; i < k; i++, got_seq++) {
+			uint64_t v;
+
+			memcpy(&v, ion_cons_data(&c, i), sizeof(v));
+			CU_ASSERT(v == got_seq);
+		}
+		ion_cons_release(&c, k);
+	}
+	CU_ASSERT(got_seq == seq && p.tail - start == seq);
+	ion_prod_close(&p);
+	ion_cons_close(&c);
+	/* a header whose spread does not match its sizes */
+	r->hdr.slot_spread = 0;
+	CU_ASSERT(ion_ring_check(r, len, NULL, why, sizeof(why)) == -EBADMSG);
+	CU_ASSERT(strstr(why, "spread 0") != NULL);
 	free(r);
 }
 
@@ -695,8 +764,11 @@ main(void)
 		TEST(test_one_producer_one_consumer),
 	};
 	static const struct test_case header[] = {
-		TEST(test_header_ok),	       TEST(test_header_bad_magic),
-		TEST(test_header_bad_version), TEST(test_header_size_mismatch),
+		TEST(test_header_ok),
+		TEST(test_header_bad_magic),
+		TEST(test_header_bad_version),
+		TEST(test_slot_spread),
+		TEST(test_header_size_mismatch),
 		TEST(test_header_file_attach),
 	};
 	static const struct test_case cspace[] = {
