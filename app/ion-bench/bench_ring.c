@@ -56,6 +56,7 @@ struct run {
 	struct rte_ring *ring;
 	struct rte_mempool *pool;
 	uint8_t *src, *dst; /* payload source, consumer's destination */
+	uint32_t hold;	    /* ION consumer's ion_cons_set_hold() */
 	uint32_t go;	    /* atomic: both sides ready */
 	uint64_t t_start, t_end;
 	uint64_t errors;
@@ -108,6 +109,7 @@ ion_consumer(struct run *r)
 
 	if (ion_cons_open(&c, r->ion) != 0)
 		return -1;
+	ion_cons_set_hold(&c, r->hold);
 	wait_go(r);
 	r->errors +=
 		bench_ion_consume(&c, r->count, r->size, r->burst, &r->sink);
@@ -165,6 +167,7 @@ ion_copy_consumer(struct run *r)
 
 	if (ion_cons_open(&c, r->ion) != 0)
 		return -1;
+	ion_cons_set_hold(&c, r->hold);
 	for (i = 0; i < MAX_BURST; i++)
 		bufs[i] = r->dst + i * r->size;
 	wait_go(r);
@@ -373,6 +376,7 @@ struct pingpong {
 	struct ion_ring *a, *b; /* pinger -> echoer, echoer -> pinger */
 	struct rte_ring *ra, *rb;
 	uint32_t iters;
+	uint32_t hold; /* ION consumers' ion_cons_set_hold() */
 	uint32_t go;
 	uint64_t cycles;
 	uint64_t errors;
@@ -421,6 +425,8 @@ lcore_pinger(void *arg)
 	if (pp->ion &&
 	    (ion_prod_open(&p, pp->a) != 0 || ion_cons_open(&c, pp->b) != 0))
 		return -1;
+	if (pp->ion)
+		ion_cons_set_hold(&c, pp->hold);
 	while (__atomic_load_n(&pp->go, __ATOMIC_ACQUIRE) == 0)
 		rte_pause();
 	t0 = rte_rdtsc();
@@ -451,6 +457,8 @@ lcore_echoer(void *arg)
 	if (pp->ion &&
 	    (ion_prod_open(&p, pp->b) != 0 || ion_cons_open(&c, pp->a) != 0))
 		return -1;
+	if (pp->ion)
+		ion_cons_set_hold(&c, pp->hold);
 	while (__atomic_load_n(&pp->go, __ATOMIC_ACQUIRE) == 0)
 		rte_pause();
 	for (i = 0; i < pp->iters; i++) {
@@ -473,6 +481,7 @@ struct opts {
 	uint32_t runs;
 	uint64_t messages; /* 0: by size */
 	uint32_t pingpongs;
+	uint32_t hold;
 	bool sleep_latency;
 	bool json;
 };
@@ -539,7 +548,8 @@ static int
 measure_size(const struct opts *o, uint32_t size, const unsigned int *lc,
 	     struct result *res)
 {
-	struct run r = {.size = size, .count = messages_for(o, size)};
+	struct run r = {
+		.size = size, .count = messages_for(o, size), .hold = o->hold};
 	double v[64];
 	uint32_t b, k;
 	int m, rc = 0;
@@ -608,8 +618,10 @@ static double
 measure_latency(const struct opts *o, bool ion, bool sleep,
 		const unsigned int *lc)
 {
-	struct pingpong pp = {
-		.ion = ion, .sleep = sleep, .iters = o->pingpongs};
+	struct pingpong pp = {.ion = ion,
+			      .sleep = sleep,
+			      .iters = o->pingpongs,
+			      .hold = o->hold};
 	double v[64] = {0};
 	uint32_t k;
 	int rc = 0;
@@ -668,8 +680,9 @@ print_table(const struct opts *o, const struct result *res, unsigned int n,
 	unsigned int i;
 	int m;
 
-	printf("\nion-bench ring: median of %u runs, %u-slot rings\n\n",
-	       o->runs, RING_SLOTS);
+	printf("\nion-bench ring: median of %u runs, %u-slot rings, ION "
+	       "consumers' hold %u cycles\n\n",
+	       o->runs, RING_SLOTS, o->hold);
 	printf("%6s %5s  %-10s %10s %9s\n", "size", "burst", "mode", "Mmsg/s",
 	       "ns/msg");
 	for (i = 0; i < n; i++) {
@@ -713,8 +726,9 @@ print_json(const struct opts *o, const struct result *res, unsigned int n,
 	unsigned int i;
 	int m;
 
-	printf("{\"ring\": {\"runs\": %u, \"slots\": %u, \"results\": [",
-	       o->runs, RING_SLOTS);
+	printf("{\"ring\": {\"runs\": %u, \"slots\": %u, \"hold\": %u, "
+	       "\"results\": [",
+	       o->runs, RING_SLOTS, o->hold);
 	for (i = 0; i < n; i++) {
 		printf("%s\n  {\"size\": %u, \"burst\": %u", i ? "," : "",
 		       res[i].size, res[i].burst);
@@ -756,11 +770,14 @@ usage(void)
 		"100000; 0: skip)\n"
 		"  --sleep-latency   also the ping-pong with both sides asleep "
 		"on the doorbells\n"
+		"  --hold CYCLES     ION consumers' pacing, "
+		"ion_cons_set_hold() "
+		"(default %u; 0: off)\n"
 		"  --json            JSON instead of tables\n"
 		"Needs two worker lcores on different CPUs, e.g. on two CPUs:\n"
 		"  ion-bench --lcores '0@0,1@0,2@1' --no-pci -- ring\n"
 		"(the main lcore sleeps while a run is measured).\n",
-		MAX_SIZE, MAX_BURST);
+		MAX_SIZE, MAX_BURST, ION_HOLD_CYCLES);
 }
 
 static int
@@ -794,6 +811,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"messages", required_argument, NULL, 'n'},
 		{"pingpongs", required_argument, NULL, 'p'},
 		{"sleep-latency", no_argument, NULL, 'S'},
+		{"hold", required_argument, NULL, 'H'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -838,6 +856,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'S':
 			o->sleep_latency = true;
 			break;
+		case 'H':
+			if (bench_parse_list(optarg, v, 0, UINT32_MAX) != 1)
+				goto bad;
+			o->hold = v[0];
+			break;
 		case 'j':
 			o->json = true;
 			break;
@@ -872,6 +895,7 @@ bench_ring(int argc, char **argv)
 		.modes = {true, true, true, true, true},
 		.runs = 5,
 		.pingpongs = 100000,
+		.hold = ION_HOLD_CYCLES,
 	};
 	struct result res[BENCH_MAX_LIST * BENCH_MAX_LIST];
 	double lat_ion = 0, lat_ring = 0, lat_sleep = 0;

@@ -1020,11 +1020,26 @@ ion_cons_open(struct ion_cons *c, struct ion_ring *r)
 	c->tail_cache = c->head;
 	c->pub_first = c->pub_tail = c->head;
 	c->peeked = 0;
+	ion_cons_set_hold(c, 0);
 	__atomic_store_n(&own->ctrs.reading, c->head, __ATOMIC_RELAXED);
 	/* acquire: slots below tail are written (and their descriptors) */
 	ion_cons_refresh(c);
 	bell_open(&c->bell, &own->bell);
 	return 0;
+}
+
+void
+ion_cons_set_hold(struct ion_cons *c, uint32_t cycles)
+{
+	uint32_t cap = c->mask + 1;
+
+	if (cap <= UINT32_MAX / 16 && cycles > cap * 16)
+		cycles = cap * 16;
+	/* no cycle counter on this CPU: nothing to time a hold with */
+	c->hold_cycles = ion_cycles() != 0 ? cycles : 0;
+	c->streak = 0;
+	c->empty_at = 0;
+	c->hold_until = 0;
 }
 
 void

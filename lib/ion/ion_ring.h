@@ -543,6 +543,11 @@ struct ion_cons {
 	uint32_t pub_tail;   /**< .. pub_tail - 1, lengths bounded */
 	uint32_t spread;     /**< hdr.slot_spread, for ion_slot_pos() */
 	uint32_t spread_shift;
+	/* pacing (ion_cons_set_hold()): */
+	uint32_t hold_cycles; /**< 0: off */
+	uint32_t streak;      /**< quick arrivals in a row */
+	uint64_t empty_at; /**< cycles when found empty, 0, or ION_AFTER_HOLD */
+	uint64_t hold_until; /**< cycles, 0: not holding */
 	struct ion_bell_local bell;
 	/** the producer's published descriptors, copied: slot s at
 	 * s % ION_PUB_SLOTS */
@@ -562,9 +567,23 @@ struct ion_cons {
 int ion_prod_open(struct ion_prod *p, struct ion_ring *r);
 /** Give the producer end back. */
 void ion_prod_close(struct ion_prod *p);
-/** As ion_prod_open(), for the consumer end. */
+/** As ion_prod_open(), for the consumer end (pacing off). */
 int ion_cons_open(struct ion_cons *c, struct ion_ring *r);
 void ion_cons_close(struct ion_cons *c);
+/**
+ * Pacing of ion_cons_peek(): in a stream of messages that keep arriving
+ * just after the ring was found empty, a peek that finds it empty does not
+ * look at the producer's line again for up to @p cycles (CPU cycle counter
+ * ticks), so that the producer gets ahead and both sides stop trading the
+ * same cache lines; a request and its answer never start a stream.  Capped
+ * at 16 cycles a slot of the ring, so that a small ring does not fill
+ * while the consumer holds off.  0 turns it off: every peek that finds
+ * nothing cached reads the producer's line (the default).  For a consumer
+ * on its own core: one that shares a thread with its producer gains
+ * nothing and may find a message it just saw committed not there yet.
+ * See "Pacing" in docs/ion-ring.md.
+ */
+void ion_cons_set_hold(struct ion_cons *c, uint32_t cycles);
 
 /* Memory ordering, in one place:
  *  - the producer writes slot contents, then store-releases tail;
@@ -911,6 +930,83 @@ ion_cons_set_view(struct ion_cons *c, uint32_t n)
 	c->peeked = n;
 }
 
+/*
+ * Pacing.  A consumer that keeps up with a producer sending one message at
+ * a time reads the producer's tail line and the message's line while the
+ * producer writes the next ones: every message then costs both lines a
+ * round trip between the cores.  Once messages keep arriving within
+ * ION_QUICK_CYCLES of finding the ring empty (ION_HOLD_STREAK times in a
+ * row: a stream, not a request and its answer), a peek that finds the
+ * ring empty holds off reading the producer's line for hold_cycles, and
+ * the producer fills slots the consumer is not reading.  A hold after
+ * which the ring is still empty ends the stream.
+ */
+#define ION_QUICK_CYCLES 512u
+#define ION_HOLD_STREAK	 4u
+/** What ion-bench sets with ion_cons_set_hold(): about 2 us at 2 GHz. */
+#define ION_HOLD_CYCLES 4096u
+/** ion_cons.empty_at: the last hold just ended. */
+#define ION_AFTER_HOLD 1u
+
+/* The CPU's cycle counter, or 0 where there is none (pacing is off). */
+static inline uint64_t
+ion_cycles(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#elif defined(__aarch64__)
+	uint64_t v;
+
+	__asm__ volatile("mrs %0, cntvct_el0" : "=r"(v));
+	return v;
+#else
+	return 0;
+#endif
+}
+
+/* Is the consumer holding off?  Ends a hold that is over. */
+static inline int
+ion_cons_holding(struct ion_cons *c)
+{
+	if (c->hold_until == 0)
+		return 0;
+	if ((int64_t)(ion_cycles() - c->hold_until) < 0)
+		return 1;
+	c->hold_until = 0;
+	c->empty_at = ION_AFTER_HOLD;
+	return 0;
+}
+
+/* After a refresh that found @avail slots: track the stream, and hold
+ * off if the ring is empty in one. */
+static inline void
+ion_cons_pace(struct ion_cons *c, uint32_t avail)
+{
+	uint64_t now;
+
+	if (avail == 0) {
+		if (c->empty_at == ION_AFTER_HOLD) {
+			c->streak = 0; /* still empty after a hold: no stream */
+			c->empty_at = 0;
+		}
+		if (c->empty_at != 0)
+			return;
+		now = ion_cycles();
+		c->empty_at = now;
+		if (c->streak >= ION_HOLD_STREAK)
+			c->hold_until = now + c->hold_cycles;
+	} else if (c->empty_at == ION_AFTER_HOLD) {
+		c->empty_at = 0;
+	} else if (c->empty_at != 0) {
+		now = ion_cycles();
+		if (now - c->empty_at < ION_QUICK_CYCLES)
+			c->streak += c->streak < ION_HOLD_STREAK;
+		else
+			c->streak = 0;
+		c->empty_at = 0;
+	}
+}
+
 /**
  * Look at up to @p n committed slots.  Never blocks.
  * @return slots available, 0 .. n; slot i is ion_cons_slot(c, i).
@@ -921,7 +1017,12 @@ ion_cons_peek(struct ion_cons *c, uint32_t n)
 	uint32_t avail = c->tail_cache - c->head;
 
 	if (__builtin_expect(avail < n, 0)) {
-		avail = ion_cons_refresh(c);
+		/* holding off: what is cached, without the producer's line */
+		if (avail != 0 || !ion_cons_holding(c)) {
+			avail = ion_cons_refresh(c);
+			if (c->hold_cycles != 0)
+				ion_cons_pace(c, avail);
+		}
 		if (avail < n) {
 			n = avail;
 			if (n == 0)

@@ -551,6 +551,82 @@ test_slot_spread(void)
 	free(r);
 }
 
+/* One message in, then peek at once: a quick arrival after empty. */
+static uint32_t
+send_and_peek(struct ion_prod *p, struct ion_cons *c)
+{
+	uint32_t n;
+
+	CU_ASSERT_FATAL(ion_prod_reserve(p, 1) == 1);
+	ion_prod_slot(p, 0)->len = 1;
+	ion_prod_commit(p, 1);
+	n = ion_cons_peek(c, 1);
+	ion_cons_release(c, n);
+	return n;
+}
+
+static void
+test_pacing(void)
+{
+	struct ion_ring *r = ring_new(1024, 64, 0);
+	struct ion_ring_stats st;
+	struct ion_prod p;
+	struct ion_cons c;
+	uint64_t until, empty;
+	int tries;
+
+	CU_ASSERT_FATAL(ion_prod_open(&p, r) == 0);
+	CU_ASSERT_FATAL(ion_cons_open(&c, r) == 0);
+	/* off by default: a stream never holds */
+	CU_ASSERT(c.hold_cycles == 0);
+	for (tries = 0; tries < 20; tries++) {
+		CU_ASSERT(ion_cons_peek(&c, 1) == 0);
+		CU_ASSERT(send_and_peek(&p, &c) == 1);
+	}
+	CU_ASSERT(c.hold_until == 0);
+	ion_cons_set_hold(&c, ION_HOLD_CYCLES);
+	CU_ASSERT(c.hold_cycles == ION_HOLD_CYCLES);
+	/* a stream: found empty, then a message at once, four times (tried
+	 * again should this thread be preempted in between) */
+	for (tries = 0; tries < 1000 && c.streak < ION_HOLD_STREAK; tries++) {
+		CU_ASSERT(ion_cons_peek(&c, 1) == 0);
+		CU_ASSERT(send_and_peek(&p, &c) == 1);
+	}
+	CU_ASSERT_FATAL(c.streak == ION_HOLD_STREAK);
+	/* found empty in a stream: the consumer holds off */
+	CU_ASSERT(ion_cons_peek(&c, 1) == 0);
+	CU_ASSERT_FATAL(c.hold_until != 0);
+	until = c.hold_until;
+	ion_ring_stats(r, &st);
+	empty = st.empty;
+	CU_ASSERT(ion_prod_reserve(&p, 1) == 1);
+	ion_prod_commit(&p, 1);
+	/* the message is there, but a peek during the hold does not look
+	 * (and counts as empty) */
+	if (ion_cons_peek(&c, 1) == 0) {
+		ion_ring_stats(r, &st);
+		CU_ASSERT(st.empty == empty + 1);
+	} else {
+		CU_ASSERT((int64_t)(ion_cycles() - until) >= 0);
+	}
+	/* and the doorbell's look does */
+	CU_ASSERT(ion_cons_ready(&c) == 1);
+	while ((int64_t)(ion_cycles() - until) < 0)
+		;
+	CU_ASSERT(ion_cons_peek(&c, 1) == 1);
+	ion_cons_release(&c, 1);
+	/* empty after the hold: the stream is over, no hold */
+	CU_ASSERT(ion_cons_peek(&c, 1) == 0);
+	CU_ASSERT(c.streak == 0 && c.hold_until == 0);
+	CU_ASSERT(send_and_peek(&p, &c) == 1);
+	/* capped at 16 cycles a slot */
+	ion_cons_set_hold(&c, 1u << 30);
+	CU_ASSERT(c.hold_cycles == 1024 * 16);
+	ion_prod_close(&p);
+	ion_cons_close(&c);
+	free(r);
+}
+
 static void
 test_header_size_mismatch(void)
 {
@@ -768,6 +844,7 @@ main(void)
 		TEST(test_header_bad_magic),
 		TEST(test_header_bad_version),
 		TEST(test_slot_spread),
+		TEST(test_pacing),
 		TEST(test_header_size_mismatch),
 		TEST(test_header_file_attach),
 	};
