@@ -361,10 +361,12 @@ struct ion_ring_stats {
 };
 
 /**
- * A commit prefetches for writing the first line of the slot this many
- * ahead of its new tail.
+ * A commit of n slots prefetches for writing the first line of the n
+ * slots (at most ION_PROD_PREFETCH_MAX) from this many ahead of its new
+ * tail.
  */
-#define ION_PROD_PREFETCH 4u
+#define ION_PROD_PREFETCH     4u
+#define ION_PROD_PREFETCH_MAX 32u
 
 /** Slot data stride for @p slot_size: rounded up to whole cache lines. */
 static inline uint32_t
@@ -394,13 +396,17 @@ ion_slot_spread(uint32_t capacity, uint32_t stride)
 
 /**
  * Position in the data of slot @p x (an index masked to the capacity):
- * its low @p spread bits pick the page, the rest the slot in that page;
- * @p shift is log2(capacity) - spread.  The identity when spread is 0.
+ * its low @p spread bits pick the page, the rest the slot in that page,
+ * rotated by the page's number so that consecutive slots, 4 KiB + one
+ * slot apart, do not all fall in the same L1 cache set; @p shift is
+ * log2(capacity) - spread.  The identity when spread is 0.
  */
 static inline uint32_t
 ion_slot_pos(uint32_t x, uint32_t spread, uint32_t shift)
 {
-	return (x & ((1u << spread) - 1)) << shift | x >> spread;
+	uint32_t page = x & ((1u << spread) - 1);
+
+	return page << shift | (((x >> spread) + page) & ((1u << shift) - 1));
 }
 
 /** Bytes of the descriptor array of @p capacity slots. */
@@ -850,11 +856,15 @@ ion_prod_commit(struct ion_prod *p, uint32_t n)
 	armed = ion_bell_armed(&peer->bell, fence);
 	if (__builtin_expect((armed & ION_BELL_FLAGS) != 0, 0))
 		ion_prod_bell_slow(p, armed);
-	/* ask now for the line of a slot a few ahead, once the consumer is
-	 * done with it, so that taking it from the consumer's cache overlaps
-	 * the next commits instead of stalling the store that fills it */
-	if (p->tail + ION_PROD_PREFETCH - p->head_cache <= p->capacity)
-		__builtin_prefetch(ion_prod_data(p, ION_PROD_PREFETCH), 1, 3);
+	/* ask now for the lines of the slots a few ahead (as many as this
+	 * commit's), once the consumer is done with them, so that taking them
+	 * from the consumer's cache overlaps the next commits instead of
+	 * stalling the stores that fill them */
+	for (k = 0; k < n && k < ION_PROD_PREFETCH_MAX; k++)
+		if (p->tail + ION_PROD_PREFETCH + k - p->head_cache <=
+		    p->capacity)
+			__builtin_prefetch(
+				ion_prod_data(p, ION_PROD_PREFETCH + k), 1, 3);
 }
 
 /*
