@@ -945,14 +945,15 @@ ion_cons_set_view(struct ion_cons *c, uint32_t n)
  * a time reads the producer's tail line and the message's line while the
  * producer writes the next ones: every message then costs both lines a
  * round trip between the cores.  Once messages keep arriving within
- * ION_QUICK_CYCLES of finding the ring empty (ION_HOLD_STREAK times in a
- * row: a stream, not a request and its answer), a peek that finds the
+ * an eighth of the hold (ION_HOLD_QUICK) of finding the ring empty
+ * (ION_HOLD_STREAK times in a row: a stream, not a request and its
+ * answer, which takes a round trip), a peek that finds the
  * ring empty holds off reading the producer's line for hold_cycles, and
  * the producer fills slots the consumer is not reading.  A hold after
  * which the ring is still empty ends the stream.
  */
-#define ION_QUICK_CYCLES 512u
-#define ION_HOLD_STREAK	 4u
+#define ION_HOLD_QUICK	8u
+#define ION_HOLD_STREAK 4u
 /** What ion-bench sets with ion_cons_set_hold(): about 2 us at 2 GHz. */
 #define ION_HOLD_CYCLES 4096u
 /** ion_cons.empty_at: the last hold just ended. */
@@ -1009,7 +1010,7 @@ ion_cons_pace(struct ion_cons *c, uint32_t avail)
 		c->empty_at = 0;
 	} else if (c->empty_at != 0) {
 		now = ion_cycles();
-		if (now - c->empty_at < ION_QUICK_CYCLES)
+		if (now - c->empty_at < c->hold_cycles / ION_HOLD_QUICK)
 			c->streak += c->streak < ION_HOLD_STREAK;
 		else
 			c->streak = 0;
