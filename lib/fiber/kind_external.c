@@ -130,7 +130,8 @@ const struct fiber_kind fiber_kind_external = {
 static struct external_priv *
 ext(const struct fiber *f)
 {
-	return f->kind == &fiber_kind_external ? f->priv : NULL;
+	/* NULL: a refusal that named no fiber of ours */
+	return f != NULL && f->kind == &fiber_kind_external ? f->priv : NULL;
 }
 
 bool

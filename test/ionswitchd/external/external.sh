@@ -125,6 +125,14 @@ check "asker's fault: 0x0500 needs r ($(field asker why))" sh -c "
 	[ '$(field asker fault_channel)' = 1280 ] && [ '$(field asker fault_needs)' = r ] &&
 	echo '$(field asker why)' | grep -q 'asked for 0x0500 r: not granted'"
 
+# --- names that are not external fibers
+for name in no-such-fiber membrane; do
+	rc=0
+	"$rogue" claim "$sock" "$name" 2>"$work/name.log" || rc=$?
+	check "claim of '$name' refused (exit $rc): $(cat "$work/name.log")" [ $rc = 3 ]
+	daemon_alive || die "ionswitchd died of a claim of '$name'"
+done
+
 # --- the wrong uid
 rc=0
 "${nobody[@]}" "$rogue" claim "$sock" lwf-sink 2>"$work/uid.log" || rc=$?
