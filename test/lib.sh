@@ -32,6 +32,9 @@
 #                       returns once it logs "running:"; pid $DAEMON_PID
 #   daemon_alive, daemon_stop, daemon_wait WHAT, daemon_files_gone WHAT
 #   telemetry CMD       one telemetry command to the daemon, its JSON reply
+#   stage_for_others BIN..., stage_run UID GID CMD...
+#                       programs of the build tree for another uid, run
+#                       from a copy in /tmp wherever the tree is
 #   wait_for WHAT CMD...  poll CMD for 10 s; fails early if a process died
 #   proc_pid NAME       pid of a process the harness started (daemon, peer, ...)
 #   check NAME CMD...   "ok: NAME" or "not ok: NAME", counted
@@ -52,6 +55,7 @@ ION_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 H_PIDS=/run/ion-harness
 # die works before harness_init too (a script's checks of its tools)
 H_PREFIX='' H_WORK='' H_HOST='' H_ON_DIE='' H_FAILED=0 DAEMON_PID='' DAEMON_LOG=''
+H_STAGE=''
 H_NETNS=()
 
 harness_init() {
@@ -104,6 +108,8 @@ harness_reset() {
 	rm -rf "$dir"
 	for ns in "${H_NETNS[@]}"; do netns_del "$ns"; done
 	H_NETNS=()
+	[ -n "$H_STAGE" ] && rm -rf "$H_STAGE"
+	H_STAGE=
 	rm -rf /dev/hugepages/"$H_PREFIX"* /var/run/dpdk/"$H_PREFIX"* \
 		"/run/ionswitchd/$H_PREFIX.sock" ${H_RUN:+"$H_RUN"}
 	DAEMON_PID=
@@ -330,6 +336,39 @@ daemon_files_gone() {
 }
 
 telemetry() { echo "$1" | dpdk-telemetry.py -f "$H_PREFIX" 2>/dev/null | tail -1; }
+
+# --- other users
+
+# stage_for_others BIN...: copies of programs of the build tree, and of
+# the build tree's libraries they load, in a directory of /tmp that every
+# user may read ($H_STAGE, removed at exit).  A process of another uid
+# runs them from there (stage_run): the tree itself may sit where that uid
+# cannot enter (a clone under /root is 0700).
+stage_for_others() {
+	local bin name path
+	if [ -z "$H_STAGE" ]; then
+		H_STAGE=$(mktemp -d "/tmp/$H_PREFIX-stage.XXXXXX")
+		chmod 755 "$H_STAGE"
+	fi
+	for bin in "$@"; do
+		cp "$bin" "$H_STAGE/"
+		while read -r name path; do
+			cp "$path" "$H_STAGE/$name"
+		done < <(ldd "$bin" | awk -v b="$H_BUILD/" \
+			'$2 == "=>" && index($3, b) == 1 { print $1, $3 }')
+	done
+	chmod -R a+rX "$H_STAGE"
+}
+
+# stage_run UID GID CMD...: CMD (a name of $H_STAGE's, or any path) as UID
+# and GID, without supplementary groups
+stage_run() {
+	local uid=$1 gid=$2 cmd=$3
+	shift 3
+	[ -e "$H_STAGE/$cmd" ] && cmd=$H_STAGE/$cmd
+	LD_LIBRARY_PATH=$H_STAGE setpriv --reuid="$uid" --regid="$gid" \
+		--clear-groups "$cmd" "$@"
+}
 
 # --- results
 

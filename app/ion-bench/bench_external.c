@@ -234,12 +234,12 @@ on_ended(void *arg, const struct ion_claimd_end *e)
 }
 
 static void
-on_refused(void *arg, uint32_t uid, uint32_t pid, const char *why)
+on_refused(void *arg, uint32_t uid, uint32_t pid, int err, const char *why)
 {
 	(void)arg;
 	fprintf(stderr,
-		"ion-bench external: claim by %u (uid %u) refused: %s\n", pid,
-		uid, why);
+		"ion-bench external: claim by %u (uid %u) refused (%s): %s\n",
+		pid, uid, strerror(-err), why);
 }
 
 static int
@@ -493,7 +493,8 @@ host_open(struct ext_host *h, const struct ext_opts *o, unsigned int lc1)
 			strerror(-rc));
 		return rc;
 	}
-	rc = ion_claimd_open(&h->d, h->sock, &ops);
+	rc = ion_claimd_open(&h->d, &(struct ion_claimd_conf){.path = h->sock},
+			     &ops);
 	if (rc == 0)
 		rc = ion_claimd_add(h->d, &f);
 	if (rc < 0) {

@@ -24,6 +24,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1063,12 +1064,58 @@ load_runtime(const struct ld *l, const config_t *lc, struct cfg *c)
 	return 0;
 }
 
+/* The claim socket of external fibers: who may connect, and the limits
+ * that keep one user from starving the rest (ion_ring.h). */
+static int
+load_claims(const struct ld *l, const config_t *lc, struct cfg *c)
+{
+	static const char *const keys[] = {"socket_group", "waiting_per_uid",
+					   "first_message_ms", NULL};
+	const config_setting_t *s;
+	config_setting_t *g;
+	struct group gr, *res = NULL;
+	char buf[4096];
+	long long v;
+	int rc;
+
+	c->claims_gid = ION_CLAIMD_HOST_GID;
+	rc = get_group(l, lc, "claims", keys, &g);
+	if (rc == 0)
+		rc = get_int(l, g, "claims", "waiting_per_uid", 1, 64,
+			     ION_CLAIMD_DEF_PER_UID, false, &v);
+	if (rc < 0)
+		return rc;
+	c->claims_per_uid = (unsigned int)v;
+	rc = get_int(l, g, "claims", "first_message_ms", 10, 60000,
+		     ION_CLAIMD_DEF_FIRST_MS, false, &v);
+	if (rc < 0)
+		return rc;
+	c->claims_first_ms = (unsigned int)v;
+	s = g != NULL ? config_setting_get_member(g, "socket_group") : NULL;
+	if (s == NULL)
+		return 0;
+	rc = get_str(l, g, "claims", "socket_group", NULL, c->claims_group,
+		     sizeof(c->claims_group));
+	if (rc < 0)
+		return rc;
+	rc = getgrnam_r(c->claims_group, &gr, buf, sizeof(buf), &res);
+	if (rc != 0 || res == NULL)
+		return refuse(l, s,
+			      "claims.socket_group \"%s\": %s (create it: "
+			      "groupadd --system %s)",
+			      c->claims_group,
+			      rc != 0 ? strerror(rc) : "no such group",
+			      c->claims_group);
+	c->claims_gid = (uint32_t)gr.gr_gid;
+	return 0;
+}
+
 int
 cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
 {
-	static const char *const top[] = {"eal",       "port",	   "channels",
-					  "netswitch", "fibers",   "stats",
-					  "idle",      "shutdown", NULL};
+	static const char *const top[] = {
+		"eal",	 "port", "channels", "netswitch", "fibers",
+		"stats", "idle", "shutdown", "claims",	  NULL};
 	struct ld l = {.path = path, .err = err, .errlen = errlen};
 	config_t lc;
 	FILE *f;
@@ -1117,6 +1164,8 @@ cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
 		rc = load_fibers(&l, &lc, c);
 	if (rc == 0)
 		rc = load_runtime(&l, &lc, c);
+	if (rc == 0)
+		rc = load_claims(&l, &lc, c);
 	config_destroy(&lc);
 	if (rc < 0)
 		cfg_free(c);

@@ -119,6 +119,12 @@ struct cfg {
 	bool idle_doorbells;	   /**< rest asleep on doorbells, not backing
 				    *   off */
 	unsigned int drain_ms;	   /**< at exit, how long fibers may drain */
+
+	/* claims: the external fibers' socket */
+	char claims_group[CFG_NAME_LEN]; /**< "" if none is named */
+	uint32_t claims_gid;		 /**< or ION_CLAIMD_HOST_GID */
+	unsigned int claims_per_uid;	 /**< waiting connections a uid */
+	unsigned int claims_first_ms;	 /**< a claim is due within */
 };
 
 /**

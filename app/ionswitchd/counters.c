@@ -76,6 +76,34 @@ static const struct ctr_desc ring_ctrs[] = {
 };
 #undef RG
 
+#define CL(f, h) CTR(struct ion_claimd_stats, f, h)
+static const struct ctr_desc claims_ctrs[] = {
+	CL(connections, "connections accepted on the claim socket"),
+	CL(claims, "claims granted"),
+	CL(refused, "claims and messages refused: the sum of the reasons "
+		    "below, each answered with its errno"),
+	CL(unknown, "ENOENT: the claim named no fiber of the daemon"),
+	CL(in_host, "EPERM: the claim named a fiber that runs inside the "
+		    "daemon"),
+	CL(denied, "EACCES: the claimant's uid or gid is not its manifest's"),
+	CL(busy, "EBUSY: the fiber is claimed by another process"),
+	CL(dead, "ESRCH: the fiber was killed and may not restart"),
+	CL(vanished, "ESRCH: the claimant could not be watched (gone)"),
+	CL(bad_fd, "EINVAL: descriptors the protocol has none of, or a "
+		   "claim's not an eventfd"),
+	CL(bad_length, "EMSGSIZE: a message of another length"),
+	CL(bad_magic, "EPROTO: not the claim protocol's magic"),
+	CL(bad_version, "EPROTONOSUPPORT: another version of the protocol"),
+	CL(out_of_order, "EBADMSG: an operation not valid then (before a "
+			 "claim, or a second claim)"),
+	CL(late, "ETIMEDOUT: no claim within claims.first_message_ms"),
+	CL(uid_limit, "EAGAIN: the uid had claims.waiting_per_uid "
+		      "connections waiting to claim"),
+	CL(full, "EAGAIN: every connection slot was taken"),
+	CTR_G(struct ion_claimd_stats, open, "connections open now"),
+};
+#undef CL
+
 static const struct ctr_set port_set =
 	CTR_SET("port", port_ctrs, "ethdev port");
 static const struct ctr_set netswitch_set =
@@ -83,6 +111,8 @@ static const struct ctr_set netswitch_set =
 static const struct ctr_set route_set =
 	CTR_SET("route", route_ctrs, "NetSwitch route (EtherType)");
 static const struct ctr_set ring_set = CTR_SET("ring", ring_ctrs, "ION ring");
+static const struct ctr_set claims_set =
+	CTR_SET("claims", claims_ctrs, "claim socket of external fibers");
 
 /* Frames the NetSwitch dropped for a full or too-small ring @p ch. */
 static uint64_t
@@ -220,6 +250,24 @@ emit_lcores(const struct ionswitchd *d, struct ctr_emit *e)
 	ctr_section_end(e);
 }
 
+/* The claim server, where there are external fibers. */
+static void
+emit_claims(const struct ionswitchd *d, struct ctr_emit *e)
+{
+	struct ion_claimd_stats st;
+	struct ctr_row r;
+
+	if (d->claimd == NULL)
+		return;
+	ion_claimd_stats(d->claimd, &st);
+	memset(&r, 0, sizeof(r));
+	r.set = &claims_set;
+	r.base = &st;
+	ctr_section(e, "claims", false);
+	ctr_row(e, &r);
+	ctr_section_end(e);
+}
+
 void
 counters_emit(const struct ionswitchd *d, struct ctr_emit *e, unsigned int what)
 {
@@ -235,6 +283,8 @@ counters_emit(const struct ionswitchd *d, struct ctr_emit *e, unsigned int what)
 		emit_fibers(d, e);
 	if (what & COUNTERS_LCORES)
 		emit_lcores(d, e);
+	if (what & COUNTERS_CLAIMS)
+		emit_claims(d, e);
 }
 
 void
@@ -341,6 +391,8 @@ static const struct {
 	 "Every fiber: state and counters, its kind's nested."},
 	{"/ion/lcores", "lcores", COUNTERS_LCORES,
 	 "Every lcore: its steps, busy and idle cycles."},
+	{"/ion/claims", "claims", COUNTERS_CLAIMS,
+	 "The claim socket of external fibers: claims, refusals by reason."},
 };
 
 static int
@@ -388,4 +440,5 @@ counters_describe(FILE *out)
 		if ((*k)->counters != NULL)
 			ctr_describe(out, (*k)->counters);
 	ctr_describe(out, &fiber_lcore_ctr_set);
+	ctr_describe(out, &claims_set);
 }

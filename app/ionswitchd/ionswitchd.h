@@ -88,7 +88,8 @@ enum counters_what {
 	COUNTERS_RINGS = 1u << 1,  /**< rings */
 	COUNTERS_FIBERS = 1u << 2, /**< fibers */
 	COUNTERS_LCORES = 1u << 3, /**< lcores */
-	COUNTERS_ALL = 0xf,
+	COUNTERS_CLAIMS = 1u << 4, /**< the claim socket, if there is one */
+	COUNTERS_ALL = 0x1f,
 };
 /** Walk the sections of @p what into emitter @p e. */
 void counters_emit(const struct ionswitchd *d, struct ctr_emit *e,
@@ -102,7 +103,7 @@ size_t counters_json_buf(char *buf, size_t len, void *d);
 /** The Prometheus exposition into @p buf (GET /metrics). */
 size_t counters_prom_buf(char *buf, size_t len, void *d);
 /** /ion/port, /ion/netswitch, /ion/routes, /ion/rings, /ion/fibers,
- * /ion/lcores. */
+ * /ion/lcores, /ion/claims. */
 int counters_telemetry_register(struct ionswitchd *d);
 /** Every counter set with its help (--counters). */
 void counters_describe(FILE *out);
@@ -110,6 +111,17 @@ void counters_describe(FILE *out);
 /* main.c */
 struct ion_ring *ionswitchd_ring(const struct ionswitchd *d, uint32_t channel);
 const char *ionswitchd_ring_name(const struct ionswitchd *d, uint32_t channel);
+
+/* claims.c: the external fibers' claim server */
+/**
+ * Export the external fibers on @p path (mode 0660, the config's
+ * claims.socket_group), every other fiber named so that a claim of it is
+ * refused as such.  Before any end of their rings is opened; nothing to do
+ * without external fibers.  @return 0 or a negative errno (logged).
+ */
+int claims_open(struct ionswitchd *d, const char *path);
+/** Claims, deaths, deadlines, the operator's kills: the control step's. */
+unsigned int claims_poll(struct ionswitchd *d);
 /**
  * The daemon's ends of rings whose other end an external fiber holds ring
  * that fiber's process through the claim server (ion_claimd_wake_fd()),

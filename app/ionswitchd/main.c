@@ -233,23 +233,6 @@ ionswitchd_ring_name(const struct ionswitchd *d, uint32_t channel)
 	return cc != NULL ? cc->name : "";
 }
 
-/* mkdir -p of the directory that holds @p path. */
-static int
-make_parent_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	char *p;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
 /* The grants external fibers hold on @p channel (ION_PERM_* bits). */
 static uint32_t
 external_perms(const struct cfg *c, uint32_t channel)
@@ -308,148 +291,6 @@ create_rings(struct ionswitchd *d)
 		     "in %u-byte pages\n",
 		     cc->id, cc->name, d->rings[i]->hdr.page_size);
 	}
-	return 0;
-}
-
-static struct ion_ring_map *
-ring_map(struct ionswitchd *d, uint32_t channel)
-{
-	unsigned int i;
-
-	for (i = 0; i < d->n_rings; i++)
-		if (d->ring_ch[i] == channel)
-			return d->maps[i].ring != NULL ? &d->maps[i] : NULL;
-	return NULL;
-}
-
-void
-ionswitchd_external_wakes(const struct ionswitchd *d, struct ion_cspace *cs)
-{
-	unsigned int i, j;
-
-	for (i = 0; d->claimd != NULL && i < d->n_fibers; i++) {
-		const struct fiber *f = &d->fibers[i];
-		int k = fiber_external_index(f);
-
-		for (j = 0; k >= 0 && j < ION_CSPACE_SLOTS; j++)
-			if (f->cs.caps[j].perms != 0 &&
-			    ion_cspace_lookup(cs, f->cs.caps[j].channel) !=
-				    NULL)
-				ion_cspace_set_wake_fd(
-					cs, f->cs.caps[j].channel,
-					ion_claimd_wake_fd(d->claimd,
-							   (unsigned int)k));
-	}
-}
-
-/* The lcore of the daemon's end opposite an external grant @p perm on
- * @p ch (the NetSwitch or an in-process fiber), or -1. */
-static int
-host_end_lcore(const struct ionswitchd *d, uint32_t ch, uint32_t perm)
-{
-	const struct cfg *c = &d->cfg;
-	unsigned int i, j;
-
-	for (i = 0; (perm & ION_PERM_READ) && i < c->n_routes; i++)
-		if (c->routes[i].route.channel == ch)
-			return (int)c->ns_lcore;
-	for (i = 0; (perm & ION_PERM_WRITE) && i < c->n_tx; i++)
-		if (c->tx[i].channel == ch)
-			return (int)c->ns_lcore;
-	for (i = 0; i < c->n_fibers; i++)
-		for (j = 0;
-		     !c->fibers[i].kind->remote && j < c->fibers[i].n_grants;
-		     j++)
-			if (c->fibers[i].grants[j].channel == ch &&
-			    (c->fibers[i].grants[j].perms &
-			     (perm == ION_PERM_READ ? ION_PERM_WRITE
-						    : ION_PERM_READ)))
-				return (int)c->fibers[i].lcore;
-	return -1;
-}
-
-/* Claim server callbacks: the fiber is the callback's argument. */
-static void
-ext_claimed(void *arg, uint32_t pid)
-{
-	fiber_external_claimed(arg, pid);
-}
-
-static void
-ext_ended(void *arg, const struct ion_claimd_end *e)
-{
-	fiber_external_ended(arg, e->killed, e->fault, e->channel, e->perm,
-			     e->skipped, e->why);
-}
-
-static void
-ext_refused(void *arg, uint32_t uid, uint32_t pid, const char *why)
-{
-	fiber_external_refused(arg, uid, pid, why);
-}
-
-/* Export the external fibers on @p path.  Before any end is opened. */
-static int
-create_claimd(struct ionswitchd *d, const char *path)
-{
-	static const struct ion_claimd_ops ops = {.claimed = ext_claimed,
-						  .ended = ext_ended,
-						  .refused = ext_refused};
-	unsigned int i, j;
-	int rc;
-
-	for (i = 0; i < d->cfg.n_fibers && !d->cfg.fibers[i].kind->remote; i++)
-		;
-	if (i == d->cfg.n_fibers)
-		return 0; /* none */
-	rc = make_parent_dir(path);
-	if (rc == 0)
-		rc = ion_claimd_open(&d->claimd, path, &ops);
-	if (rc < 0) {
-		DLOG(ERR, "external fibers' socket %s: %s\n", path,
-		     strerror(-rc));
-		return rc;
-	}
-	for (i = 0; i < d->n_fibers; i++) {
-		const struct cfg_fiber *cf = &d->cfg.fibers[i];
-		struct ion_claimd_grant g[ION_CSPACE_SLOTS];
-		struct fiber *f = &d->fibers[i];
-		struct ion_claimd_fiber xf = {.name = f->name,
-					      .n_grants = cf->n_grants,
-					      .grants = g,
-					      .arg = f};
-		bool restart;
-
-		if (!fiber_is_external(f))
-			continue;
-		fiber_external_manifest(f, &xf.uid, &xf.gid, &restart);
-		xf.restart = restart;
-		for (j = 0; j < cf->n_grants; j++) {
-			int lc = host_end_lcore(d, cf->grants[j].channel,
-						cf->grants[j].perms);
-
-			g[j].channel = cf->grants[j].channel;
-			g[j].perm = cf->grants[j].perms;
-			g[j].map = ring_map(d, g[j].channel);
-			g[j].host_wake_fd =
-				lc >= 0 && d->cfg.idle_doorbells
-					? fiber_sched_eventfd(&d->sched,
-							      (unsigned int)lc)
-					: -1;
-		}
-		rc = ion_claimd_add(d->claimd, &xf);
-		if (rc < 0) {
-			DLOG(ERR, "external fiber %s: %s\n", f->name,
-			     strerror(-rc));
-			return rc;
-		}
-		fiber_external_set_index(f, rc);
-		/* the control step kills its process: wake the main lcore */
-		if (d->cfg.idle_doorbells)
-			f->efd = fiber_sched_eventfd(&d->sched,
-						     rte_get_main_lcore());
-	}
-	DLOG(INFO, "external fibers: claim them on %s\n", path);
 	return 0;
 }
 
@@ -542,7 +383,7 @@ create_fibers(struct ionswitchd *d)
 }
 
 /* The in-process fibers' ends facing external fibers: named once the
- * external fibers are exported (create_claimd), before any is opened. */
+ * external fibers are exported (claims_open), before any is opened. */
 static void
 fibers_external_wakes(struct ionswitchd *d)
 {
@@ -729,8 +570,8 @@ main(int argc, char **argv)
 		if (o.fibers_socket == NULL)
 			snprintf(sock, sizeof(sock), ION_FIBERS_SOCKET_FMT,
 				 eal_file_prefix(eal_argc, eal_argv));
-		rc = create_claimd(&d, o.fibers_socket != NULL ? o.fibers_socket
-							       : sock);
+		rc = claims_open(&d, o.fibers_socket != NULL ? o.fibers_socket
+							     : sock);
 	}
 	if (rc == 0) {
 		fibers_external_wakes(&d);

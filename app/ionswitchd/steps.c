@@ -155,24 +155,6 @@ shutdown_phase(struct ionswitchd *d, uint64_t now)
 	}
 }
 
-/* The external fibers: claims, their processes' deaths, and kills asked
- * for from other lcores (the console's "kill fiber"). */
-static unsigned int
-external_step(struct ionswitchd *d)
-{
-	unsigned int i, work = 0;
-
-	for (i = 0; i < d->n_fibers; i++)
-		if (fiber_external_kill_requested(&d->fibers[i])) {
-			ion_claimd_kill(d->claimd,
-					(unsigned int)fiber_external_index(
-						&d->fibers[i]),
-					"killed by the operator");
-			work++;
-		}
-	return work + (unsigned int)ion_claimd_poll(d->claimd);
-}
-
 static unsigned int
 control_step(void *arg)
 {
@@ -195,7 +177,7 @@ control_step(void *arg)
 			steps_stop(d, console_host_stop(d->con));
 	}
 	if (d->claimd != NULL)
-		work += external_step(d);
+		work += claims_poll(d);
 	if (d->stats_period != 0 && now >= d->next_stats) {
 		d->next_stats = now + rte_get_timer_hz() * d->stats_period;
 		counters_print(d, false);

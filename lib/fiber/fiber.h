@@ -362,9 +362,9 @@ int fiber_external_index(const struct fiber *f);
 bool fiber_external_kill_requested(struct fiber *f);
 /** A process claimed it: RUNNING. */
 void fiber_external_claimed(struct fiber *f, uint32_t pid);
-/** A claim of it (@p f may be NULL: of no fiber) was refused. */
-void fiber_external_refused(struct fiber *f, uint32_t uid, uint32_t pid,
-			    const char *why);
+/** A claim of it, or a message of its claimant, was refused (counted; the
+ * host logs it). */
+void fiber_external_refused(struct fiber *f);
 /**
  * Its claim ended: KILLED (@p killed, with @p why, and what it lacked if
  * it was a capability @p fault), or WAITING again when it gave its rings

@@ -37,7 +37,7 @@ static const struct fiber_param external_params[] = {
 
 struct external_stats {
 	uint64_t claims;     /**< claims accepted */
-	uint64_t refused;    /**< claims refused: uid, gid, busy, killed */
+	uint64_t refused;    /**< claims and messages refused */
 	uint64_t faults;     /**< capability faults */
 	uint64_t deaths;     /**< claims ended by the process dying */
 	uint64_t given_back; /**< claims ended by the process giving back */
@@ -48,7 +48,9 @@ struct external_stats {
 static const struct ctr_desc external_ctrs[] = {
 	CTR(struct external_stats, claims, "claims accepted"),
 	CTR(struct external_stats, refused,
-	    "claims refused: wrong uid or gid, claimed, killed for good"),
+	    "claims of it refused (wrong uid or gid, claimed, killed for "
+	    "good) and messages of its claimant refused (the host's claims "
+	    "counters say why)"),
 	CTR(struct external_stats, faults,
 	    "capability faults: a channel not granted asked for, or a "
 	    "page of a ring written that its grant maps read-only"),
@@ -193,15 +195,12 @@ fiber_external_claimed(struct fiber *f, uint32_t pid)
 }
 
 void
-fiber_external_refused(struct fiber *f, uint32_t uid, uint32_t pid,
-		       const char *why)
+fiber_external_refused(struct fiber *f)
 {
 	struct external_priv *x = ext(f);
 
 	if (x != NULL)
 		KIND_STAT_ADD(&x->st, refused, 1);
-	FIBER_LOG(WARNING, "claim by process %u (uid %u) refused: %s\n", pid,
-		  uid, why);
 }
 
 void

@@ -4,6 +4,7 @@
  * of its ends: ion_fiber.c (the claimer) and ion_claimd.c (the host).
  */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,6 +50,14 @@ ion_claim_send(int sock, const struct ion_claim_msg *m, const int *fds,
 	return sendmsg(sock, &mh, MSG_NOSIGNAL | flags) < 0 ? -errno : 0;
 }
 
+static int
+hung_up(int sock)
+{
+	struct pollfd p = {.fd = sock, .events = POLLRDHUP};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
+}
+
 int
 ion_claim_recv(int sock, struct ion_claim_msg *m, int *fds, unsigned int max,
 	       unsigned int *nfd, int flags)
@@ -64,10 +73,11 @@ ion_claim_recv(int sock, struct ion_claim_msg *m, int *fds, unsigned int max,
 			    .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *c;
 	ssize_t n;
+	int rc;
 
 	*nfd = 0;
 	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags);
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_TRUNC | flags);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
@@ -88,11 +98,22 @@ ion_claim_recv(int sock, struct ion_claim_msg *m, int *fds, unsigned int max,
 				close(fd);
 		}
 	}
-	if (n == 0 || (size_t)n != sizeof(*m) || m->magic != ION_CLAIM_MAGIC ||
-	    m->version != ION_CLAIM_VERSION || (mh.msg_flags & MSG_CTRUNC)) {
+	rc = 0;
+	/* the length first: a magic or version past its end is garbage.  A
+	 * message of 0 bytes reads as the end of the stream does: the
+	 * socket's hang-up tells them apart */
+	if (n == 0)
+		rc = hung_up(sock) ? -ECONNRESET : -EMSGSIZE;
+	else if ((size_t)n != sizeof(*m) || (mh.msg_flags & MSG_TRUNC))
+		rc = -EMSGSIZE;
+	else if (mh.msg_flags & MSG_CTRUNC)
+		rc = -EBADF;
+	else if (m->magic != ION_CLAIM_MAGIC)
+		rc = -EPROTO;
+	else if (m->version != ION_CLAIM_VERSION)
+		rc = -EPROTONOSUPPORT;
+	if (rc < 0)
 		while (*nfd > 0)
 			close(fds[--(*nfd)]);
-		return n == 0 ? -ECONNRESET : -EPROTO;
-	}
-	return 0;
+	return rc;
 }

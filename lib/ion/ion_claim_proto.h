@@ -87,9 +87,13 @@ ION_CLAIM_INTERNAL int ion_claim_send(int sock, const struct ion_claim_msg *m,
 
 /**
  * Receive one message and up to @p max descriptors (*nfd of them; the
- * rest closed); @p flags are recvmsg()'s (MSG_DONTWAIT).  @return 0,
- * -EAGAIN (nothing, non-blocking), -ECONNRESET (closed), -EPROTO (not a
- * message of this protocol: its descriptors closed) or -errno.
+ * rest closed); @p flags are recvmsg()'s (MSG_DONTWAIT).  A message that
+ * is not one of this protocol has its descriptors closed and is one of
+ * -EMSGSIZE (not sizeof(struct ion_claim_msg) bytes: shorter, or longer
+ * and cut), -EBADF (more descriptors than fit), -EPROTO (not the magic),
+ * -EPROTONOSUPPORT (another version).
+ * @return 0, -EAGAIN (nothing, non-blocking), -ECONNRESET (closed), one of
+ *         the above or -errno.
  */
 ION_CLAIM_INTERNAL int ion_claim_recv(int sock, struct ion_claim_msg *m,
 				      int *fds, unsigned int max,

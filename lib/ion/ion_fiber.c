@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ion_claim_proto.h"
@@ -133,6 +135,37 @@ segv_install(void)
 
 /* ---- attach, map, detach ---- */
 
+static int64_t
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Bound what blocks on @sock (connect, send, recv) by @deadline (ms of
+ * CLOCK_MONOTONIC; -1: no bound).  Such a call then fails with EAGAIN.
+ * @return 0, -ETIMEDOUT (passed) or -errno. */
+static int
+bound(int sock, int64_t deadline)
+{
+	struct timeval tv = {0, 0}; /* no timeout */
+
+	if (deadline >= 0) {
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		tv.tv_sec = (time_t)(left / 1000);
+		tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+	}
+	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	return 0;
+}
+
 static int
 refused(const struct ion_claim_msg *m, char *why, size_t whylen)
 {
@@ -141,9 +174,36 @@ refused(const struct ion_claim_msg *m, char *why, size_t whylen)
 	return m->err < 0 ? m->err : -EPROTO;
 }
 
-int
-ion_fiber_map(struct ion_fiber *f, uint32_t channel, uint32_t perm, char *why,
-	      size_t whylen)
+/*
+ * Send @m (with @fds) and receive the answer into @m, by @deadline.  A
+ * host that refused and hung up before our message went out has its
+ * answer queued for us all the same: a send to a closed peer still reads
+ * it.  @return 0, -ETIMEDOUT, or a negative errno with @p why.
+ */
+static int
+ask(int sock, struct ion_claim_msg *m, const int *fds, unsigned int nfd_out,
+    int *in, unsigned int *nfd, int64_t deadline, char *why, size_t whylen)
+{
+	int rc = bound(sock, deadline), sent;
+
+	*nfd = 0;
+	if (rc == 0) {
+		sent = ion_claim_send(sock, m, fds, nfd_out, 0);
+		rc = sent == 0 || sent == -EPIPE || sent == -ECONNRESET
+			     ? ion_claim_recv(sock, m, in, ION_CLAIM_MAX_FDS,
+					      nfd, 0)
+			     : sent;
+	}
+	if (rc == -EAGAIN && deadline >= 0)
+		rc = -ETIMEDOUT;
+	if (rc < 0 && why != NULL)
+		snprintf(why, whylen, "the host: %s", strerror(-rc));
+	return rc;
+}
+
+static int
+map_ring(struct ion_fiber *f, uint32_t channel, uint32_t perm, int64_t deadline,
+	 char *why, size_t whylen)
 {
 	struct ion_fiber_ring *r;
 	struct ion_claim_msg m;
@@ -156,15 +216,9 @@ ion_fiber_map(struct ion_fiber *f, uint32_t channel, uint32_t perm, char *why,
 	ion_claim_msg_init(&m, ION_CLAIM_MAP);
 	m.channel = channel;
 	m.perm = perm;
-	rc = ion_claim_send(f->sock, &m, NULL, 0, 0);
-	if (rc == 0)
-		rc = ion_claim_recv(f->sock, &m, fds, ION_CLAIM_MAX_FDS, &nfd,
-				    0);
-	if (rc < 0) {
-		if (why != NULL)
-			snprintf(why, whylen, "the host: %s", strerror(-rc));
+	rc = ask(f->sock, &m, NULL, 0, fds, &nfd, deadline, why, whylen);
+	if (rc < 0)
 		return rc;
-	}
 	if (m.op == ION_CLAIM_ERR) {
 		while (nfd > 0)
 			close(fds[--nfd]);
@@ -205,10 +259,19 @@ ion_fiber_map(struct ion_fiber *f, uint32_t channel, uint32_t perm, char *why,
 }
 
 int
-ion_fiber_attach(const char *socket_path, const char *name, int efd,
-		 struct ion_fiber **out, char *why, size_t whylen)
+ion_fiber_map(struct ion_fiber *f, uint32_t channel, uint32_t perm, char *why,
+	      size_t whylen)
+{
+	return map_ring(f, channel, perm, -1, why, whylen);
+}
+
+int
+ion_fiber_attach_timeout(const char *socket_path, const char *name, int efd,
+			 int timeout_ms, struct ion_fiber **out, char *why,
+			 size_t whylen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int64_t deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
 	struct ion_claim_msg m;
 	struct ion_fiber *f;
 	int fds[ION_CLAIM_MAX_FDS];
@@ -226,9 +289,12 @@ ion_fiber_attach(const char *socket_path, const char *name, int efd,
 	ion_cspace_init(&f->cs);
 	memcpy(sa.sun_path, socket_path, strlen(socket_path));
 	f->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (f->sock < 0 ||
-	    connect(f->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		rc = -errno;
+	rc = f->sock < 0 ? -errno : bound(f->sock, deadline);
+	/* a connect that waits for room in the host's backlog is bounded
+	 * by the send timeout, and then fails with EAGAIN */
+	if (rc == 0 && connect(f->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		rc = errno == EAGAIN && deadline >= 0 ? -ETIMEDOUT : -errno;
+	if (rc < 0) {
 		if (why != NULL)
 			snprintf(why, whylen, "%s: %s", socket_path,
 				 strerror(-rc));
@@ -237,15 +303,10 @@ ion_fiber_attach(const char *socket_path, const char *name, int efd,
 	segv_install();
 	ion_claim_msg_init(&m, ION_CLAIM_CLAIM);
 	snprintf(m.name, sizeof(m.name), "%s", name);
-	rc = ion_claim_send(f->sock, &m, &efd, efd >= 0 ? 1 : 0, 0);
-	if (rc == 0)
-		rc = ion_claim_recv(f->sock, &m, fds, ION_CLAIM_MAX_FDS, &nfd,
-				    0);
-	if (rc < 0) {
-		if (why != NULL)
-			snprintf(why, whylen, "the host: %s", strerror(-rc));
+	rc = ask(f->sock, &m, &efd, efd >= 0 ? 1 : 0, fds, &nfd, deadline, why,
+		 whylen);
+	if (rc < 0)
 		goto fail;
-	}
 	while (nfd > 0)
 		close(fds[--nfd]);
 	if (m.op != ION_CLAIM_OK) {
@@ -259,16 +320,28 @@ ion_fiber_attach(const char *socket_path, const char *name, int efd,
 		f->grants[i].perm = m.grants[i].perm;
 	}
 	for (i = 0; i < f->n_grants; i++) {
-		rc = ion_fiber_map(f, f->grants[i].channel, f->grants[i].perm,
-				   why, whylen);
+		rc = map_ring(f, f->grants[i].channel, f->grants[i].perm,
+			      deadline, why, whylen);
 		if (rc < 0)
 			goto fail;
 	}
+	/* claimed: what comes later on the socket is not bounded */
+	rc = bound(f->sock, -1);
+	if (rc < 0)
+		goto fail;
 	*out = f;
 	return 0;
 fail:
 	ion_fiber_detach(f);
 	return rc;
+}
+
+int
+ion_fiber_attach(const char *socket_path, const char *name, int efd,
+		 struct ion_fiber **out, char *why, size_t whylen)
+{
+	return ion_fiber_attach_timeout(socket_path, name, efd, -1, out, why,
+					whylen);
 }
 
 void

@@ -1570,15 +1570,35 @@ struct ion_fiber {
  * and map every ring granted to it.  @p efd: an eventfd (EFD_NONBLOCK) of
  * this process the host writes when one of its ends rings an end of ours
  * armed with ion_*_arm() (so that this process may sleep in its own
- * epoll), or -1 (ion_cons_wait()/ion_prod_wait() need none).
- * @return 0 and *out (free with ion_fiber_detach()); -ECONNREFUSED no
- *         host; -EACCES this process's uid or gid may not claim it;
- *         -EBUSY claimed by another process; -ENOENT no such external
- *         fiber; -ESRCH killed, and its manifest does not let it restart;
- *         the host's sentence in @p why.
+ * epoll), or -1 (ion_cons_wait()/ion_prod_wait() need none).  Waits as
+ * long as the host takes: ion_fiber_attach_timeout() bounds it.
+ * @return 0 and *out (free with ion_fiber_detach()); otherwise a negative
+ *         errno and the host's sentence in @p why:
+ *         -ENOENT no such fiber; -EPERM it runs inside the host;
+ *         -EACCES this process's uid or gid may not claim it (or may not
+ *         connect to the socket at all); -EBUSY claimed by another
+ *         process; -ESRCH killed, and its manifest does not let it
+ *         restart; -EAGAIN the host is at a limit of connections (this
+ *         uid's or all of them): try again; -ECONNREFUSED, -ENOENT no
+ *         host; -EPROTO and the like: not a host of this protocol.
  */
 int ion_fiber_attach(const char *socket_path, const char *name, int efd,
 		     struct ion_fiber **out, char *why, size_t whylen);
+
+/**
+ * ion_fiber_attach() in at most @p timeout_ms (-1: no bound): the
+ * connection, the claim and every ring's mapping.  -ETIMEDOUT if the time
+ * ran out, with nothing claimed.
+ *
+ * A client that must get its fiber retries on -EAGAIN and -ETIMEDOUT
+ * (the host is busy, or flooded by another user): after 1 ms, then twice
+ * as long each time up to 100 ms, with a random part so that many clients
+ * do not come back together.  Every other refusal is for good until the
+ * operator acts (-EBUSY: until the holder gives the fiber back).
+ */
+int ion_fiber_attach_timeout(const char *socket_path, const char *name, int efd,
+			     int timeout_ms, struct ion_fiber **out, char *why,
+			     size_t whylen);
 
 /**
  * Ask the host for the ring of @p channel with @p perm (one not mapped
@@ -1604,25 +1624,56 @@ void ion_fiber_detach(struct ion_fiber *f);
  * What a host runs to export external fibers (ionswitchd on its main
  * lcore; no DPDK needed): a UNIX socket, the manifest of each fiber, and
  * the split rings it holds grants on.  ion_claimd_poll() does everything
- * that is ready (claims, requests, deaths) without blocking; its fd
- * (ion_claimd_fd()) is readable when there is something to do.
+ * that is ready (claims, requests, deaths, deadlines) without blocking;
+ * its fd (ion_claimd_fd()) is readable when there is something to do.
  *
- * A claim: the peer's SO_PEERCRED uid (and gid, if the manifest names one)
- * must match; the fiber must not be claimed, and if it was killed its
- * manifest must allow a restart.  The process is then watched with a
- * pidfd.  Each ring goes out with the protection of its grant: the part
- * the claimer may write as a writable file, the rest read-only.  When the
- * claim ends (the process died, asked for a channel it does not hold, was
- * killed by the host, or gave its rings back), each part the claimer could
- * write is renewed (ion_ring_renew_part(): a process it forked keeps
- * nothing the ring uses) and its ends are taken back
- * (ion_ring_take_back()).  The host's own ends keep running throughout.
+ * Who may claim what, gate by gate:
+ *  1. the socket file: mode 0660, the host's user and the group of the
+ *     config (ion_claimd_conf.gid): anyone else cannot connect at all;
+ *  2. the connection: a uid may have at most per_uid connections waiting
+ *     to claim (more are refused with -EAGAIN), and each must send its
+ *     claim within first_ms (else -ETIMEDOUT); a message that is not one
+ *     of the protocol (length, magic, version, descriptors) or comes out
+ *     of order is refused and its connection closed;
+ *  3. the claim: the peer's SO_PEERCRED uid (and gid, if the manifest
+ *     names one) must match; the fiber must not be claimed, and if it was
+ *     killed its manifest must allow a restart.
+ * Every refusal is answered (ION_CLAIM_ERR with its errno and a
+ * sentence), counted (ion_claimd_stats()) and told to the host once
+ * (ion_claimd_ops.refused), and the connection is closed; a claimant that
+ * breaks the protocol is killed.
+ *
+ * A claim granted: the process is watched with a pidfd.  Each ring goes
+ * out with the protection of its grant: the part the claimer may write as
+ * a writable file, the rest read-only.  When the claim ends (the process
+ * died, asked for a channel it does not hold, was killed by the host, or
+ * gave its rings back), each part the claimer could write is renewed
+ * (ion_ring_renew_part(): a process it forked keeps nothing the ring
+ * uses) and its ends are taken back (ion_ring_take_back()).  The host's
+ * own ends keep running throughout.
  */
 
 /** ion_claimd_fiber.gid: any group may claim. */
 #define ION_CLAIMD_ANY_GID UINT32_MAX
+/** ion_claimd_conf.gid: the socket keeps the host's group. */
+#define ION_CLAIMD_HOST_GID UINT32_MAX
+/** Defaults of ion_claimd_conf (0 there means these). */
+#define ION_CLAIMD_DEF_MODE	0660
+#define ION_CLAIMD_DEF_PER_UID	4
+#define ION_CLAIMD_DEF_FIRST_MS 200
 
 struct ion_claimd;
+
+/** The claim socket. */
+struct ion_claimd_conf {
+	const char *path;      /**< a stale socket file there is replaced */
+	uint32_t mode;	       /**< the file's mode; 0: 0660 */
+	uint32_t gid;	       /**< its group; ION_CLAIMD_HOST_GID: ours */
+	unsigned int per_uid;  /**< connections a uid may have waiting to
+				*   claim; 0: 4 */
+	unsigned int first_ms; /**< a connection's claim is due within; 0:
+				*   200 */
+};
 
 /** A ring an external fiber is granted. */
 struct ion_claimd_grant {
@@ -1636,6 +1687,12 @@ struct ion_claimd_grant {
 /** An external fiber's manifest. */
 struct ion_claimd_fiber {
 	const char *name;
+	/**
+	 * A fiber that runs inside the host, not in a process: named only so
+	 * that a claim of it is refused as such (-EPERM); nothing else here
+	 * applies to it.
+	 */
+	int in_host;
 	uint32_t uid; /**< who may claim it */
 	uint32_t gid; /**< and in which group, or ION_CLAIMD_ANY_GID */
 	int restart;  /**< a new claim may restart it after it was killed */
@@ -1655,22 +1712,55 @@ struct ion_claimd_end {
 	char why[48];	  /**< one line */
 };
 
+/**
+ * The claim server's counters: each refusal counted once under its
+ * reason (and in refused), the errno it was answered with in brackets.
+ */
+struct ion_claimd_stats {
+	uint64_t connections;  /**< connections accepted */
+	uint64_t claims;       /**< claims granted */
+	uint64_t refused;      /**< refusals: the sum of those below */
+	uint64_t unknown;      /**< (ENOENT) named no fiber of the host */
+	uint64_t in_host;      /**< (EPERM) named a fiber that runs in it */
+	uint64_t denied;       /**< (EACCES) uid or gid not the manifest's */
+	uint64_t busy;	       /**< (EBUSY) claimed by another process */
+	uint64_t dead;	       /**< (ESRCH) killed, and may not restart */
+	uint64_t vanished;     /**< (ESRCH) the process could not be watched */
+	uint64_t bad_fd;       /**< (EINVAL) descriptors the protocol has
+				*   none of, or a claim's not an eventfd */
+	uint64_t bad_length;   /**< (EMSGSIZE) not a message's length */
+	uint64_t bad_magic;    /**< (EPROTO) not the protocol's magic */
+	uint64_t bad_version;  /**< (EPROTONOSUPPORT) another version */
+	uint64_t out_of_order; /**< (EBADMSG) an operation not valid then */
+	uint64_t late;	       /**< (ETIMEDOUT) no claim within first_ms */
+	uint64_t uid_limit;    /**< (EAGAIN) its uid had per_uid waiting */
+	uint64_t full;	       /**< (EAGAIN) every connection slot taken */
+	uint64_t open;	       /**< gauge: connections open now */
+};
+
 /** What the host learns; each called from ion_claimd_poll()/_kill(). */
 struct ion_claimd_ops {
 	/** the fiber of @p arg was claimed by process @p pid */
 	void (*claimed)(void *arg, uint32_t pid);
 	/** its claim ended */
 	void (*ended)(void *arg, const struct ion_claimd_end *e);
-	/** a claim was refused; @p arg is NULL if it named no fiber */
-	void (*refused)(void *arg, uint32_t uid, uint32_t pid, const char *why);
+	/**
+	 * A claim or a message was refused with @p err (a negative errno),
+	 * @p why a sentence (a peer's name in it is made printable); @p arg
+	 * is the fiber's, or NULL if it named none of the host's external
+	 * fibers.  Once per refusal.
+	 */
+	void (*refused)(void *arg, uint32_t uid, uint32_t pid, int err,
+			const char *why);
 };
 
 /**
- * Listen on @p path (a SOCK_SEQPACKET UNIX socket, mode 0666: the
- * manifests decide who may claim what).  A stale socket file is replaced.
- * @return 0 and *out, or a negative errno.
+ * Listen on @p conf->path (a SOCK_SEQPACKET UNIX socket with conf's mode
+ * and group; nobody can connect before they are set).
+ * @return 0 and *out, or a negative errno (-EPERM: the group could not be
+ *         set).
  */
-int ion_claimd_open(struct ion_claimd **out, const char *path,
+int ion_claimd_open(struct ion_claimd **out, const struct ion_claimd_conf *conf,
 		    const struct ion_claimd_ops *ops);
 
 /**
@@ -1693,6 +1783,9 @@ int ion_claimd_fd(const struct ion_claimd *d);
 
 /** Do what is ready; never blocks.  @return the events handled. */
 int ion_claimd_poll(struct ion_claimd *d);
+
+/** Its counters, from any thread (each a relaxed load). */
+void ion_claimd_stats(const struct ion_claimd *d, struct ion_claimd_stats *st);
 
 /**
  * Kill fiber @p fiber (the operator's "kill fiber"): its process, if it

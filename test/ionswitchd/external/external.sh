@@ -13,7 +13,12 @@
 #    by SIGSEGV, recorded as a capability fault; the daemon, the other
 #    fibers, ping and curl through the membrane go on;
 #  - a rogue asks for a channel it does not hold: refused and killed;
-#  - a process of the wrong uid is refused;
+#  - the claim socket is 0660 in the config's group (nogroup): a uid
+#    without it cannot connect;
+#  - every refusal (a name that is no external fiber's, a process of the
+#    wrong uid, malformed and out-of-order messages, nothing sent in time)
+#    is answered with its errno, counted under its reason in /ion/claims,
+#    logged with the peer's pid and uid; the daemon goes on;
 #  - UTCP port 7's consumer (uid 65534) is killed in the middle of a burst,
 #    then claimed again: no message handled twice, the counters add up;
 #  - the NetSwitch drops what is routed to a killed fiber's ring (full),
@@ -35,7 +40,9 @@ rogue=$build/test/ionswitchd/ion-rogue
 ionctl=$build/app/ionctl/ionctl
 con=/run/ionswitchd/ion-ext.sock
 traffic=$here/../traffic.py
-nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+# uid 65534 runs copies of the build's programs (the tree may be 0700)
+stage_for_others "$rogue" "$build/examples/utcp-consumer"
+nobody=(stage_run 65534 65534)
 
 mkdir -p "$H_RUN/www"
 head -c 1048576 /dev/urandom >"$H_RUN/www/big.bin"
@@ -78,8 +85,8 @@ send() { TRAFFIC_RATE=5000 host_exec python3 "$traffic" send "$iface" "$1" >/dev
 
 check "the external fibers wait for their claims" \
 	sh -c "[ '$(field app7 state)' = WAITING ] && [ '$(field rogue state)' = WAITING ]"
-check "socket $sock is there, for anyone (mode 0666)" \
-	sh -c "[ \"\$(stat -c %a '$sock')\" = 666 ]"
+check "socket $sock is there, mode 0660, group nogroup" \
+	sh -c "[ \"\$(stat -c '%a %U %G' '$sock')\" = '660 root nogroup' ]"
 check "ping before: $(pings 20)/20" [ "$(pings 20)" -eq 20 ]
 
 # --- ion-lwf-sink, an external fiber without DPDK
@@ -125,17 +132,45 @@ check "asker's fault: 0x0500 needs r ($(field asker why))" sh -c "
 	[ '$(field asker fault_channel)' = 1280 ] && [ '$(field asker fault_needs)' = r ] &&
 	echo '$(field asker why)' | grep -q 'asked for 0x0500 r: not granted'"
 
-# --- names that are not external fibers
+# --- refusals: each answered, counted under its reason, logged once
+# claims KEY: a counter of /ion/claims
+claims() {
+	telemetry /ion/claims | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["/ion/claims"][sys.argv[1]])' "$1"
+}
 for name in no-such-fiber membrane; do
 	rc=0
 	"$rogue" claim "$sock" "$name" 2>"$work/name.log" || rc=$?
 	check "claim of '$name' refused (exit $rc): $(cat "$work/name.log")" [ $rc = 3 ]
 	daemon_alive || die "ionswitchd died of a claim of '$name'"
 done
+check "unknown 1, in_host 1: $(claims unknown), $(claims in_host)" \
+	sh -c "[ '$(claims unknown)' = 1 ] && [ '$(claims in_host)' = 1 ]"
+check "logged with pid and uid, and the errno" sh -c "
+	grep -q \"claims: process [0-9]* (uid 0) refused, ENOENT: no fiber named 'no-such-fiber'\" '$DAEMON_LOG' &&
+	grep -q \"refused, EPERM: fiber 'membrane' runs inside the host\" '$DAEMON_LOG'"
+for what in magic:EPROTO:bad_magic long:EMSGSIZE:bad_length \
+	order:EBADMSG:out_of_order late:ETIMEDOUT:late; do
+	IFS=: read -r kind errno ctr <<<"$what"
+	rc=0
+	"$rogue" raw "$sock" "$kind" 2>"$work/raw.log" || rc=$?
+	check "raw '$kind' answered $errno and hung up: $(cat "$work/raw.log")" \
+		sh -c "[ $rc = 0 ] && grep -q 'answered $errno' '$work/raw.log'"
+	check "counted as $ctr: $(claims "$ctr")" [ "$(claims "$ctr")" = 1 ]
+done
+daemon_alive || die "ionswitchd died of a malformed claim"
+# the first gate: without the socket's group, no connection at all
+conns=$(claims connections)
+rc=0
+stage_run 65534 1 ion-rogue claim "$sock" app7 2>"$work/nogroup.log" || rc=$?
+check "uid 65534 without group nogroup cannot connect: $(cat "$work/nogroup.log")" \
+	sh -c "[ $rc = 3 ] && grep -q 'Permission denied' '$work/nogroup.log' &&
+		[ '$(claims connections)' = '$conns' ]"
 
 # --- the wrong uid
 rc=0
-"${nobody[@]}" "$rogue" claim "$sock" lwf-sink 2>"$work/uid.log" || rc=$?
+"${nobody[@]}" ion-rogue claim "$sock" lwf-sink 2>"$work/uid.log" || rc=$?
 check "uid 65534 refused lwf-sink (uid 0): $(cat "$work/uid.log")" \
 	sh -c "[ $rc = 3 ] && grep -q 'uid 65534 gid 65534 may not claim' '$work/uid.log'"
 rc=0
@@ -143,19 +178,21 @@ rc=0
 check "uid 0 refused app7 (uid 65534)" sh -c "[ $rc = 3 ]"
 check "refusals counted: lwf-sink $(field lwf-sink external refused), app7 $(field app7 external refused)" \
 	sh -c "[ '$(field lwf-sink external refused)' = 1 ] && [ '$(field app7 external refused)' = 1 ]"
+check "logged: uid 65534's refusal, with its pid" \
+	grep -q "claims: process [0-9]* (uid 65534) refused, EACCES: uid 65534 gid 65534 may not claim fiber 'lwf-sink'" "$DAEMON_LOG"
 
 # --- killed in the middle of a burst, then claimed again
 send utcp_ok=200
 wait_for "200 payloads in port 7's ring" enqueued_is 0x0710 200
 rc=0
-"${nobody[@]}" "$rogue" consume "$sock" app7 100 die >"$work/first.out" 2>"$work/first.log" || rc=$?
+"${nobody[@]}" ion-rogue consume "$sock" app7 100 die >"$work/first.out" 2>"$work/first.log" || rc=$?
 check "app7's first claimer died mid-burst (exit $rc) after $(wc -l <"$work/first.out") messages" \
 	sh -c "[ $rc = 137 ] && [ \$(wc -l <'$work/first.out') = 103 ]"
 wait_for "app7 KILLED" in_state app7 KILLED
 check "app7 killed by signal 9, 7 skipped: $(field app7 why)" sh -c "
 	echo '$(field app7 why)' | grep -q 'signal 9' && [ '$(field app7 external skipped)' = 7 ]"
 rc=0
-"${nobody[@]}" "$rogue" consume "$sock" app7 93 >"$work/second.out" 2>"$work/second.log" || rc=$?
+"${nobody[@]}" ion-rogue consume "$sock" app7 93 >"$work/second.out" 2>"$work/second.log" || rc=$?
 check "app7 restarted by a new claim, which handled the rest (exit $rc)" \
 	sh -c "[ $rc = 0 ] && [ \$(wc -l <'$work/second.out') = 93 ]"
 check "no message handled twice, 4 never arrived" python3 - "$work/first.out" "$work/second.out" <<'EOF'
@@ -173,7 +210,7 @@ check "app7's claims: 2, deaths 1, given back 1" sh -c "
 # --- the examples' UTCP consumer
 send utcp_ok=5
 # bounded: the example waits for its payloads as long as the daemon lives
-"${nobody[@]}" timeout 30 "$build/examples/utcp-consumer" ion-ext app7 5 >"$work/example.out" 2>&1 || true
+"${nobody[@]}" timeout 30 "$H_STAGE/utcp-consumer" ion-ext app7 5 >"$work/example.out" 2>&1 || true
 check "utcp-consumer printed the 5 payloads" sh -c \
 	"[ \$(grep -c '^from port 4000: payload' '$work/example.out') = 5 ]"
 
@@ -211,6 +248,14 @@ for ch, ring in r.items():
 assert r[0x0710]["abandoned"] == 7 and r[0x0710]["enqueued"] == 205
 assert f["utcp"]["utcp"]["delivered"] == 205 and f["utcp"]["utcp"]["app_full"] == 0
 assert r[0x0800]["enqueued"] == 256 and r[0x0800]["dropped"] == 44
+c = t["claims"]
+reasons = ("unknown", "in_host", "denied", "busy", "dead", "vanished", "bad_fd",
+           "bad_length", "bad_magic", "bad_version", "out_of_order", "late",
+           "uid_limit", "full")
+assert c["refused"] == sum(c[k] for k in reasons), c
+assert c["denied"] == 2 and c["dead"] == 1 and c["unknown"] == 1, c
+assert c["refused"] == sum(x["external"]["refused"] for x in f.values()
+                           if "external" in x) + 6, c
 route = {x["ethertype"]: x for x in t["routes"]}
 for et, x in route.items():
     assert x["rx"] == x["delivered"] + x["full"] + x["oversize"], x

@@ -14,6 +14,12 @@
  *                              with "die", then peeks 7 more, handles 3 and
  *                              dies (SIGKILL) in the middle of that burst;
  *                              without, gives its rings back and exits 0
+ *   raw SOCK WHAT              no libion: breaks the protocol, WHAT one of
+ *                              magic (another magic), long (a claim of
+ *                              "rogue" with bytes after it), order (a MAP
+ *                              first), late (nothing); prints the errno
+ *                              the host answered and exits 0 if it then
+ *                              hung up, 1 otherwise
  */
 #include <errno.h>
 #include <signal.h>
@@ -21,9 +27,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <ion_ring.h>
+/* the wire format, to break it on purpose */
+#include <ion_claim_proto.h>
 
 static int
 first_read(const struct ion_fiber *f)
@@ -79,6 +90,57 @@ consume(struct ion_fiber *f, unsigned long long n, int die)
 	return 0;
 }
 
+static int
+raw(const char *sock, const char *what)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct ion_claim_msg m, in;
+	char buf[sizeof(m) + 16];
+	size_t len = sizeof(m);
+	int s, err = 0;
+	ssize_t n;
+
+	memset(&m, 0, sizeof(m));
+	m.magic = ION_CLAIM_MAGIC;
+	m.version = ION_CLAIM_VERSION;
+	m.op = ION_CLAIM_CLAIM;
+	snprintf(m.name, sizeof(m.name), "rogue");
+	memset(buf, 'x', sizeof(buf));
+	if (strcmp(what, "magic") == 0)
+		m.magic = 0x52474f52; /* "ROGR" */
+	else if (strcmp(what, "long") == 0)
+		len = sizeof(buf);
+	else if (strcmp(what, "order") == 0)
+		m.op = ION_CLAIM_MAP;
+	else if (strcmp(what, "late") == 0)
+		len = 0;
+	else
+		return 2;
+	memcpy(buf, &m, sizeof(m));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		perror("ion-rogue: connect");
+		return 3;
+	}
+	if (len > 0 && send(s, buf, len, MSG_NOSIGNAL) != (ssize_t)len) {
+		perror("ion-rogue: send");
+		return 4;
+	}
+	/* the answer, then the end: 5 s at most */
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){5, 0},
+		   sizeof(struct timeval));
+	while ((n = recv(s, &in, sizeof(in), 0)) > 0)
+		if (n == (ssize_t)sizeof(in) && in.op == ION_CLAIM_ERR) {
+			err = in.err;
+			fprintf(stderr, "ion-rogue: %s: answered %s: %.*s\n",
+				what, strerrorname_np(-err),
+				(int)sizeof(in.text), in.text);
+		}
+	close(s);
+	return err < 0 && n == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -87,6 +149,8 @@ main(int argc, char **argv)
 	char why[160] = "";
 	int rc;
 
+	if (argc == 4 && strcmp(argv[1], "raw") == 0)
+		return raw(argv[2], argv[3]);
 	if (argc < 4) {
 		fprintf(stderr, "usage: ion-rogue MODE SOCK FIBER [ARG]\n");
 		return 2;
