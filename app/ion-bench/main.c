@@ -38,6 +38,9 @@ static const struct bench_cmd cmds[] = {
 	{"external", bench_external,
 	 "an external fiber's consumer (another process, claimed) vs an "
 	 "in-process one on the same ring; the cost of a claim"},
+	{"claims", bench_claims,
+	 "a claim's time while another uid floods the claim socket, with "
+	 "the server's limits on and off"},
 };
 
 static void

@@ -193,6 +193,14 @@ ask(int sock, struct ion_claim_msg *m, const int *fds, unsigned int nfd_out,
 			     ? ion_claim_recv(sock, m, in, ION_CLAIM_MAX_FDS,
 					      nfd, 0)
 			     : sent;
+		/* A host that closed with our message unread resets the
+		 * socket, and the kernel reports that before what is queued:
+		 * the answer may still be there. */
+		if (rc == -ECONNRESET) {
+			rc = ion_claim_recv(sock, m, in, ION_CLAIM_MAX_FDS, nfd,
+					    MSG_DONTWAIT);
+			rc = rc == -EAGAIN ? -ECONNRESET : rc;
+		}
 	}
 	if (rc == -EAGAIN && deadline >= 0)
 		rc = -ETIMEDOUT;

@@ -4,7 +4,8 @@
 # bounded time on a copy of its seed corpus.  Fails on any crash, leak or
 # sanitizer report.
 #
-#   run-fuzz.sh BUILD_DIR NAME SECONDS      NAME: lwf utcp classify config http
+#   run-fuzz.sh BUILD_DIR NAME SECONDS
+#                   NAME: lwf utcp classify config http claimd
 set -euo pipefail
 
 build=$(cd "${1:?build dir}" && pwd)
@@ -47,6 +48,12 @@ config)
 http)
 	srcs=("$top/lib/membrane/http.c")
 	cflags+=(-I"$top/lib/membrane")
+	libs=() ;;
+claimd)
+	# the claim server and what it calls of libion, instrumented; no DPDK
+	srcs=("$top/lib/ion/ion_claimd.c" "$top/lib/ion/ion_claimd_fiber.c"
+		"$top/lib/ion/ion_claim_proto.c" "$top/lib/ion/ion_ring.c"
+		"$top/lib/ion/ion_file.c" "$top/lib/ion/ion_cspace.c")
 	libs=() ;;
 *)
 	echo "run-fuzz: unknown harness '$name'" >&2
