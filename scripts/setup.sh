@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Everything the appliance and its tests need on a Debian 12 machine, as
-# root: packages, 2 MiB hugepages, a hugetlbfs mount, Debian's lwIP source
-# (scripts/fetch-lwip.sh), the meson build.
+# root: packages, 2 MiB hugepages, a hugetlbfs mount, the group of the
+# claim socket (ionfibers), Debian's lwIP source (scripts/fetch-lwip.sh),
+# the meson build.
 # Safe to run again: each step checks before it acts.
 #
 #   scripts/setup.sh [BUILD_DIR [MESON_OPTIONS...]]
@@ -51,6 +52,13 @@ if ! mountpoint -q /dev/hugepages || \
 	say "mounting hugetlbfs on /dev/hugepages"
 	mkdir -p /dev/hugepages
 	mount -t hugetlbfs nodev /dev/hugepages
+fi
+
+# the group of the claim socket of external fibers (the shipped config's
+# claims.socket_group), as the package's sysusers.d entry creates it
+if ! getent group ionfibers >/dev/null; then
+	say "creating the group ionfibers (who may claim external fibers)"
+	groupadd --system ionfibers
 fi
 
 cd "$top"

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -93,7 +94,9 @@ flooder(const char *sock, uid_t uid, int blocking)
 	struct pollfd held[FLOOD_HOLD];
 	int i;
 
-	if (setgroups(0, NULL) != 0 || setgid(uid) != 0 || setuid(uid) != 0)
+	/* not a moment longer than the benchmark */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1 ||
+	    setgroups(0, NULL) != 0 || setgid(uid) != 0 || setuid(uid) != 0)
 		_exit(99);
 	memcpy(sa.sun_path, sock, strlen(sock) + 1);
 	for (i = 0; i < FLOOD_HOLD; i++)
@@ -134,6 +137,8 @@ claimer(const char *sock, uint32_t n, int out_fd)
 	char why[160];
 	uint32_t i;
 
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+		_exit(99);
 	for (i = 0; i < n; i++) {
 		double t0 = now_ms();
 		int rc;
@@ -277,7 +282,7 @@ usage(void)
 	fprintf(stderr,
 		"usage: ion-bench [EAL options] -- claims [options]\n"
 		"  --claims N    claims timed per scenario and run (default "
-		"200; at most %u)\n"
+		"50; at most %u)\n"
 		"  --flooders N  flooding processes (default 4; at most %u)\n"
 		"  --uid UID     the flood's uid and the socket's group "
 		"(default 65534)\n"
@@ -391,7 +396,7 @@ int
 bench_claims(int argc, char **argv)
 {
 	struct cl_opts o = {
-		.claims = 200, .flooders = 4, .runs = 3, .uid = 65534};
+		.claims = 50, .flooders = 4, .runs = 3, .uid = 65534};
 	static struct cl_result r[64][N_SCENARIOS];
 	struct ion_ring_params p = {.channel = CL_CHANNEL,
 				    .capacity = 64,

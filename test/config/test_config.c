@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,6 +320,12 @@ test_shipped(void)
 	CU_ASSERT_EQUAL(c.idle_sleep_us, 200);
 	CU_ASSERT_TRUE(c.idle_doorbells);
 	CU_ASSERT_EQUAL(c.drain_ms, 2000);
+	/* the claim socket's group, created by the package and setup.sh */
+	CU_ASSERT_STRING_EQUAL(c.claims_group, "ionfibers");
+	CU_ASSERT(getgrnam("ionfibers") != NULL &&
+		  c.claims_gid == getgrnam("ionfibers")->gr_gid);
+	CU_ASSERT_EQUAL(c.claims_per_uid, 4);
+	CU_ASSERT_EQUAL(c.claims_first_ms, 200);
 
 	/* with only lcore 0 the NetSwitch has no lcore to run on */
 	rc = cfg_check(&c, one, err, sizeof(err));
@@ -467,6 +474,61 @@ static void
 test_base_ok(void)
 {
 	expect_ok(CHANNELS NETSWITCH "fibers = (\n" FIBER_A "\n);\n");
+}
+
+/* claims: its defaults, a group by name, and each refusal */
+static void
+test_claims(void)
+{
+	static struct cfg c;
+	char path[CFG_PATH_LEN], err[CFG_ERR_LEN] = "";
+
+	CU_ASSERT_FATAL(write_tmp("/tmp", NULL,
+				  CHANNELS NETSWITCH "fibers = (\n" FIBER_A
+						     "\n);\n",
+				  path, sizeof(path)) == 0);
+	CU_ASSERT_EQUAL_FATAL(cfg_load(&c, path, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.claims_gid, ION_CLAIMD_HOST_GID);
+	CU_ASSERT_STRING_EQUAL(c.claims_group, "");
+	CU_ASSERT_EQUAL(c.claims_per_uid, ION_CLAIMD_DEF_PER_UID);
+	CU_ASSERT_EQUAL(c.claims_first_ms, ION_CLAIMD_DEF_FIRST_MS);
+	cfg_free(&c);
+	unlink(path);
+	CU_ASSERT_FATAL(write_tmp("/tmp", NULL,
+				  CHANNELS NETSWITCH
+				  "fibers = (\n" FIBER_A "\n);\n"
+				  "claims = { socket_group = \"root\"; "
+				  "waiting_per_uid = 1; first_message_ms = 10; "
+				  "};\n",
+				  path, sizeof(path)) == 0);
+	CU_ASSERT_EQUAL_FATAL(cfg_load(&c, path, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.claims_gid, 0);
+	CU_ASSERT_EQUAL(c.claims_per_uid, 1);
+	CU_ASSERT_EQUAL(c.claims_first_ms, 10);
+	cfg_free(&c);
+	unlink(path);
+	expect_refusal(CHANNELS NETSWITCH
+		       "fibers = (\n" FIBER_A "\n);\n"
+		       "claims = {\n"
+		       "  socket_group = \"no-such-group\"; " MARK "\n};\n",
+		       AT_LOAD,
+		       "claims.socket_group \"no-such-group\": no "
+		       "such group");
+	expect_refusal(CHANNELS NETSWITCH "fibers = (\n" FIBER_A "\n);\n"
+					  "claims = {\n"
+					  "  waiting_per_uid = 0; " MARK
+					  "\n};\n",
+		       AT_LOAD, "claims.waiting_per_uid = 0 is out of range");
+	expect_refusal(CHANNELS NETSWITCH "fibers = (\n" FIBER_A "\n);\n"
+					  "claims = {\n"
+					  "  first_message_ms = 5; " MARK
+					  "\n};\n",
+		       AT_LOAD, "claims.first_message_ms = 5 is out of range");
+	expect_refusal(CHANNELS NETSWITCH "fibers = (\n" FIBER_A "\n);\n"
+					  "claims = {\n"
+					  "  socket_mode = 0666; " MARK
+					  "\n};\n",
+		       AT_LOAD, "socket_mode");
 }
 
 static void
@@ -1360,6 +1422,7 @@ main(int argc, char **argv)
 		{"integration lwf.conf", test_lwf},
 		{"defaults", test_defaults},
 		{"base config ok", test_base_ok},
+		{"claims: defaults, group, refusals", test_claims},
 		{"tx without a grant ok", test_tx_without_grant_ok},
 		{"unknown channel in a grant", test_unknown_channel_grant},
 		{"unknown channel in dispatch", test_unknown_channel_dispatch},

@@ -20,7 +20,8 @@ md = re.sub(r"<!-- ionswitchd --kinds -->.*<!-- end ionswitchd --kinds -->", "",
 
 # the man page's sections are the doc's groups, in capitals
 GROUPS = {"eal": "EAL", "port": "PORT", "channels": "CHANNELS",
-          "netswitch": "NETSWITCH", "fibers": "FIBERS", "stats": "RUN TIME"}
+          "netswitch": "NETSWITCH", "fibers": "FIBERS", "stats": "RUN TIME",
+          "claims": "CLAIMS"}
 
 entries = {}
 key = heading = None
