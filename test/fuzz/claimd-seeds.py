@@ -37,7 +37,7 @@ def act(a):
     return bytes([3 | a << 2])
 
 
-KILL, EXIT1, CLOSE_ALL, OPEN0, SLEEP = 0, 5, 8, 12, 63
+KILL, EXIT1, CLOSE_ALL, OPEN0, OP_KILL, SLEEP = 0, 5, 8, 12, 24, 63
 
 SEEDS = {
     'claim-map-bye': claim(APP) + req(CH1, READ) + req(CH2, WRITE) + bye(),
@@ -57,6 +57,8 @@ SEEDS = {
     'busy-kill': claim(APP) + claim(APP, slot=1) +
     claim(APP, slot=2, close=True) + act(KILL) + claim(APP, slot=2),
     'exit-close': claim(APP) + act(EXIT1) + act(CLOSE_ALL) + claim(APP),
+    'operator-kill': claim(ONCE) + act(OP_KILL + 1) + claim(ONCE, slot=1) +
+    act(OP_KILL) + claim(APP, slot=2) + act(OP_KILL + 3) + act(OP_KILL + 4),
 }
 
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)),

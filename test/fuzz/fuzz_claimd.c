@@ -14,6 +14,8 @@
  * small (cheap forks); it keeps a puppet that died a zombie until the
  * server of the input is closed (its pid is no other process's
  * meanwhile), and a new puppet is forked when a connection is wanted.
+ * When the fuzzer dies, the parent removes the server's socket file and
+ * exits, and the puppets with it.
  *
  * Each input opens a server (first_ms 10, per_uid 2) with fibers "app"
  * (our uid, may restart: READ on ring 1, WRITE on ring 2 with a host
@@ -24,14 +26,16 @@
  *     again after it closed), or 3: an action, by c >> 2: 0..3 SIGKILL
  *     the puppet, 4..7 the puppet exits (status c >> 2 & 3), 8..11 close
  *     every connection, 12..23 open connection (c >> 2) % 3 and send
- *     nothing, 63 serve until no connection of ours waits to claim (the
- *     server refused them late: first_ms, once an input), else poll
- *     again.  For a connection:
+ *     nothing, 24..27 the operator kills fiber (c >> 2) - 24 (app once
+ *     strict inside; ion_claimd_kill()), 28 a fiber there is not, 63
+ *     serve until no connection of ours waits to claim (the server
+ *     refused them late: first_ms, once an input), else poll again.  For
+ *     a connection:
  *     (c >> 2) & 7 the descriptors attached: 0 none, 1 an eventfd, 2 a
  *     pipe's end, 3 two eventfds, 4 five eventfds (more than fit), else
  *     none; c & 0x20 raw, else structured; c & 0x40 no poll after it (the
  *     next messages queue up); c & 0x80 close the connection after it.
- *   structured: a byte o: op o & 7 (0 and 8+ are no op; 2, 3, 5 are the
+ *   structured: a byte o: op o & 7 (0 is none; 2, 3, 5 are the
  *     host's), o & 0x08 a wrong magic, o & 0x10 a version from the next
  *     byte, o & 0x20 1..16 bytes too long, o & 0x40 1..16 bytes short.
  *     CLAIM: a byte naming app strict inside once nope "" a full field
@@ -48,8 +52,12 @@
  * the right fiber and our uid and no control character; what the server
  * sends is a message of the protocol; OK carries a manifest's grants,
  * RING only a granted channel and perm, with files writable exactly as
- * the grant allows; nothing claimed is ever this process; and no
- * descriptor of this process leaks.
+ * the grant allows; nothing claimed is ever this process; no descriptor
+ * of this process leaks.  And a message to a connection waiting to claim,
+ * sent while the server was idle, is answered as the protocol says (an
+ * oracle, expect()): refused once for its length, descriptors, magic,
+ * version, order, name, uid or the fiber's state, and its connection
+ * closed, or claimed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -117,7 +125,8 @@ static struct {
 	int fb_claimed[FB_COUNT];
 	int fb_killed[FB_COUNT];
 	int slept;
-	int quiet; /* the server had nothing left to do at its last poll */
+	int quiet;   /* the server had nothing left to do at its last poll */
+	int killing; /* in ion_claimd_kill() */
 } it;
 
 static uint32_t
@@ -126,7 +135,10 @@ uid_of(int fb)
 	return fb == FB_STRICT ? OTHER_UID : (uint32_t)getuid();
 }
 
-static void __attribute__((noreturn)) die(const char *what)
+static void die(const char *what) __attribute__((noreturn));
+
+static void
+die(const char *what)
 {
 	fprintf(stderr, "fuzz_claimd: %s\n", what);
 	abort();
@@ -162,8 +174,6 @@ on_claimed(void *arg, uint32_t pid)
 	if (fb != FB_APP && it.fb_killed[fb])
 		die("a fiber restarted whose manifest says no");
 	it.fb_claimed[fb] = 1;
-	if (getenv("DBG"))
-		fprintf(stderr, "claimed %d by %u\n", fb, pid);
 	it.claimed++;
 }
 
@@ -172,13 +182,18 @@ on_ended(void *arg, const struct ion_claimd_end *e)
 {
 	int fb = (int)(intptr_t)arg - 1;
 
-	if (fb < 0 || fb >= FB_COUNT || !it.fb_claimed[fb])
-		die("a claim ended that was not claimed");
+	if (fb < 0 || fb >= FB_COUNT)
+		die("a claim ended of a fiber not ours");
 	if (memchr(e->why, '\0', sizeof(e->why)) == NULL)
 		die("an end's why is not a string");
+	if (!it.fb_claimed[fb]) {
+		/* the operator killed it, unclaimed */
+		if (!it.killing || !e->killed)
+			die("a claim ended that was not claimed");
+		it.fb_killed[fb] = 1;
+		return;
+	}
 	it.fb_claimed[fb] = 0;
-	if (getenv("DBG"))
-		fprintf(stderr, "ended %d: %s\n", fb, e->why);
 	it.fb_killed[fb] = e->killed;
 	it.ended++;
 }
@@ -189,9 +204,6 @@ on_refused(void *arg, uint32_t uid, uint32_t pid, int err, const char *why)
 	int fb = arg == NULL ? -1 : (int)(intptr_t)arg - 1;
 
 	it.refused++;
-	if (getenv("DBG"))
-		fprintf(stderr, "refused %d pid %u: %d %s\n", fb, pid, err,
-			why);
 	if (uid != (uint32_t)getuid() || pid == (uint32_t)getpid() ||
 	    !known_pid(pid))
 		die("a refusal names another peer than a puppet");
@@ -368,13 +380,16 @@ master_main(int sp)
 	unsigned int n_kids = 0, i;
 	int spare_sp = -1;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	for (;;) {
 		pid_t pid = 0;
 		char op;
 
-		if (recv(sp, &op, 1, 0) <= 0)
+		/* the fuzzer is gone: if it died in an input, its server's
+		 * socket file is left (the puppets die with us) */
+		if (recv(sp, &op, 1, 0) <= 0) {
+			unlink(sock_path);
 			_exit(0);
+		}
 		if (op == 'R') {
 			for (i = 0; i < n_kids;)
 				if (kids[i] != spare &&
@@ -467,12 +482,26 @@ puppet_spawn(void)
 	return 0;
 }
 
+/* The puppets that died are reaped: no server may name one any more. */
+static void
+puppets_reap(void)
+{
+	pid_t r;
+	int none;
+
+	if (send(master_sp, "R", 1, MSG_NOSIGNAL) < 0 ||
+	    recv_fd(master_sp, &r, sizeof(r), &none) != sizeof(r))
+		die("the puppets' parent is gone");
+}
+
 /* Between inputs: a puppet that died is replaced. */
 static void
 puppet_ensure(void)
 {
-	if (puppet > 0 && puppet_dead())
+	if (puppet > 0 && puppet_dead()) {
 		puppet_drop();
+		puppets_reap();
+	}
 	if (puppet < 0 && puppet_spawn() < 0)
 		die("cannot fork a puppet");
 }
@@ -486,7 +515,11 @@ puppet_replace(void)
 	if (puppet > 0) {
 		struct pollfd p = {.fd = puppet_pidfd, .events = POLLIN};
 
-		poll(&p, 1, -1); /* its socket closed: it is dying */
+		/* its socket closed: it is dying */
+		if (poll(&p, 1, 1000) == 0) {
+			puppet_kill();
+			poll(&p, 1, -1);
+		}
 		puppet_drop();
 	}
 	if (puppet_spawn() < 0)
@@ -553,6 +586,14 @@ slot_close(struct slot *s)
 		close(s->fd);
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+}
+
+static int
+slot_open(struct slot *s)
+{
+	clock_gettime(CLOCK_MONOTONIC, &s->opened);
+	s->fd = puppet_connect();
+	return s->fd;
 }
 
 static int
@@ -628,6 +669,8 @@ check_ring(const struct slot *s, const struct ion_claim_msg *m, const int *fds,
 static void
 drain(struct slot *s)
 {
+	int reset = 0;
+
 	while (s->fd >= 0) {
 		union {
 			char b[CMSG_SPACE(sizeof(int) * 8)];
@@ -646,7 +689,13 @@ drain(struct slot *s)
 
 		n = recvmsg(s->fd, &mh,
 			    MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		/* a server that closed with a message of ours unread resets
+		 * the socket, reported before what it had sent */
+		if (n < 0 && errno == ECONNRESET && !reset) {
+			reset = 1;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR) && !reset)
 			return;
 		if (n <= 0) {
 			slot_close(s); /* the server hung up */
@@ -908,6 +957,16 @@ action(uint8_t c)
 		if (s->fd < 0)
 			slot_open(s);
 		serve(1);
+	} else if (a < 29) {
+		/* the operator's kill: 28 names no fiber */
+		int rc;
+
+		it.killing = 1;
+		rc = ion_claimd_kill(it.d, a - 24, "killed by the operator");
+		it.killing = 0;
+		if (rc != (a - 24 >= FB_INSIDE ? -EINVAL : 0))
+			die("ion_claimd_kill() answers otherwise");
+		serve(2);
 	} else {
 		serve(1);
 	}
@@ -1019,14 +1078,6 @@ check_answer(const struct ion_claimd_stats *a, const struct ion_claimd_stats *b,
 	}
 	if (got != X_CLAIMED && s->fd >= 0)
 		die("a refused connection left open");
-}
-
-static int
-slot_open(struct slot *s)
-{
-	clock_gettime(CLOCK_MONOTONIC, &s->opened);
-	s->fd = puppet_connect();
-	return s->fd;
 }
 
 static void
@@ -1145,12 +1196,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	master_start();
 	/* tmpfs if there is one: a socket file on ext4 costs a bind more
 	 * than all the rest of an input */
 	snprintf(sock_path, sizeof(sock_path), "%s/ion-fuzz-claimd.%d.sock",
 		 access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp",
 		 (int)getpid());
+	master_start();
 	host_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (host_efd < 0 || ion_ring_create_split(&ring1, "in", &p1, 0) != 0 ||
 	    ion_ring_create_split(&ring2, "out", &p2, 0) != 0)
@@ -1173,8 +1224,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{CH_2, ION_PERM_WRITE, &ring2, host_efd}};
 	struct in in = {data, size};
 	unsigned int i, n;
-	int fds0, none;
-	pid_t r;
+	int fds0;
 
 	puppet_ensure();
 	memset(&it, 0, sizeof(it));
@@ -1196,17 +1246,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (ion_claimd_add(it.d, &f) != (int)i)
 			die("cannot add a fiber");
+		/* the slot the host's ends write: one for an external fiber */
+		if (i == FB_INSIDE ? ion_claimd_wake_fd(it.d, i) != -EINVAL
+				   : !is_eventfd(ion_claimd_wake_fd(it.d, i)))
+			die("a fiber's wake descriptor is not as it should be");
 	}
+	if (ion_claimd_wake_fd(it.d, FB_COUNT) != -EINVAL)
+		die("a wake descriptor of no fiber");
 	for (n = 0; n < MAX_MSGS && in.left > 0; n++)
 		message(&in);
 	finish();
 	check_stats();
 	ion_claimd_close(it.d);
-	/* the puppets that died are no zombies any more */
-	if ((it.n_pids > 1 || puppet_dead()) &&
-	    (send(master_sp, "R", 1, MSG_NOSIGNAL) < 0 ||
-	     recv_fd(master_sp, &r, sizeof(r), &none) < 0))
-		die("the puppets' parent is gone");
+	if (it.n_pids > 1)
+		puppets_reap();
 	if (count_fds() != fds0)
 		die("a descriptor leaked");
 	return 0;

@@ -79,6 +79,8 @@ set -e
 runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log")
 echo "fuzz_$name: ${runs:-?} runs in $secs s, $(ls "$work" | wc -l) corpus entries" \
 	"(peak RSS $(sed -n 's/^stat::peak_rss_mb: *//p' "$work/log") MB)"
+# libFuzzer's last status line: coverage, features, corpus, exec/s
+grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE)' "$work/log" | tail -1 || true
 if [ $rc -ne 0 ]; then
 	tail -60 "$work/log"
 	echo "FAIL: fuzz_$name exited $rc"
