@@ -22,8 +22,15 @@ failed=0
 # Sanitizers stop at the first report and fail the test.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-# test/tsan.supp: DPDK's own (uninstrumented) hand-offs, and one mmap.
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$top/test/tsan.supp}
+# test/tsan.supp: DPDK's own (uninstrumented) hand-offs, and one mmap.  A
+# copy in /tmp: the tests run programs as another uid too (uid 65534), and
+# TSan stops a program whose suppressions it cannot read (a tree under
+# /root is 0700).
+supp=$(mktemp /tmp/ion-tsan-supp.XXXXXX)
+trap 'rm -f "$supp"' EXIT
+cp "$top/test/tsan.supp" "$supp"
+chmod 644 "$supp"
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$supp}
 
 # DPDK processes of earlier, interrupted runs leave hugepage files behind.
 clean_huge() { rm -f /dev/hugepages/ion-* 2>/dev/null; rm -rf /var/run/dpdk/ion-* 2>/dev/null; }

@@ -479,6 +479,7 @@ main(int argc, char **argv)
 {
 	static struct ionswitchd d; /* large; the daemon's one instance */
 	char *eal_argv[CFG_MAX_EAL_ARGS * 2 + 8];
+	const char *prefix;
 	char err[CFG_ERR_LEN];
 	bool lcores[CFG_MAX_LCORES];
 	unsigned int main_lcore = 0;
@@ -539,6 +540,8 @@ main(int argc, char **argv)
 	sigaddset(&stop_sigs, SIGINT);
 	sigaddset(&stop_sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
+	/* before EAL's getopt reorders its arguments */
+	prefix = eal_file_prefix(eal_argc, eal_argv);
 	rc = rte_eal_init(eal_argc, eal_argv);
 	if (rc < 0) {
 		fprintf(stderr, "ionswitchd: EAL init failed: %s\n",
@@ -569,7 +572,7 @@ main(int argc, char **argv)
 
 		if (o.fibers_socket == NULL)
 			snprintf(sock, sizeof(sock), ION_FIBERS_SOCKET_FMT,
-				 eal_file_prefix(eal_argc, eal_argv));
+				 prefix);
 		rc = claims_open(&d, o.fibers_socket != NULL ? o.fibers_socket
 							     : sock);
 	}
@@ -591,7 +594,7 @@ main(int argc, char **argv)
 
 		if (cc.socket_path == NULL) {
 			snprintf(sock, sizeof(sock), "/run/ionswitchd/%s.sock",
-				 eal_file_prefix(eal_argc, eal_argv));
+				 prefix);
 			cc.socket_path = sock;
 		}
 		rc = console_host_open(&d, &cc, &d.con);
@@ -611,7 +614,7 @@ main(int argc, char **argv)
 	rte_pdump_uninit();
 	rte_eal_cleanup();
 	/* the daemon is the last user of its prefix at exit */
-	ion_remove_hugepage_files(eal_file_prefix(eal_argc, eal_argv));
+	ion_remove_hugepage_files(prefix);
 	cfg_free(&d.cfg);
 	return rc < 0 ? 1 : 0;
 }
