@@ -4,7 +4,8 @@
 # interface (ion0) to reach it.  Sets up what it needs first (packages,
 # hugepages, build); safe to run twice.  Ctrl-C stops everything cleanly.
 #
-#   scripts/run.sh [--root-ns] [ionswitchd options, e.g. -c FILE -s 2]
+#   scripts/run.sh [--root-ns] [--port virtio|af_xdp|af_packet]
+#                  [ionswitchd options, e.g. -c FILE -s 2]
 #
 # Linux's side of the link, ion0 (192.168.77.1/24), lives in the network
 # namespace "ion", which the script creates and deletes: reach the membrane
@@ -16,6 +17,12 @@
 # the kernel makes the TAP itself.  Elsewhere a vhost-user peer is started
 # (test/lib.sh): dpdk-testpmd serving /run/ionswitchd/vhost.sock and
 # forwarding to ion0.
+#
+# --port af_xdp: no peer; a veth pair instead, ion0 in the namespace ion
+# and its other end, ion0d, in a namespace of the daemon's own
+# (ionswitchd-d), where the daemon runs on DPDK's AF_XDP PMD
+# (net_af_xdp0,iface=ion0d); --port af_packet the same on its AF_PACKET
+# PMD, where XDP is missing (docs/operating.md, "Ports").
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,8 +35,20 @@ iface=ion0
 ns=ion
 host_ip=192.168.77.1 # the membrane is 192.168.77.2 (config: fibers "membrane")
 me=192.168.77.2
-if [ "${1:-}" = --root-ns ]; then ns=; shift; fi
-eal=()
+port=virtio
+while [ $# -gt 0 ]; do
+	case $1 in
+	--root-ns) ns=; shift ;;
+	--port) port=${2:?--port virtio, af_xdp or af_packet}; shift 2 ;;
+	*) break ;;
+	esac
+done
+case $port in
+virtio) ;;
+af_xdp | af_packet)
+	[ -n "$ns" ] || { echo "run.sh: --port $port keeps ion0 in the namespace ion" >&2; exit 2; } ;;
+*) echo "run.sh: --port $port: virtio, af_xdp or af_packet" >&2; exit 2 ;;
+esac
 
 # Prefix ionswitchd (the config's file prefix); no run dir of its own:
 # /run/ionswitchd also holds the console sockets of other daemons.
@@ -50,8 +69,12 @@ ion0_up() {
 }
 if [ -n "$ns" ]; then netns_add "$ns"; fi
 
-if [ -c /dev/vhost-net ]; then
-	eal=(--vdev "net_virtio_user0,path=/dev/vhost-net,queues=1,queue_size=1024,iface=$iface")
+if [ "$port" != virtio ]; then
+	# ion0 in the namespace ion, its peer ion0d in the daemon's own
+	H_PORT=$port
+	veth_port "$iface" "$ns" "$host_ip/24"
+elif [ -c /dev/vhost-net ]; then
+	H_DAEMON_EAL=(--vdev "net_virtio_user0,path=/dev/vhost-net,queues=1,queue_size=1024,iface=$iface")
 	# The TAP appears only once the daemon runs: wait for it meanwhile.
 	(
 		for _ in $(seq 100); do link_exists "$iface" && break; sleep 0.1; done
@@ -73,7 +96,7 @@ fi
 # The commands below run on the Linux side of the link.
 on=${ns:+ip netns exec $ns }
 cat <<EOM
-ionswitchd is starting on its virtio port; Linux reaches it through $iface
+ionswitchd is starting on its $port port; Linux reaches it through $iface
 ($host_ip${ns:+, in the network namespace $ns}); the membrane (lwIP) answers
 as $me.
 Try, from another shell:
@@ -91,7 +114,7 @@ Ctrl-C stops it and prints the totals.
 EOM
 
 set +e
-"$top/build/app/ionswitchd/ionswitchd" "${eal[@]}" -- -c "$conf" "$@" &
+daemon_run "$conf" "$@" &
 pid=$!
 proc_record daemon "$pid"
 wait "$pid"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Everything the appliance and its tests need on a Debian 12 machine, as
-# root: packages, 2 MiB hugepages, a hugetlbfs mount, the group of the
-# claim socket (ionfibers), Debian's lwIP source (scripts/fetch-lwip.sh),
-# the meson build.
+# root: packages, 2 MiB hugepages, a hugetlbfs mount, bpffs, the group of
+# the claim socket (ionfibers), Debian's lwIP source
+# (scripts/fetch-lwip.sh), the meson build.
 # Safe to run again: each step checks before it acts.
 #
 #   scripts/setup.sh [BUILD_DIR [MESON_OPTIONS...]]
@@ -13,7 +13,8 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-build}
 shift || true
 
-PACKAGES=(dpdk dpdk-dev libdpdk-dev meson ninja-build pkg-config gcc clang
+PACKAGES=(dpdk dpdk-dev libdpdk-dev librte-net-af-xdp23 librte-net-af-packet23
+	meson ninja-build pkg-config gcc clang
 	clang-format libclang-rt-14-dev libconfig-dev libcunit1-dev
 	iproute2 iputils-ping netcat-openbsd curl socat python3 util-linux nginx-light wrk ethtool
 	prometheus debhelper dpkg-dev fakeroot lintian scdoc)
@@ -52,6 +53,13 @@ if ! mountpoint -q /dev/hugepages || \
 	say "mounting hugetlbfs on /dev/hugepages"
 	mkdir -p /dev/hugepages
 	mount -t hugetlbfs nodev /dev/hugepages
+fi
+
+# bpffs, where libxdp pins the XDP programs of DPDK's AF_XDP PMD (without
+# it, it warns and loads one program per interface)
+if ! mountpoint -q /sys/fs/bpf; then
+	say "mounting bpffs on /sys/fs/bpf"
+	mount -t bpf bpf /sys/fs/bpf
 fi
 
 # the group of the claim socket of external fibers (the shipped config's

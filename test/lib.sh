@@ -21,7 +21,10 @@
 #                       into NS (default PREFIX, created) with ADDR (a/len,
 #                       or "" for a host that sends raw frames only); NS is
 #                       then the test host of host_exec; the peer's EAL
-#                       file prefix is $PEER_PREFIX
+#                       file prefix is $PEER_PREFIX.  ION_TEST_PORT=af_xdp
+#                       or af_packet: a veth pair instead, IFACE in NS and
+#                       the daemon's end in PREFIX-d, the daemon there on
+#                       that PMD (veth_port)
 #   bridge_start NAME IF_A NS_A ADDR_A IF_B NS_B ADDR_B
 #                       dpdk-testpmd (io) between two TAPs, each in its NS
 #   host_link IFACE NS ADDR, link_addr NS IFACE ADDR
@@ -30,6 +33,7 @@
 #   daemon_start CONF [OPTION...]
 #                       ionswitchd -- -c CONF OPTION..., log $DAEMON_LOG,
 #                       returns once it logs "running:"; pid $DAEMON_PID
+#                       (daemon_run: the same, exec'd in the foreground)
 #   daemon_alive, daemon_stop, daemon_wait WHAT, daemon_files_gone WHAT
 #   telemetry CMD       one telemetry command to the daemon, its JSON reply
 #   stage_for_others BIN..., stage_run UID GID CMD...
@@ -56,6 +60,11 @@ H_PIDS=/run/ion-harness
 # die works before harness_init too (a script's checks of its tools)
 H_PREFIX='' H_WORK='' H_HOST='' H_ON_DIE='' H_FAILED=0 DAEMON_PID='' DAEMON_LOG=''
 H_STAGE=''
+# the daemon's port: ION_TEST_PORT=virtio (the vhost-user peer), af_xdp or
+# af_packet (a veth pair; the daemon runs in a namespace of its own)
+H_PORT=${ION_TEST_PORT:-virtio} H_DAEMON_NS='' H_DAEMON_EAL=()
+# and its ethdev's name
+H_PORT_NAME=net_virtio_user0
 H_NETNS=()
 
 harness_init() {
@@ -284,9 +293,34 @@ peer_spawn() {
 
 peer_start() {
 	local sock=$1 iface=$2 addr=$3 ns=${4:-$H_PREFIX}
-	peer_spawn "$sock" "$iface"
-	host_link "$iface" "$ns" "$addr"
+	case $H_PORT in
+	virtio)
+		peer_spawn "$sock" "$iface"
+		host_link "$iface" "$ns" "$addr" ;;
+	af_xdp | af_packet) veth_port "$iface" "$ns" "$addr" ;;
+	*) die "ION_TEST_PORT=$H_PORT: not virtio, af_xdp or af_packet" ;;
+	esac
 	H_HOST=$ns
+}
+
+# veth_port IFACE NS ADDR: a veth pair instead of the vhost-user peer:
+# IFACE in NS with ADDR, its peer IFACE"d" in the daemon's own namespace
+# PREFIX-d, where daemon_start runs the daemon on $H_PORT's PMD.  IFACE
+# sends with its TX checksum offload off: over a veth the kernel leaves
+# a TCP or UDP checksum for the receiver to fill (CHECKSUM_PARTIAL), and
+# what reaches the PMD has only its pseudo-header sum, which the membrane,
+# like any receiver of raw frames, refuses (docs/operating.md, "Ports").
+veth_port() {
+	local iface=$1 ns=$2 addr=$3 dev=${1}d
+	H_DAEMON_NS=$H_PREFIX-d
+	netns_add "$H_DAEMON_NS"
+	[[ " ${H_NETNS[*]} " == *" $ns "* ]] || netns_add "$ns"
+	ip link add "$dev" netns "$H_DAEMON_NS" type veth peer name "$iface" netns "$ns"
+	ip -netns "$H_DAEMON_NS" link set "$dev" up
+	ip netns exec "$ns" ethtool -K "$iface" tx off >/dev/null
+	link_addr "$ns" "$iface" "$addr"
+	H_PORT_NAME=net_${H_PORT}0
+	H_DAEMON_EAL=(--vdev "$H_PORT_NAME,iface=$dev")
 }
 
 bridge_start() {
@@ -300,11 +334,23 @@ bridge_start() {
 
 # --- the daemon
 
-daemon_start() {
-	local conf=${1:?config}
+# daemon_run CONF OPTION...: exec ionswitchd -- -c CONF OPTION... with the
+# port's EAL options ($H_DAEMON_EAL), in its namespace when its port is a
+# veth.  Run it in the background (&): $! is the daemon.
+daemon_run() {
+	local conf=${1:?config} wrap=()
 	shift
-	"$H_BUILD/app/ionswitchd/ionswitchd" -- -c "$conf" "$@" \
-		</dev/null >"$DAEMON_LOG" 2>&1 &
+	# `ip netns exec` gives the daemon a /sys of its own, without the
+	# bpffs libxdp pins its programs in
+	if [ -n "$H_DAEMON_NS" ]; then
+		wrap=(ip netns exec "$H_DAEMON_NS" sh -c 'mount -t bpf bpf /sys/fs/bpf; exec "$@"' sh)
+	fi
+	exec "${wrap[@]}" "$H_BUILD/app/ionswitchd/ionswitchd" "${H_DAEMON_EAL[@]}" \
+		-- -c "$conf" "$@"
+}
+
+daemon_start() {
+	daemon_run "$@" </dev/null >"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
 	proc_record daemon "$DAEMON_PID"
 	wait_for "\"running:\" from ionswitchd" grep -q "running:" "$DAEMON_LOG"

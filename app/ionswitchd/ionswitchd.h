@@ -32,6 +32,9 @@ struct ionswitchd {
 	char port_name[64];
 	struct rte_mempool *pool;
 	int rx_intr_fd; /**< the port's RX queue interrupt, or -1 */
+	bool rx_sock;	/**< rx_intr_fd is the port's socket (AF_XDP,
+			 *   AF_PACKET): readable while frames wait, nothing
+			 *   to enable */
 
 	unsigned int n_rings;
 	struct ion_ring *rings[CFG_MAX_CHANNELS];

@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The one ethdev port: found by the name in its devargs, one queue each way. */
+/*
+ * The one ethdev port: found by the name in its devargs, one queue each
+ * way, and what wakes the NetSwitch's lcore when a frame comes in: the
+ * port's RX interrupt, or an AF_XDP port's socket.
+ */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <rte_dev.h>
 #include <rte_errno.h>
@@ -14,6 +21,13 @@
 #include "ionswitchd.h"
 
 #define POOL_CACHE 256
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+#ifndef AF_PACKET
+#define AF_PACKET 17
+#endif
 
 /*
  * A port given on the command line (--vdev, -a) wins; otherwise the
@@ -56,6 +70,38 @@ find_port(struct ionswitchd *d)
 	}
 	DLOG(ERR, "no ethdev port from \"%s\"\n", d->cfg.devargs);
 	return -ENODEV;
+}
+
+/*
+ * DPDK 22.11's AF_XDP and AF_PACKET PMDs have no RX interrupt, but the
+ * socket each reads (an XSK, a packet socket with an mmap'ed RX ring) is
+ * readable (EPOLLIN) while its RX ring holds frames, and the kernel wakes
+ * the socket's waiters as it fills the ring: the NetSwitch's lcore sleeps
+ * on it.  The PMD keeps the socket private; it is the one socket of its
+ * @domain in this process (one port, one queue).  @return its fd, or -1.
+ */
+static int
+port_socket(int domain)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	int fd = -1, found = 0;
+
+	while (dir != NULL && (e = readdir(dir)) != NULL) {
+		int f = atoi(e->d_name), found_domain;
+		socklen_t len = sizeof(found_domain);
+
+		if (e->d_name[0] != '.' &&
+		    getsockopt(f, SOL_SOCKET, SO_DOMAIN, &found_domain, &len) ==
+			    0 &&
+		    found_domain == domain) {
+			fd = f;
+			found++;
+		}
+	}
+	if (dir != NULL)
+		closedir(dir);
+	return found == 1 ? fd : -1;
 }
 
 int
@@ -110,6 +156,13 @@ port_setup(struct ionswitchd *d)
 		conf.intr_conf.rxq
 			? rte_eth_dev_rx_intr_ctl_q_get_fd(d->port_id, 0)
 			: -1;
+	d->rx_sock = d->rx_intr_fd < 0;
+	if (d->rx_sock)
+		d->rx_intr_fd = strcmp(info.driver_name, "net_af_xdp") == 0
+					? port_socket(AF_XDP)
+				: strcmp(info.driver_name, "net_af_packet") == 0
+					? port_socket(AF_PACKET)
+					: -1;
 	if (d->rx_intr_fd < 0)
 		DLOG(NOTICE,
 		     "port %u (%s, driver %s): no RX interrupt; the "
@@ -120,9 +173,11 @@ port_setup(struct ionswitchd *d)
 		     d->port_name);
 	DLOG(INFO,
 	     "port %u (%s, driver %s): %u RX / %u TX descriptors, RX "
-	     "interrupt %s\n",
+	     "wake-up: %s\n",
 	     d->port_id, d->port_name, info.driver_name, rxd, txd,
-	     d->rx_intr_fd >= 0 ? "on" : "off");
+	     d->rx_sock		  ? "its socket"
+	     : d->rx_intr_fd >= 0 ? "interrupt"
+				  : "none");
 	return 0;
 }
 

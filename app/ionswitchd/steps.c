@@ -54,7 +54,7 @@ rx_arm(void *arg)
 		return 0; /* the port is no longer read: nothing to wake for */
 	if (d->rx_intr_fd < 0)
 		return -ENOTSUP;
-	return rte_eth_dev_rx_intr_enable(d->port_id, 0);
+	return d->rx_sock ? 0 : rte_eth_dev_rx_intr_enable(d->port_id, 0);
 }
 
 /* After enabling the interrupt, frames that came before it raised none:
@@ -72,7 +72,7 @@ rx_disarm(void *arg)
 {
 	struct ionswitchd *d = arg;
 
-	if (!d->rx_off && d->rx_intr_fd >= 0)
+	if (!d->rx_off && d->rx_intr_fd >= 0 && !d->rx_sock)
 		rte_eth_dev_rx_intr_disable(d->port_id, 0);
 }
 
@@ -254,9 +254,11 @@ steps_add(struct ionswitchd *d, unsigned int main_lcore)
 		 * port's RX interrupt too, where the port has one */
 		efd = fiber_sched_eventfd(&d->sched, d->cfg.ns_lcore);
 		rc = efd < 0 ? efd : netswitch_tx_set_eventfd(d->ns, efd);
+		/* the interrupt's eventfd is edge-triggered; a port's
+		 * socket stays readable while frames wait */
 		if (rc == 0 && d->rx_intr_fd >= 0)
 			rc = fiber_sched_watch(&d->sched, d->cfg.ns_lcore,
-					       d->rx_intr_fd, true);
+					       d->rx_intr_fd, !d->rx_sock);
 		if (rc == 0)
 			rc = fiber_sched_eventfd(&d->sched, main_lcore);
 		/* claims and their processes' deaths wake the main lcore */

@@ -51,7 +51,7 @@ case $mode in
 mix | kill)
 	# dpdk-dumpcap attaches as a secondary process and captures the port
 	if [ "$mode" = mix ] && [ $capture = 1 ]; then
-		dpdk-dumpcap --file-prefix ion-it -i net_virtio_user0 \
+		dpdk-dumpcap --file-prefix ion-it -i "$H_PORT_NAME" \
 			-w "$work/cap.pcapng" >"$work/dumpcap.log" 2>&1 &
 		dumpcap=$!
 		for _ in $(seq 50); do

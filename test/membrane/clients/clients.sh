@@ -3,7 +3,9 @@
 # The membrane against real Linux clients: ionswitchd on its virtio port,
 # dpdk-testpmd bridging it to the TAP ionmb0, which lives as 10.77.0.1/24 in
 # the network namespace ion-mb where every client runs (test/lib.sh); the
-# membrane answers as 10.77.0.2 with lwIP.
+# membrane answers as 10.77.0.2 with lwIP.  ION_TEST_PORT=af_xdp or
+# af_packet: ionmb0 is a veth whose other end the daemon reads through
+# that PMD instead.
 #
 #   clients.sh BUILD_DIR
 #
@@ -38,6 +40,13 @@ ln -s small.txt "$www/alias.txt"
 # The test host: the netns ion-mb, with the peer's TAP as 10.77.0.1.
 peer_start "$run/vhost.sock" "$iface" 10.77.0.1/24
 daemon_start "$here/membrane.conf" --totals-json "$work/totals.json"
+
+# On a veth (AF_XDP, AF_PACKET: ION_TEST_PORT) the NetSwitch's lcore
+# sleeps on the PMD's socket, which has no RX interrupt.
+if [ "$H_PORT" != virtio ]; then
+	check "$H_PORT: the NetSwitch's lcore sleeps on the port's socket" \
+		grep -q "RX wake-up: its socket" "$DAEMON_LOG"
+fi
 
 # The first ARP exchange may need a moment after the port comes up.
 for _ in $(seq 20); do host_exec ping -c 1 -W 1 "$me" >/dev/null 2>&1 && break; done
@@ -170,7 +179,7 @@ check "GET /metrics passes promtool check metrics" sh -c \
 	"promtool check metrics <'$work/metrics.txt' >'$work/promtool.out' 2>&1"
 check "GET /metrics: version 0.0.4, every set, labels" sh -c "
 	grep -qi '^content-type: text/plain; version=0.0.4' '$work/metrics.head' &&
-	grep -q '^ion_port_rx_packets_total{name=\"net_virtio_user0\"} [1-9]' '$work/metrics.txt' &&
+	grep -q '^ion_port_rx_packets_total{name=\"$H_PORT_NAME\"} [1-9]' '$work/metrics.txt' &&
 	grep -q '^ion_route_delivered_total{ethertype=\"0x0800\",channel=\"0x0500\"} [1-9]' '$work/metrics.txt' &&
 	grep -q '^ion_membrane_http_2xx_total{name=\"membrane\",kind=\"membrane\"} [1-9]' '$work/metrics.txt' &&
 	grep -q '^ion_fiber_info{name=\"utcp\",kind=\"utcp\",lcore=\"[0-9]*\",state=\"RUNNING\"} 1' '$work/metrics.txt'"
