@@ -7,6 +7,8 @@
 #                             [--big-mib M] [--wrk-duration SECS]
 #                             [--idle-sleep-us US] [--kernel-no-offloads]
 #                             [--conf FILE] [--all-peers]
+#                             [--port virtio|af_xdp|af_packet]
+#                             [--client-gso on|off] [--server-tso on|off]
 #
 # Every client (curl, wrk, ping) runs in the network namespace ion-bm
 # (test/lib.sh), which holds the Linux end of three paths:
@@ -54,6 +56,16 @@
 # than scripts/bench-membrane.conf (the same names and addresses; another
 # placement, say), e.g. to measure a change.
 #
+# --port af_xdp (or af_packet) puts the membrane on a veth instead, as
+# the kernel's nginx is: ionbm0 (10.80.0.1/24, netns ion-bm) -> veth ->
+# ionbm0d in the daemon's netns ion-bm-d, read by DPDK's AF_XDP (AF_PACKET)
+# PMD; no dpdk-testpmd runs and there is no bridge path.  The two client
+# ends (ionbm0, ionbm-k0) then have the same offloads: TX checksum off (the
+# membrane needs full checksums: docs/operating.md, "Ports"; it takes TSO
+# with it), GSO as --client-gso says (on by default); the kernel's server
+# end, ionbm-k1, keeps TSO and GSO unless --server-tso off, so that it too
+# sends 1500-byte frames as the membrane does.
+#
 # Everything it creates carries its own names (EAL prefixes ion-bm,
 # ion-bm-peer, ion-bm-bridge, TAPs ionbm0 ionbm-b0 ionbm-b1, netns ion-bm
 # ion-bm-k ion-bm-b, veth ionbm-k0/1) so it can run beside the tests; all
@@ -75,9 +87,12 @@ offloads=on
 all_peers=0
 idle_secs=10
 conf=
+port=virtio
+client_gso=on
+server_tso=on
 
 usage() {
-	sed -n '6,9p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
+	sed -n '6,11p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -91,6 +106,9 @@ while [ $# -gt 0 ]; do
 	--kernel-no-offloads) offloads=off; shift ;;
 	--conf) conf=$(realpath "${2:?}"); shift 2 ;;
 	--all-peers) all_peers=1; shift ;;
+	--port) port=${2:?}; shift 2 ;;
+	--client-gso) client_gso=${2:?}; shift 2 ;;
+	--server-tso) server_tso=${2:?}; shift 2 ;;
 	-h | --help) usage ;;
 	-*) echo "bench-membrane: unknown option $1" >&2; usage ;;
 	*) [ -z "$build" ] || usage; build=$1; shift ;;
@@ -107,6 +125,8 @@ done
 if [ $offloads = off ]; then command -v ethtool >/dev/null || die "ethtool missing"; fi
 if [ $perf = 1 ]; then command -v perf >/dev/null || die "perf missing (linux-perf)"; fi
 [ "$rounds" -ge 1 ] 2>/dev/null || die "--rounds needs a number >= 1"
+case $port in virtio | af_xdp | af_packet) ;; *) die "--port $port: virtio, af_xdp or af_packet" ;; esac
+case $client_gso$server_tso in onon | onoff | offon | offoff) ;; *) die "--client-gso and --server-tso: on or off" ;; esac
 if [ -n "$idle_sleep_us" ]; then
 	[ "$idle_sleep_us" -ge 0 ] 2>/dev/null || die "--idle-sleep-us needs a number"
 fi
@@ -121,6 +141,13 @@ big_bytes=$((big_mib * 1048576))
 # the three paths: the server's address, the dpdk-testpmd on the way
 declare -A addr=([mb]=10.80.0.2 [k]=10.81.0.2 [b]=10.82.0.2)
 declare -A fwd=([mb]=peer [k]=none [b]=bridge)
+sides=(mb k b)
+if [ "$port" != virtio ]; then
+	# no dpdk-testpmd anywhere: the membrane on a veth, no bridge
+	H_PORT=$port
+	fwd[mb]=none
+	sides=(mb k)
+fi
 
 # The table goes to stdout, or to stderr when stdout carries the JSON.
 say() { printf 'bench-membrane: %s\n' "$*" >&2; }
@@ -136,8 +163,12 @@ mkdir -p "$www"
 head -c 1024 /dev/urandom >"$www/$small"
 head -c "$big_bytes" /dev/urandom >"$www/$big"
 
-# --- membrane path; its TAP makes the client namespace ion-bm
-say "starting the vhost peer (dpdk-testpmd), TAP ionbm0 in netns ion-bm"
+# --- membrane path; its TAP (or veth end) makes the client namespace ion-bm
+if [ "$port" = virtio ]; then
+	say "starting the vhost peer (dpdk-testpmd), TAP ionbm0 in netns ion-bm"
+else
+	say "veth ionbm0 (netns ion-bm) <-> ionbm0d (netns ion-bm-d): the daemon's $port port"
+fi
 peer_start "$H_RUN/vhost.sock" ionbm0 10.80.0.1/24
 say "starting ionswitchd ($conf)"
 daemon_start "$conf"
@@ -152,11 +183,21 @@ if [ $offloads = off ]; then
 	host_exec ethtool -K ionbm-k0 tso off gso off gro off tx off rx off >/dev/null
 	ip netns exec ion-bm-k ethtool -K ionbm-k1 tso off gso off gro off tx off rx off >/dev/null
 fi
+if [ "$port" != virtio ]; then
+	# the same offloads on both client ends (ionbm0's TX checksum is off
+	# already: veth_port)
+	host_exec ethtool -K ionbm-k0 tx off >/dev/null
+	host_exec ethtool -K ionbm0 gso "$client_gso" >/dev/null
+	host_exec ethtool -K ionbm-k0 gso "$client_gso" >/dev/null
+	ip netns exec ion-bm-k ethtool -K ionbm-k1 tso "$server_tso" gso "$server_tso" >/dev/null
+fi
 
 # --- bridge path
-say "bridge: TAP ionbm-b0 (netns ion-bm) <-> dpdk-testpmd io <-> TAP ionbm-b1 (netns ion-bm-b)"
-netns_add ion-bm-b
-bridge_start bridge ionbm-b0 ion-bm 10.82.0.1/24 ionbm-b1 ion-bm-b 10.82.0.2/24
+if [ "$port" = virtio ]; then
+	say "bridge: TAP ionbm-b0 (netns ion-bm) <-> dpdk-testpmd io <-> TAP ionbm-b1 (netns ion-bm-b)"
+	netns_add ion-bm-b
+	bridge_start bridge ionbm-b0 ion-bm 10.82.0.1/24 ionbm-b1 ion-bm-b 10.82.0.2/24
+fi
 
 # nginx_start NAME NS IP: nginx serving $www on IP:80 in NS, log
 # $work/NAME.log.  One worker: the membrane serves from one fiber.
@@ -197,11 +238,12 @@ EOC
 	proc_record "$name" $!
 }
 nginx_start nginx-k ion-bm-k "${addr[k]}"
-nginx_start nginx-b ion-bm-b "${addr[b]}"
+if [ "$port" = virtio ]; then nginx_start nginx-b ion-bm-b "${addr[b]}"; fi
 
 # run_only peer|bridge|none: that dpdk-testpmd forwards, the other is stopped
 run_only() {
 	local f pid
+	[ "$port" = virtio ] || return 0 # no dpdk-testpmd at all
 	for f in peer bridge; do
 		pid=$(proc_pid $f) || die "$f (dpdk-testpmd) exited: $(tail -5 "$work/$f.log")"
 		if [ "$f" = "$1" ] || [ "$all_peers" = 1 ]; then
@@ -215,7 +257,7 @@ run_only() {
 # --- all three answer, and serve the same bytes
 http_ok() { host_exec curl -sS -m 2 -o /dev/null "http://$1/$small" 2>/dev/null; }
 want=$(sha256sum <"$www/$big")
-for side in mb k b; do
+for side in "${sides[@]}"; do
 	run_only "${fwd[$side]}"
 	# The first ARP exchange may need a moment after a port comes up.
 	for _ in $(seq 20); do host_exec ping -c 1 -W 1 "${addr[$side]}" >/dev/null 2>&1 && break; done
@@ -223,7 +265,7 @@ for side in mb k b; do
 	got=$(host_exec curl -sS -m 600 "http://${addr[$side]}/$big" | sha256sum)
 	[ "$got" = "$want" ] || die "http://${addr[$side]}/$big: wrong bytes"
 done
-say "the three paths serve the same $big_mib MiB file byte for byte"
+say "the ${#sides[@]} paths serve the same $big_mib MiB file byte for byte"
 
 # --- the daemon's CPU while idle: its peer runs, nothing is sent
 cpu_ticks() { # utime + stime of PID, in clock ticks
@@ -314,11 +356,11 @@ one() { # one SIDE(mb|k|b) ROUND: the three measurements of one path
 # much else was running while the figures were taken.
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 say "$rounds rounds: download of $big_mib MiB, wrk -t1 -c10 -d${wrk_secs}s of a 1 KiB file, ping -c 200 -i 0.002"
-sides=(mb k b)
+n_sides=${#sides[@]}
 for r in $(seq "$rounds"); do
 	# Rotate the order so that drift in the machine's load (it is
 	# shared) falls on every path alike.
-	for i in 0 1 2; do one "${sides[(r - 1 + i) % 3]}" "$r"; done
+	for i in $(seq 0 $((n_sides - 1))); do one "${sides[(r - 1 + i) % n_sides]}" "$r"; done
 	daemon_alive || die "ionswitchd died during round $r"
 done
 run_only peer
@@ -326,8 +368,9 @@ run_only peer
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- medians and ratios
-vals() { local s=$1 m=$2 r; for r in $(seq "$rounds"); do printf '%s ' "${res[$s.$m.$r]}"; done; }
-summary=$(BM_LOAD="$load0 -> $load1" BM_SLEEP="${idle_sleep_us:-200}" \
+vals() { local s=$1 m=$2 r; for r in $(seq "$rounds"); do printf '%s ' "${res[$s.$m.$r]:-nan}"; done; }
+summary=$(BM_LOAD="$load0 -> $load1" BM_SLEEP="${idle_sleep_us:-200}" BM_PORT=$port \
+	BM_CLIENT_GSO=$client_gso BM_SERVER_TSO=$server_tso \
 	BM_NGINX="$(nginx -v 2>&1 | sed 's/.*: //')" BM_WRK="$wrk_secs" BM_OFFLOADS=$offloads \
 	BM_IDLE="$idle_cpu $idle_secs" python3 - "$rounds" "$big_mib" \
 	"$(vals mb dl)" "$(vals k dl)" "$(vals b dl)" \
@@ -354,6 +397,7 @@ doc = {"rounds": rounds, "loadavg": env["BM_LOAD"],
            "http": f"wrk -t1 -c10 -d{env['BM_WRK']}s http://IP/small.bin (1 KiB, keep-alive)",
            "ping": "ping -c 200 -i 0.002 IP",
            "idle_cpu": f"utime+stime of the daemon in /proc/PID/stat over {idle_secs} s without traffic"},
+       "port": env["BM_PORT"],
        "membrane": {"ip": "10.80.0.2", "idle_sleep_us": int(env["BM_SLEEP"]),
                     "idle_cpu_pct": float(idle_pct), "idle_cpu_seconds": int(idle_secs)},
        "kernel": {"ip": "10.81.0.2", "server": server + ", veth between two netns",
@@ -374,10 +418,18 @@ for i, (key, label) in enumerate(names):
     doc["metrics"][key] = {"membrane": mm, "kernel": mk, "bridge": mbr,
                            "ratio": round(ratio, 4), "ratio_bridge": round(ratio_b, 4),
                            "membrane_rounds": mb, "kernel_rounds": k, "bridge_rounds": b}
-    lines.append(f"{label:40} {mm:10.1f} {mk:10.1f} {mbr:11.1f} {ratio:7.3f}x {ratio_b:8.3f}x")
+    if mbr == mbr:
+        lines.append(f"{label:40} {mm:10.1f} {mk:10.1f} {mbr:11.1f} {ratio:7.3f}x {ratio_b:8.3f}x")
+    else: # no bridge path (a veth port)
+        lines.append(f"{label:40} {mm:10.1f} {mk:10.1f} {'-':>11} {ratio:7.3f}x {'-':>9}")
 lines.append(f"{'daemon idle CPU, %% of one CPU (%s s)' % idle_secs:40} {float(idle_pct):10.2f}")
-lines.append(f"membrane idle.sleep_us {env['BM_SLEEP']}, kernel veth offloads {env['BM_OFFLOADS']}, "
-             f"load average {env['BM_LOAD']}")
+lines.append(f"membrane on its {env['BM_PORT']} port, idle.sleep_us {env['BM_SLEEP']}, kernel veth offloads "
+             f"{env['BM_OFFLOADS']}, load average {env['BM_LOAD']}")
+if env["BM_PORT"] != "virtio":
+    lines.append(f"both on a veth; client ends: TX checksum off, GSO {env['BM_CLIENT_GSO']}; "
+                 f"nginx's end: TSO/GSO {env['BM_SERVER_TSO']}")
+    doc["offloads"] = {"client_tx_checksum": "off", "client_gso": env["BM_CLIENT_GSO"],
+                       "server_tso_gso": env["BM_SERVER_TSO"]}
 lines.append(f"keep-alive: membrane {qm} requests on {cm} connections, "
              f"veth {qk} on {ck}, bridge {qb} on {cb}")
 lines.append(f"TCP segments the clients resent (all rounds): membrane {rm}, "
@@ -411,7 +463,7 @@ if [ $perf = 1 ]; then
 		rep "$work/perf.daemon.data" comm,dso,sym 30
 		echo "--- ionswitchd by DSO"
 		rep "$work/perf.daemon.data" dso 12
-		echo "--- whole machine by thread (ionswitchd $DAEMON_PID, testpmd $(proc_pid peer))"
+		echo "--- whole machine by thread (ionswitchd $DAEMON_PID, testpmd $(proc_pid peer || echo none))"
 		rep "$work/perf.all.data" pid 12
 		echo "--- whole machine by thread and symbol"
 		rep "$work/perf.all.data" pid,sym 30
