@@ -8,7 +8,8 @@
 #                             [--idle-sleep-us US] [--kernel-no-offloads]
 #                             [--conf FILE] [--all-peers]
 #                             [--port virtio|af_xdp|af_packet]
-#                             [--client-gso on|off] [--server-tso on|off]
+#                             [--client-gso on|off] [--client-gro on|off]
+#                             [--server-tso on|off]
 #
 # Every client (curl, wrk, ping) runs in the network namespace ion-bm
 # (test/lib.sh), which holds the Linux end of three paths:
@@ -62,7 +63,8 @@
 # PMD; no dpdk-testpmd runs and there is no bridge path.  The two client
 # ends (ionbm0, ionbm-k0) then have the same offloads: TX checksum off (the
 # membrane needs full checksums: docs/operating.md, "Ports"; it takes TSO
-# with it), GSO as --client-gso says (on by default); the kernel's server
+# with it), GSO as --client-gso says (on by default), GRO as --client-gro
+# says (off by default, as a veth comes); the kernel's server
 # end, ionbm-k1, keeps TSO and GSO unless --server-tso off, so that it too
 # sends 1500-byte frames as the membrane does.
 #
@@ -89,10 +91,11 @@ idle_secs=10
 conf=
 port=virtio
 client_gso=on
+client_gro=off
 server_tso=on
 
 usage() {
-	sed -n '6,11p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
+	sed -n '6,12p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
 	exit 2
 }
 while [ $# -gt 0 ]; do
@@ -108,6 +111,7 @@ while [ $# -gt 0 ]; do
 	--all-peers) all_peers=1; shift ;;
 	--port) port=${2:?}; shift 2 ;;
 	--client-gso) client_gso=${2:?}; shift 2 ;;
+	--client-gro) client_gro=${2:?}; shift 2 ;;
 	--server-tso) server_tso=${2:?}; shift 2 ;;
 	-h | --help) usage ;;
 	-*) echo "bench-membrane: unknown option $1" >&2; usage ;;
@@ -126,7 +130,9 @@ if [ $offloads = off ]; then command -v ethtool >/dev/null || die "ethtool missi
 if [ $perf = 1 ]; then command -v perf >/dev/null || die "perf missing (linux-perf)"; fi
 [ "$rounds" -ge 1 ] 2>/dev/null || die "--rounds needs a number >= 1"
 case $port in virtio | af_xdp | af_packet) ;; *) die "--port $port: virtio, af_xdp or af_packet" ;; esac
-case $client_gso$server_tso in onon | onoff | offon | offoff) ;; *) die "--client-gso and --server-tso: on or off" ;; esac
+for v in "$client_gso" "$client_gro" "$server_tso"; do
+	case $v in on | off) ;; *) die "--client-gso, --client-gro, --server-tso: on or off" ;; esac
+done
 if [ -n "$idle_sleep_us" ]; then
 	[ "$idle_sleep_us" -ge 0 ] 2>/dev/null || die "--idle-sleep-us needs a number"
 fi
@@ -187,8 +193,8 @@ if [ "$port" != virtio ]; then
 	# the same offloads on both client ends (ionbm0's TX checksum is off
 	# already: veth_port)
 	host_exec ethtool -K ionbm-k0 tx off >/dev/null
-	host_exec ethtool -K ionbm0 gso "$client_gso" >/dev/null
-	host_exec ethtool -K ionbm-k0 gso "$client_gso" >/dev/null
+	host_exec ethtool -K ionbm0 gso "$client_gso" gro "$client_gro" >/dev/null
+	host_exec ethtool -K ionbm-k0 gso "$client_gso" gro "$client_gro" >/dev/null
 	ip netns exec ion-bm-k ethtool -K ionbm-k1 tso "$server_tso" gso "$server_tso" >/dev/null
 fi
 
@@ -370,7 +376,7 @@ load1=$(cut -d' ' -f1-3 /proc/loadavg)
 # --- medians and ratios
 vals() { local s=$1 m=$2 r; for r in $(seq "$rounds"); do printf '%s ' "${res[$s.$m.$r]:-nan}"; done; }
 summary=$(BM_LOAD="$load0 -> $load1" BM_SLEEP="${idle_sleep_us:-200}" BM_PORT=$port \
-	BM_CLIENT_GSO=$client_gso BM_SERVER_TSO=$server_tso \
+	BM_CLIENT_GSO=$client_gso BM_CLIENT_GRO=$client_gro BM_SERVER_TSO=$server_tso \
 	BM_NGINX="$(nginx -v 2>&1 | sed 's/.*: //')" BM_WRK="$wrk_secs" BM_OFFLOADS=$offloads \
 	BM_IDLE="$idle_cpu $idle_secs" python3 - "$rounds" "$big_mib" \
 	"$(vals mb dl)" "$(vals k dl)" "$(vals b dl)" \
@@ -426,10 +432,10 @@ lines.append(f"{'daemon idle CPU, %% of one CPU (%s s)' % idle_secs:40} {float(i
 lines.append(f"membrane on its {env['BM_PORT']} port, idle.sleep_us {env['BM_SLEEP']}, kernel veth offloads "
              f"{env['BM_OFFLOADS']}, load average {env['BM_LOAD']}")
 if env["BM_PORT"] != "virtio":
-    lines.append(f"both on a veth; client ends: TX checksum off, GSO {env['BM_CLIENT_GSO']}; "
-                 f"nginx's end: TSO/GSO {env['BM_SERVER_TSO']}")
+    lines.append(f"both on a veth; client ends: TX checksum off, GSO {env['BM_CLIENT_GSO']}, "
+                 f"GRO {env['BM_CLIENT_GRO']}; nginx's end: TSO/GSO {env['BM_SERVER_TSO']}")
     doc["offloads"] = {"client_tx_checksum": "off", "client_gso": env["BM_CLIENT_GSO"],
-                       "server_tso_gso": env["BM_SERVER_TSO"]}
+                       "client_gro": env["BM_CLIENT_GRO"], "server_tso_gso": env["BM_SERVER_TSO"]}
 lines.append(f"keep-alive: membrane {qm} requests on {cm} connections, "
              f"veth {qk} on {ck}, bridge {qb} on {cb}")
 lines.append(f"TCP segments the clients resent (all rounds): membrane {rm}, "
