@@ -38,6 +38,8 @@ static const struct ctr_desc vfs_ctrs[] = {
 	V(bad_requests, "malformed requests"),
 	V(errors, "I/O errors and other failures"),
 	V(deferred, "steps that stopped for lack of response slots"),
+	V(cache_hits, "OPENs answered with a file kept open since its last "
+		      "CLOSE (the path still names that file, unchanged)"),
 	CTR_G(struct membrane_vfs_stats, open_files, "handles open now"),
 };
 #undef V

@@ -90,7 +90,29 @@ struct membrane_vfs_stats {
 	uint64_t bad_requests; /**< malformed requests (-EINVAL) */
 	uint64_t errors;       /**< I/O errors and other failures */
 	uint64_t deferred;     /**< steps that stopped for lack of rsp slots */
+	uint64_t cache_hits;   /**< OPENs answered with a file kept open */
 	uint32_t open_files;   /**< handles open now */
+};
+
+/** Paths up to this long (with their NUL) are kept open after a CLOSE. */
+#define MEMBRANE_VFS_KEEP_PATH 128u
+/** Files kept open after their CLOSE, for the next OPEN of their path. */
+#define MEMBRANE_VFS_KEPT 16u
+
+/** What a file was when it was opened: it is served again only as that.
+ * Private to vfs.c. */
+struct membrane_vfs_ident {
+	uint64_t dev, ino, size;
+	int64_t mtime_sec, ctime_sec;
+	uint32_t mtime_nsec, ctime_nsec;
+};
+
+/** A file closed lately, still open.  Private to vfs.c. */
+struct membrane_vfs_kept {
+	int fd;	       /**< -1 when the entry is free */
+	uint32_t used; /**< when it was closed: the oldest goes first */
+	struct membrane_vfs_ident id;
+	char path[MEMBRANE_VFS_KEEP_PATH];
 };
 
 /** One open file of the server.  Private to vfs.c. */
@@ -98,6 +120,9 @@ struct membrane_vfs_file {
 	int fd;	      /**< -1 when the entry is free */
 	uint32_t gen; /**< bumped at each close; part of the handle */
 	uint64_t size;
+	struct membrane_vfs_ident id;
+	/** the path it was opened by, "" if it is not to be kept */
+	char path[MEMBRANE_VFS_KEEP_PATH];
 };
 
 /** A VFS server.  Fields are private to vfs.c; sized for the caller. */
@@ -107,6 +132,8 @@ struct membrane_vfs {
 	uint32_t open;
 	struct membrane_vfs_stats st;
 	struct membrane_vfs_file files[MEMBRANE_VFS_MAX_FILES];
+	uint32_t clock; /**< stamps the kept files' closes */
+	struct membrane_vfs_kept kept[MEMBRANE_VFS_KEPT];
 };
 
 /* ------------------------------------------------------------------ */

@@ -112,11 +112,19 @@ file_alloc(struct membrane_vfs *v)
 	return NULL;
 }
 
+static void kept_put(struct membrane_vfs *v, const struct membrane_vfs_file *f);
+
+/* @p keep: a file opened by its own path is kept open for the next OPEN
+ * of that path (kept_put()); otherwise, and at the end, it is closed. */
 static void
-file_close(struct membrane_vfs *v, struct membrane_vfs_file *f)
+file_close(struct membrane_vfs *v, struct membrane_vfs_file *f, bool keep)
 {
-	close(f->fd);
+	if (keep && f->path[0] != '\0')
+		kept_put(v, f);
+	else
+		close(f->fd);
 	f->fd = -1;
+	f->path[0] = '\0';
 	/* the old handle must never name this entry again (until the 24-bit
 	 * generation wraps) */
 	f->gen = (f->gen + 1) & GEN_MASK;
@@ -124,6 +132,88 @@ file_close(struct membrane_vfs *v, struct membrane_vfs_file *f)
 		f->gen = 1;
 	v->open--;
 	__atomic_store_n(&v->st.open_files, v->open, __ATOMIC_RELAXED);
+}
+
+/* ------------------------------------------------------------------ */
+/* Files kept open after their CLOSE                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An HTTP server opens the same few files over and over.  A CLOSE keeps
+ * the file open (MEMBRANE_VFS_KEPT of them, the one closed longest ago
+ * goes first), and an OPEN of the same path takes it back if the path
+ * still names that very file as it was: the same device and inode, size,
+ * mtime and ctime (a write, a chmod, a rename over it each change one).
+ * The check is one stat of the path below the root, where the open it
+ * saves is an openat2(), an fstat() and a close().  The stat follows
+ * links wherever they lead, but what it finds is served only when it is
+ * the inode the safe open (RESOLVE_BENEATH) found before; anything else
+ * is opened the safe way again.
+ */
+
+static void
+ident_of(const struct stat *st, struct membrane_vfs_ident *id)
+{
+	id->dev = (uint64_t)st->st_dev;
+	id->ino = (uint64_t)st->st_ino;
+	id->size = (uint64_t)st->st_size;
+	id->mtime_sec = (int64_t)st->st_mtim.tv_sec;
+	id->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	id->ctime_sec = (int64_t)st->st_ctim.tv_sec;
+	id->ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
+}
+
+static bool
+ident_eq(const struct membrane_vfs_ident *a, const struct membrane_vfs_ident *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec &&
+	       a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec;
+}
+
+static void
+kept_put(struct membrane_vfs *v, const struct membrane_vfs_file *f)
+{
+	struct membrane_vfs_kept *e = &v->kept[0];
+	uint32_t i;
+
+	for (i = 0; i < MEMBRANE_VFS_KEPT && e->fd >= 0; i++)
+		if (v->kept[i].fd < 0 ||
+		    v->clock - v->kept[i].used > v->clock - e->used)
+			e = &v->kept[i];
+	if (e->fd >= 0)
+		close(e->fd);
+	e->fd = f->fd;
+	e->used = ++v->clock;
+	e->id = f->id;
+	memcpy(e->path, f->path, sizeof(e->path));
+}
+
+/* The kept fd of @p path if it still names the same file (*@p st then
+ * what it is), or -1. */
+static int
+kept_take(struct membrane_vfs *v, const char *path, struct stat *st)
+{
+	struct membrane_vfs_ident now;
+	uint32_t i;
+	int fd;
+
+	for (i = 0; i < MEMBRANE_VFS_KEPT; i++)
+		if (v->kept[i].fd >= 0 && strcmp(v->kept[i].path, path) == 0)
+			break;
+	if (i == MEMBRANE_VFS_KEPT)
+		return -1;
+	fd = v->kept[i].fd;
+	v->kept[i].fd = -1;
+	if (fstatat(v->root, path, st, 0) == 0 && S_ISREG(st->st_mode)) {
+		ident_of(st, &now);
+		if (ident_eq(&now, &v->kept[i].id)) {
+			count(&v->st.cache_hits, 1);
+			return fd;
+		}
+	}
+	close(fd);
+	return -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -224,25 +314,29 @@ open_index(struct membrane_vfs *v, const char *dir, int dirfd, struct stat *st)
 }
 
 /* The fd of the regular file @p path names, or a negative errno; what
- * the file is in *@p out. */
+ * the file is in *@p out and *@p id. */
 static int
 open_file(struct membrane_vfs *v, const char *path,
-	  struct membrane_vfs_stat *out)
+	  struct membrane_vfs_stat *out, struct membrane_vfs_ident *id)
 {
 	struct stat st;
-	int fd;
+	int fd = -1;
 
 	if (path[0] == '/' || has_dotdot(path)) {
 		count(&v->st.refused, 1);
 		return -EACCES;
 	}
-	fd = open_beneath(v->root, path);
-	if (fd < 0)
-		return open_failed(v, fd);
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		count(&v->st.errors, 1);
-		return -EIO;
+	if (strlen(path) < MEMBRANE_VFS_KEEP_PATH)
+		fd = kept_take(v, path, &st);
+	if (fd < 0) {
+		fd = open_beneath(v->root, path);
+		if (fd < 0)
+			return open_failed(v, fd);
+		if (fstat(fd, &st) < 0) {
+			close(fd);
+			count(&v->st.errors, 1);
+			return -EIO;
+		}
 	}
 	out->flags = 0;
 	if (S_ISDIR(st.st_mode)) {
@@ -259,6 +353,7 @@ open_file(struct membrane_vfs *v, const char *path,
 	out->size = (uint64_t)st.st_size;
 	out->mtime = (int64_t)st.st_mtim.tv_sec;
 	out->mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+	ident_of(&st, id);
 	return fd;
 }
 
@@ -277,6 +372,8 @@ membrane_vfs_init(struct membrane_vfs *v, const char *root)
 		v->files[i].fd = -1;
 		v->files[i].gen = 1;
 	}
+	for (i = 0; i < MEMBRANE_VFS_KEPT; i++)
+		v->kept[i].fd = -1;
 	if (root == NULL)
 		return -EINVAL;
 	v->root = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -290,7 +387,12 @@ membrane_vfs_fini(struct membrane_vfs *v)
 
 	for (i = 0; i < MEMBRANE_VFS_MAX_FILES; i++)
 		if (v->files[i].fd >= 0)
-			file_close(v, &v->files[i]);
+			file_close(v, &v->files[i], false);
+	for (i = 0; i < MEMBRANE_VFS_KEPT; i++)
+		if (v->kept[i].fd >= 0)
+			close(v->kept[i].fd);
+	for (i = 0; i < MEMBRANE_VFS_KEPT; i++)
+		v->kept[i].fd = -1;
 	if (v->root >= 0)
 		close(v->root);
 	v->root = -1;
@@ -315,6 +417,7 @@ membrane_vfs_get_stats(const struct membrane_vfs *v,
 	st->bad_requests = load(&s->bad_requests);
 	st->errors = load(&s->errors);
 	st->deferred = load(&s->deferred);
+	st->cache_hits = load(&s->cache_hits);
 	st->open_files = __atomic_load_n(&s->open_files, __ATOMIC_RELAXED);
 }
 
@@ -432,8 +535,10 @@ serve_open(struct membrane_vfs *v, struct ion_prod *rsp, const struct job *j)
 	struct membrane_vfs_rsp *r;
 	int fd = -EMFILE;
 
+	struct membrane_vfs_ident id;
+
 	if (v->open < MEMBRANE_VFS_MAX_FILES) {
-		fd = open_file(v, j->path, &fs);
+		fd = open_file(v, j->path, &fs, &id);
 	} else {
 		count(&v->st.emfile, 1);
 	}
@@ -441,6 +546,12 @@ serve_open(struct membrane_vfs *v, struct ion_prod *rsp, const struct job *j)
 		f = file_alloc(v);
 		f->fd = fd;
 		f->size = fs.size;
+		f->id = id;
+		/* a directory's index is not kept: its path is not the
+		 * file's */
+		if (!(fs.flags & MEMBRANE_VFS_DIR_INDEX) &&
+		    strlen(j->path) < sizeof(f->path))
+			memcpy(f->path, j->path, strlen(j->path) + 1);
 		v->open++;
 		__atomic_store_n(&v->st.open_files, v->open, __ATOMIC_RELAXED);
 		count(&v->st.opens, 1);
@@ -523,7 +634,7 @@ serve_close(struct membrane_vfs *v, const struct job *j)
 		count(&v->st.bad_handle, 1);
 		return;
 	}
-	file_close(v, f);
+	file_close(v, f, true);
 	count(&v->st.closes, 1);
 }
 

@@ -519,6 +519,65 @@ test_symlinks_inside(void)
 	fx_close(&x);
 }
 
+/* A file kept open after its CLOSE answers the next OPEN of its path only
+ * while the path names that file, unchanged. */
+static void
+test_kept_files(void)
+{
+	char path[512], tmp[512];
+	uint64_t hits;
+	struct fx x;
+	int i;
+
+	fx_open(&x, ION_VFS_SLOTS);
+	CU_ASSERT(put("root/kept.txt", "one\n", 4) == 0);
+	check_content(&x, "kept.txt", "one\n");
+	CU_ASSERT(stats(&x).cache_hits == 0);
+	/* the same path again: served by the file kept open */
+	check_content(&x, "kept.txt", "one\n");
+	check_content(&x, "kept.txt", "one\n");
+	CU_ASSERT(stats(&x).cache_hits == 2);
+	/* replaced by a rename: another inode, opened anew */
+	snprintf(path, sizeof(path), "%s/kept.txt", root);
+	snprintf(tmp, sizeof(tmp), "%s/kept.new", root);
+	CU_ASSERT(put("root/kept.new", "two!\n", 5) == 0);
+	CU_ASSERT(rename(tmp, path) == 0);
+	hits = stats(&x).cache_hits;
+	check_content(&x, "kept.txt", "two!\n");
+	CU_ASSERT(stats(&x).cache_hits == hits);
+	/* written in place (the same inode, its size and times move) */
+	CU_ASSERT(put("root/kept.txt", "three\n", 6) == 0);
+	check_content(&x, "kept.txt", "three\n");
+	CU_ASSERT(stats(&x).cache_hits == hits);
+	/* made unreadable: the next OPEN goes the safe way and is refused */
+	check_content(&x, "kept.txt", "three\n");
+	CU_ASSERT(stats(&x).cache_hits == hits + 1);
+	if (geteuid() != 0) {
+		CU_ASSERT(chmod(path, 0) == 0);
+		CU_ASSERT(vopen(&x, "kept.txt", NULL, NULL) == -EACCES);
+		CU_ASSERT(chmod(path, 0644) == 0);
+	}
+	/* the path becomes a link out of the root: refused, not the kept
+	 * file and not the one outside */
+	check_content(&x, "kept.txt", "three\n");
+	CU_ASSERT(unlink(path) == 0);
+	CU_ASSERT(ln("../outside/secret.txt", "root/kept.txt") == 0);
+	hits = stats(&x).cache_hits;
+	CU_ASSERT(vopen(&x, "kept.txt", NULL, NULL) == -EACCES);
+	CU_ASSERT(stats(&x).cache_hits == hits);
+	CU_ASSERT(unlink(path) == 0);
+	/* a directory's index is not kept under the directory's path */
+	check_content(&x, "sub", sub_index);
+	check_content(&x, "sub", sub_index);
+	CU_ASSERT(stats(&x).cache_hits == hits);
+	/* more paths than are kept: the oldest goes, nothing leaks */
+	for (i = 0; i < 40; i++)
+		check_content(&x, i % 2 ? "small.txt" : "index.html",
+			      i % 2 ? small : root_index);
+	CU_ASSERT(stats(&x).open_files == 0);
+	fx_close(&x);
+}
+
 static void
 test_escapes(void)
 {
@@ -976,19 +1035,13 @@ int
 main(void)
 {
 	static const struct test_case t[] = {
-		TEST(test_small_file),
-		TEST(test_big_file),
-		TEST(test_directories),
-		TEST(test_open_stat),
-		TEST(test_symlinks_inside),
-		TEST(test_escapes),
-		TEST(test_not_found_and_fifo),
-		TEST(test_bad_paths),
-		TEST(test_malformed),
-		TEST(test_handles),
-		TEST(test_emfile),
-		TEST(test_backpressure),
-		TEST(test_step_bounds),
+		TEST(test_small_file),	    TEST(test_kept_files),
+		TEST(test_big_file),	    TEST(test_directories),
+		TEST(test_open_stat),	    TEST(test_symlinks_inside),
+		TEST(test_escapes),	    TEST(test_not_found_and_fifo),
+		TEST(test_bad_paths),	    TEST(test_malformed),
+		TEST(test_handles),	    TEST(test_emfile),
+		TEST(test_backpressure),    TEST(test_step_bounds),
 		TEST(test_init_and_client),
 	};
 	int rc;
