@@ -21,7 +21,7 @@
 # --port af_xdp: no peer; a veth pair instead, ion0 in the namespace ion
 # and its other end, ion0d, in a namespace of the daemon's own
 # (ionswitchd-d), where the daemon runs on DPDK's AF_XDP PMD
-# (net_af_xdp0,iface=ion0d); --port af_packet the same on its AF_PACKET
+# (net_af_xdp0,iface=ion0d,busy_budget=0); --port af_packet the same on its AF_PACKET
 # PMD, where XDP is missing (docs/operating.md, "Ports").
 set -euo pipefail
 

@@ -311,7 +311,7 @@ peer_start() {
 # what reaches the PMD has only its pseudo-header sum, which the membrane,
 # like any receiver of raw frames, refuses (docs/operating.md, "Ports").
 veth_port() {
-	local iface=$1 ns=$2 addr=$3 dev=${1}d
+	local iface=$1 ns=$2 addr=$3 dev=${1}d extra=
 	H_DAEMON_NS=$H_PREFIX-d
 	netns_add "$H_DAEMON_NS"
 	[[ " ${H_NETNS[*]} " == *" $ns "* ]] || netns_add "$ns"
@@ -320,7 +320,11 @@ veth_port() {
 	ip netns exec "$ns" ethtool -K "$iface" tx off >/dev/null
 	link_addr "$ns" "$iface" "$addr"
 	H_PORT_NAME=net_${H_PORT}0
-	H_DAEMON_EAL=(--vdev "$H_PORT_NAME,iface=$dev")
+	# busy_budget=0: no preferred busy polling, which DPDK's AF_XDP PMD
+	# turns on by default and which stalls a port whose lcore sleeps
+	# (docs/operating.md, "Ports")
+	if [ "$H_PORT" = af_xdp ]; then extra=,busy_budget=0; fi
+	H_DAEMON_EAL=(--vdev "$H_PORT_NAME,iface=$dev$extra")
 }
 
 bridge_start() {
