@@ -17,6 +17,12 @@
  *           B sends A receives and the other way round.
  *   virtio  A is net_virtio_user on a vhost-user socket served by B,
  *           net_vhost, both in this process.
+ *   af_xdp, af_packet
+ *           A and B are net_af_xdp / net_af_packet ports on the two ends
+ *           of a veth pair in a network namespace of the benchmark's own
+ *           (bench_veth_up()), both in this process; each port's RX pool
+ *           is also its TX pool (the daemon's way; on af_xdp the umem, so
+ *           TX does not copy).
  * The generator offers valid frames (LWF v2 of one class, or UTCP packets
  * of one size) and keeps at most --window of them in flight; every LWF
  * frame carries a fresh (session, sequence), so the replay window accepts
@@ -24,7 +30,8 @@
  * swapped.  The figure is frames reflected per second.
  *
  * testpmd, in the same run: the same generator and frames against
- * dpdk-testpmd --forward-mode=macswap on net_virtio_user (virtio); on
+ * dpdk-testpmd --forward-mode=macswap on net_virtio_user (virtio) or on
+ * A's end of the veth with A's PMD (af_xdp, af_packet); on
  * net_ring testpmd cannot be fed from another process, so it circulates 32
  * frames of its own of the same length (--tx-first --txpkts) and its Rx-pps
  * is the figure.  macswap validates nothing.
@@ -34,7 +41,9 @@
  *             + left in the rings
  * from the generator's, the NetSwitch's and the fiber's own counters; a
  * mismatch, a frame the validator refused or a reflected frame that is not
- * ours fails the run (exit status 1).
+ * ours fails the run (exit status 1).  On a veth, the frames the kernel
+ * sent itself on either end (its counters less what the ports sent) are
+ * reported too.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -74,8 +83,21 @@
 /* the LWF v2 header's sequence field (docs/wire-formats.md) */
 #define LWF_OFF_SEQUENCE 68u
 
-enum port_kind { PK_RING, PK_VIRTIO, PK_N };
-static const char *const port_names[PK_N] = {"ring", "virtio"};
+enum port_kind { PK_RING, PK_VIRTIO, PK_AF_XDP, PK_AF_PACKET, PK_N };
+static const char *const port_names[PK_N] = {"ring", "virtio", "af_xdp",
+					     "af_packet"};
+
+static bool
+is_veth(enum port_kind k)
+{
+	return k == PK_AF_XDP || k == PK_AF_PACKET;
+}
+
+static enum bench_veth_pmd
+veth_pmd(enum port_kind k)
+{
+	return k == PK_AF_XDP ? BENCH_AF_XDP : BENCH_AF_PACKET;
+}
 
 /* what the NetSwitch routes: the daemon's LWF and UTCP lines */
 static const struct netswitch_route routes[] = {
@@ -124,6 +146,7 @@ struct e2e {
 	const struct e2e_case *c;
 	bool lwf;
 	enum port_kind kind;
+	const char *xdp_args; /* more devargs of the af_xdp ports */
 	unsigned int seconds;
 	uint32_t window;
 	const unsigned int *lc; /* NetSwitch lcore, fiber lcore */
@@ -151,6 +174,7 @@ struct e2e_result {
 			    full: near 1, the reflector is the limit */
 	uint64_t offered, reflected, bad;
 	uint64_t full, oversize, unrouted, invalid, tx, left, unaccounted;
+	uint64_t kernel; /* on a veth: frames the kernel sent itself */
 	uint64_t why[LWF_N_REASONS + 1]; /* refusals by reason */
 	bool ok;
 };
@@ -518,6 +542,21 @@ ports_up(struct e2e *e, bool with_a)
 			return rc;
 		return 0;
 	}
+	if (is_veth(e->kind)) {
+		bench_veth_devargs(e->b_args, sizeof(e->b_args),
+				   veth_pmd(e->kind), "_ionb_b", BENCH_VETH_B,
+				   e->xdp_args);
+		rc = bench_port_up(e->b_args, e->b_pool, &e->b);
+		e->b_up = rc == 0;
+		if (rc < 0 || !with_a)
+			return rc;
+		bench_veth_devargs(e->a_args, sizeof(e->a_args),
+				   veth_pmd(e->kind), "_ionb_a", BENCH_VETH_A,
+				   e->xdp_args);
+		rc = bench_port_up(e->a_args, e->a_pool, &e->a);
+		e->a_up = rc == 0;
+		return rc;
+	}
 	/* vhost-user's session log is a page per connection */
 	rte_log_set_level_pattern("lib.vhost.*", RTE_LOG_WARNING);
 	snprintf(e->b_args, sizeof(e->b_args),
@@ -577,13 +616,16 @@ wait_link(uint16_t port)
 static int
 rig_up(struct e2e *e, bool dut)
 {
+	bool veth = is_veth(e->kind);
 	int rc;
 
-	e->gen_pool = pool("ionb_e2e_gen", 4095);
+	/* on a veth, one pool each way per port, as the daemon's: on af_xdp
+	 * the umem, and TX from it does not copy */
 	e->b_pool = pool("ionb_e2e_brx", 4095);
+	e->gen_pool = veth ? e->b_pool : pool("ionb_e2e_gen", 4095);
 	if (dut) {
 		e->a_pool = pool("ionb_e2e_arx", 4095);
-		e->tx_pool = pool("ionb_e2e_tx", 4095);
+		e->tx_pool = veth ? e->a_pool : pool("ionb_e2e_tx", 4095);
 	}
 	if (e->gen_pool == NULL || e->b_pool == NULL ||
 	    (dut && (e->a_pool == NULL || e->tx_pool == NULL)))
@@ -667,10 +709,12 @@ rig_down(struct e2e *e)
 	bench_rings_down(e->rings, 4);
 	rte_free(e->g.tmpl);
 	e->g.tmpl = NULL;
-	rte_mempool_free(e->gen_pool);
+	if (e->gen_pool != e->b_pool)
+		rte_mempool_free(e->gen_pool);
+	if (e->tx_pool != e->a_pool)
+		rte_mempool_free(e->tx_pool);
 	rte_mempool_free(e->a_pool);
 	rte_mempool_free(e->b_pool);
-	rte_mempool_free(e->tx_pool);
 	e->gen_pool = e->a_pool = e->b_pool = e->tx_pool = NULL;
 }
 
@@ -747,12 +791,41 @@ account(const struct e2e *e, struct e2e_result *r)
 		r->left == 0 && r->tx == 0 && e->fiber_rc == 0;
 }
 
+/* The veth's two ends' counters of frames sent (or dropped on the way). */
+static uint64_t
+veth_sent(void)
+{
+	uint64_t sum = 0, tx, drop;
+
+	if (bench_veth_tx(BENCH_VETH_A, &tx, &drop) == 0)
+		sum += tx + drop;
+	if (bench_veth_tx(BENCH_VETH_B, &tx, &drop) == 0)
+		sum += tx + drop;
+	return sum;
+}
+
+/* What the veth sent beyond what ports A and B gave it: the kernel's own
+ * frames, since @p before (veth_sent() before the ports came up). */
+static uint64_t
+kernel_frames(const struct e2e *e, uint64_t before)
+{
+	struct rte_eth_stats a, b;
+	uint64_t sent = veth_sent() - before;
+
+	if (rte_eth_stats_get(e->a, &a) != 0 ||
+	    rte_eth_stats_get(e->b, &b) != 0)
+		return 0;
+	return sent > a.opackets + b.opackets ? sent - a.opackets - b.opackets
+					      : 0;
+}
+
 static int
 measure_ion(struct e2e *e, struct e2e_result *r)
 {
 	struct fiber *fp = &e->fib;
 	struct bench_fibers bf = {.f = &fp, .n = 1, .stop = &e->stop};
 	struct bench_sched bs = {.sched = NULL};
+	uint64_t veth0 = is_veth(e->kind) ? veth_sent() : 0;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -783,6 +856,8 @@ measure_ion(struct e2e *e, struct e2e_result *r)
 		if (fiber_state_get(&e->fib) == FIBER_KILLED)
 			e->fiber_rc = -EACCES;
 		account(e, r);
+		if (is_veth(e->kind))
+			r->kernel = kernel_frames(e, veth0);
 	}
 	bench_sched_free(&bs);
 	rig_down(e);
@@ -839,9 +914,17 @@ measure_testpmd(struct e2e *e, struct e2e_result *r)
 		r->ok = r->mfps > 0;
 		return r->ok ? 0 : -EIO;
 	}
-	snprintf(vdev, sizeof(vdev),
-		 "net_virtio_user0,path=%s,queues=1,queue_size=1024", e->sock);
-	argv[argc++] = "--single-file-segments";
+	if (is_veth(e->kind)) {
+		/* A's end of the veth, A's PMD; testpmd's pool (on af_xdp its
+		 * umem) of about A's size, not its default 155456 mbufs */
+		bench_veth_devargs(vdev, sizeof(vdev), veth_pmd(e->kind), "0",
+				   BENCH_VETH_A, e->xdp_args);
+	} else {
+		snprintf(vdev, sizeof(vdev),
+			 "net_virtio_user0,path=%s,queues=1,queue_size=1024",
+			 e->sock);
+		argv[argc++] = "--single-file-segments";
+	}
 	argv[argc++] = "--";
 	argv[argc++] = "--forward-mode=macswap";
 	argv[argc++] = "--auto-start";
@@ -849,11 +932,15 @@ measure_testpmd(struct e2e *e, struct e2e_result *r)
 	argv[argc++] = "3600";
 	argv[argc++] = "--burst";
 	argv[argc++] = "32";
+	if (is_veth(e->kind))
+		argv[argc++] = "--total-num-mbufs=8191";
 	argv[argc] = NULL;
 	rc = rig_up(e, false);
 	if (rc == 0) {
 		pid = bench_spawn(argv, &fd);
-		rc = pid < 0 ? -ECHILD : wait_link(e->b);
+		/* virtio: B's link comes up with the virtio side; a veth's is
+		 * up, and gen_ping() finds out when testpmd forwards */
+		rc = pid < 0 ? -ECHILD : is_veth(e->kind) ? 0 : wait_link(e->b);
 	}
 	if (rc == 0)
 		rc = gen_ping(e);
@@ -882,6 +969,7 @@ struct e2e_opts {
 	unsigned int seconds, runs;
 	uint32_t window;
 	enum bench_placement pl;
+	const char *xdp_args;
 	bool json, testpmd;
 };
 
@@ -893,7 +981,8 @@ usage(const char *cmd)
 	fprintf(stderr,
 		"usage: ion-bench [EAL options] -- %s [options]\n"
 		"  --%-13s %s\n"
-		"  --port LIST     ring,virtio (default ring)\n"
+		"  --port LIST     ring,virtio,af_xdp,af_packet (default "
+		"ring)\n"
 		"  --seconds N     length of one measured run (default 2), "
 		"after 0.5 s of warm-up\n"
 		"  --runs N        runs, the median is reported (default 1)\n"
@@ -904,6 +993,8 @@ usage(const char *cmd)
 		"fiber as steps of\n"
 		"                  one lcore, the daemon's) or split (two "
 		"lcores)\n"
+		"  --xdp-args ARGS more devargs of every af_xdp port (e.g. "
+		"busy_budget=0)\n"
 		"  --json          JSON instead of a table\n"
 		"Frames reflected per second through the NetSwitch and the "
 		"daemon's %s fiber,\n"
@@ -911,7 +1002,10 @@ usage(const char *cmd)
 		"on the same port type.\n"
 		"Needs two worker lcores (NetSwitch, fiber); the main lcore "
 		"is the generator.\n"
-		"virtio needs --single-file-segments.  On two CPUs:\n"
+		"virtio needs --single-file-segments.  af_xdp and af_packet: "
+		"the two ends of a\n"
+		"veth pair in a network namespace of this process's own.  On "
+		"two CPUs:\n"
 		"  ion-bench --lcores '0@0,1@1,2@1' --no-pci "
 		"--single-file-segments \\\n"
 		"      --file-prefix bench-e2e -- %s --port ring,virtio\n"
@@ -935,6 +1029,7 @@ parse_opts(const char *cmd, int argc, char **argv, struct e2e_opts *o)
 		{"window", required_argument, NULL, 'w'},
 		{"no-testpmd", no_argument, NULL, 'T'},
 		{"placement", required_argument, NULL, 'P'},
+		{"xdp-args", required_argument, NULL, 'x'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -1030,6 +1125,11 @@ parse_opts(const char *cmd, int argc, char **argv, struct e2e_opts *o)
 				goto bad;
 			o->pl = (enum bench_placement)k;
 			break;
+		case 'x':
+			if (strlen(optarg) > 96 || strchr(optarg, ' ') != NULL)
+				goto bad;
+			o->xdp_args = optarg;
+			break;
 		case 'j':
 			o->json = true;
 			break;
@@ -1070,7 +1170,7 @@ gbps(double mfps, uint32_t bytes)
 static void
 print_head(const struct e2e_opts *o)
 {
-	printf("%-7s %-9s %5s %3s %-7s %11s %11s %6s %6s %4s %5s %6s %4s "
+	printf("%-9s %-9s %5s %3s %-7s %11s %11s %6s %6s %4s %5s %6s %4s "
 	       "%8s %6s %5s\n",
 	       "port", "case", "bytes", "run", "side", "offered", "reflected",
 	       "full", "invld", "tx", "other", "unacc", "ok", "Mfps", "Gbit/s",
@@ -1085,7 +1185,7 @@ print_run(const struct e2e_opts *o, enum port_kind pk, const struct e2e_case *c,
 {
 	unsigned int i, n = o->lwf ? LWF_N_REASONS : UTCP_N_REASONS;
 
-	printf("%-7s %-9s %5u %3u %-7s %11lu %11lu %6lu %6lu %4lu %5lu %6lu "
+	printf("%-9s %-9s %5u %3u %-7s %11lu %11lu %6lu %6lu %4lu %5lu %6lu "
 	       "%4s %8.3f %6.2f %4.0f%%\n",
 	       port_names[pk], c->name, bytes, run + 1, "ion",
 	       (unsigned long)ion->offered, (unsigned long)ion->reflected,
@@ -1099,12 +1199,15 @@ print_run(const struct e2e_opts *o, enum port_kind pk, const struct e2e_case *c,
 		if (ion->why[i] != 0)
 			printf("    refused: %s %lu\n", reason_str(o->lwf, i),
 			       (unsigned long)ion->why[i]);
+	if (ion->kernel != 0)
+		printf("    frames the kernel sent itself on the veth: %lu\n",
+		       (unsigned long)ion->kernel);
 	if (!o->testpmd)
 		return;
-	if (pk == PK_VIRTIO)
+	if (pk != PK_RING)
 		/* testpmd's drops are not ours to count: "unacc" is what
 		 * did not come back */
-		printf("%-7s %-9s %5u %3u %-7s %11lu %11lu %6s %6s %4s %5s "
+		printf("%-9s %-9s %5u %3u %-7s %11lu %11lu %6s %6s %4s %5s "
 		       "%6lu %4s %8.3f %6.2f %4.0f%%\n",
 		       port_names[pk], c->name, bytes, run + 1, "testpmd",
 		       (unsigned long)tp->offered, (unsigned long)tp->reflected,
@@ -1112,7 +1215,7 @@ print_run(const struct e2e_opts *o, enum port_kind pk, const struct e2e_case *c,
 		       tp->ok ? "yes" : "NO", tp->mfps, gbps(tp->mfps, bytes),
 		       tp->gen_wait * 100);
 	else
-		printf("%-7s %-9s %5u %3u %-7s %11s %11s %6s %6s %4s %5s %6s "
+		printf("%-9s %-9s %5u %3u %-7s %11s %11s %6s %6s %4s %5s %6s "
 		       "%4s %8.3f %6.2f %5s\n",
 		       port_names[pk], c->name, bytes, run + 1, "testpmd", "-",
 		       "-", "-", "-", "-", "-", "-", tp->ok ? "yes" : "NO",
@@ -1130,6 +1233,7 @@ print_json_run(const struct e2e_opts *o, const struct e2e_result *ion,
 	       "\"reflected\": %lu, \"ring_full\": %lu, \"oversize\": %lu, "
 	       "\"unrouted\": %lu, \"invalid\": %lu, \"tx\": %lu, "
 	       "\"left\": %lu, \"bad_return\": %lu, \"unaccounted\": %lu, "
+	       "\"kernel_frames\": %lu, "
 	       "\"adds_up\": %s, \"gen_wait\": %.3f, \"refused\": {",
 	       first ? "" : ", ", ion->mfps, gbps(ion->mfps, bytes),
 	       (unsigned long)ion->offered, (unsigned long)ion->reflected,
@@ -1137,7 +1241,8 @@ print_json_run(const struct e2e_opts *o, const struct e2e_result *ion,
 	       (unsigned long)ion->unrouted, (unsigned long)ion->invalid,
 	       (unsigned long)ion->tx, (unsigned long)ion->left,
 	       (unsigned long)ion->bad, (unsigned long)ion->unaccounted,
-	       ion->ok ? "true" : "false", ion->gen_wait);
+	       (unsigned long)ion->kernel, ion->ok ? "true" : "false",
+	       ion->gen_wait);
 	for (i = 1; i <= n; i++)
 		if (ion->why[i] != 0) {
 			printf("%s\"%s\": %lu", f2 ? "" : ", ",
@@ -1164,6 +1269,7 @@ bench_e2e(const char *cmd, bool lwf, int argc, char **argv)
 			     .seconds = 2,
 			     .runs = 1,
 			     .window = 256,
+			     .xdp_args = "",
 			     .testpmd = true};
 	static struct e2e_result ion[PK_N][BENCH_MAX_LIST][MAX_RUNS];
 	static struct e2e_result tp[PK_N][BENCH_MAX_LIST][MAX_RUNS];
@@ -1191,6 +1297,10 @@ bench_e2e(const char *cmd, bool lwf, int argc, char **argv)
 	rc = parse_opts(cmd, argc, argv, &o);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
+	/* before any port is probed: the veth ports' namespace */
+	if ((o.ports[PK_AF_XDP] || o.ports[PK_AF_PACKET]) &&
+	    bench_veth_up() < 0)
+		return 1;
 	if (bench_workers(lc, 2) < 0) {
 		fprintf(stderr,
 			"ion-bench %s: needs two worker lcores (NetSwitch, "
@@ -1209,6 +1319,7 @@ bench_e2e(const char *cmd, bool lwf, int argc, char **argv)
 				e.lc = lc;
 				e.window = o.window;
 				e.pl = o.pl;
+				e.xdp_args = o.xdp_args;
 				snprintf(e.sock, sizeof(e.sock),
 					 "/tmp/ionb-e2e-%d.sock",
 					 (int)getpid());
@@ -1224,17 +1335,20 @@ bench_e2e(const char *cmd, bool lwf, int argc, char **argv)
 			}
 	if (o.json) {
 		printf("{\"%s\": {\"seconds\": %u, \"runs\": %u, \"window\": "
-		       "%u, \"placement\": \"%s\", \"cases\": [",
+		       "%u, \"placement\": \"%s\", \"xdp_args\": \"%s\", "
+		       "\"cases\": [",
 		       cmd, o.seconds, o.runs, o.window,
-		       bench_placement_names[o.pl]);
+		       bench_placement_names[o.pl], o.xdp_args);
 	} else {
 		printf("\nion-bench %s: frames reflected through the "
 		       "NetSwitch and the %s fiber (placement %s), window %u, "
 		       "%u s runs\n"
 		       "testpmd: --forward-mode=macswap, validates nothing; "
-		       "on ring its own 32 frames in a loop\n\n",
+		       "on ring its own 32 frames in a loop%s%s\n\n",
 		       cmd, lwf ? "lwf" : "utcp", bench_placement_names[o.pl],
-		       o.window, o.seconds);
+		       o.window, o.seconds,
+		       o.xdp_args[0] != '\0' ? "\naf_xdp ports with " : "",
+		       o.xdp_args);
 		print_head(&o);
 	}
 	for (k = 0; k < PK_N; k++)
@@ -1272,7 +1386,7 @@ bench_e2e(const char *cmd, bool lwf, int argc, char **argv)
 					       mt, mi / mt);
 				printf("}");
 			} else {
-				printf("%-7s %-9s %5u med of %u: ION %.3f Mfps "
+				printf("%-9s %-9s %5u med of %u: ION %.3f Mfps "
 				       "%.2f Gbit/s",
 				       port_names[k], o.cases[c].name, bytes[c],
 				       o.runs, mi, gbps(mi, bytes[c]));

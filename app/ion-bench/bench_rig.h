@@ -9,6 +9,7 @@
 
 #include <sched.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -104,6 +105,53 @@ int bench_rings_up(struct ion_ring **rings, const uint32_t *ch,
 		   const bool *is_rx, unsigned int n, struct ion_cspace *ns_cs,
 		   struct ion_cspace *fib_cs);
 void bench_rings_down(struct ion_ring **rings, unsigned int n);
+
+/*
+ * The veth ports, af_xdp (net_af_xdp) and af_packet (net_af_packet): one
+ * end of a veth pair each side, in a network namespace of the benchmark's
+ * own, so that no frame leaves it.  BENCH_VETH_A is the NetSwitch's end
+ * (or the reference testpmd's), BENCH_VETH_B the peer's (a dpdk-testpmd
+ * peer in `switch`, the generator in the e2e benchmarks).
+ */
+#define BENCH_VETH_A "ionb0"
+#define BENCH_VETH_B "ionb1"
+
+enum bench_veth_pmd { BENCH_AF_XDP, BENCH_AF_PACKET };
+
+/**
+ * Once per process, before any veth port is probed: move the calling
+ * thread (the main lcore's, which probes the ports and forks the testpmd
+ * processes; they inherit it) into a new network namespace, turn IPv6 off
+ * there, and make the veth pair (one queue each way, MTU 1500), lo and
+ * both ends up.  EAL's other threads stay where they were: they only poll
+ * and send on the PMDs' sockets.  The namespace goes with the process and
+ * its children.  @return 0, or a negative errno (logged).
+ */
+int bench_veth_up(void);
+
+/**
+ * The devargs of a port of @p pmd named "net_af_xdp" / "net_af_packet"
+ * + @p suffix on @p iface, with @p xdp_args (e.g. "busy_budget=0";
+ * NULL or "" for none) after an af_xdp port's.
+ */
+void bench_veth_devargs(char *buf, size_t len, enum bench_veth_pmd pmd,
+			const char *suffix, const char *iface,
+			const char *xdp_args);
+
+/**
+ * The kernel's counters of @p iface in this thread's namespace: frames
+ * sent, and frames dropped on the way out.  @return 0, or -ENOENT.
+ */
+int bench_veth_tx(const char *iface, uint64_t *tx, uint64_t *tx_drop);
+
+/**
+ * Before a loop port's run: send one 64-byte frame of an EtherType no
+ * route has until one comes back through the peer (a peer's port comes
+ * up some time after it was started), then take back anything still on
+ * its way for 100 ms.  @return 0, or -ETIMEDOUT after @p seconds.
+ */
+int bench_port_ping(uint16_t port, struct rte_mempool *pool,
+		    unsigned int seconds);
 
 /**
  * Run @p argv in its own session (our Ctrl-C is not its Ctrl-C: we stop

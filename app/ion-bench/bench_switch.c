@@ -12,6 +12,11 @@
  *           fibers -> TX rings -> port; testpmd io with --tx-first.
  *   virtio  net_virtio_user on a vhost-user socket served by a dpdk-testpmd
  *           peer that sends everything back; 32 frames circulate as above.
+ *   af_xdp, af_packet
+ *           net_af_xdp / net_af_packet on one end of a veth pair in a
+ *           network namespace of the benchmark's own (bench_veth_up()); a
+ *           dpdk-testpmd peer on the same PMD on the other end sends
+ *           everything back; 32 frames circulate as above.
  * The figure is frames per second the NetSwitch delivered into rings (what
  * testpmd calls forwarded: frames it dropped for a full ring do not
  * count), or testpmd's Rx-pps, median of --runs samples of --seconds.
@@ -51,8 +56,25 @@ static const uint32_t tx_ch[N_RX] = {0x0501, 0x0701, 0x0601};
 static const uint16_t mix[10] = {0x0800, 0x0806, 0x0800, 0x86DD, 0x88B5,
 				 0x0800, 0x4C57, 0x88B5, 0x4C57, 0x1234};
 
-enum port_kind { P_NULL, P_RING, P_VIRTIO, P_N };
-static const char *const port_names[P_N] = {"null", "ring", "virtio"};
+enum port_kind { P_NULL, P_RING, P_VIRTIO, P_AF_XDP, P_AF_PACKET, P_N };
+static const char *const port_names[P_N] = {"null", "ring", "virtio", "af_xdp",
+					    "af_packet"};
+
+static bool
+is_veth(enum port_kind k)
+{
+	return k == P_AF_XDP || k == P_AF_PACKET;
+}
+
+static enum bench_veth_pmd
+veth_pmd(enum port_kind k)
+{
+	return k == P_AF_XDP ? BENCH_AF_XDP : BENCH_AF_PACKET;
+}
+
+/* dpdk-testpmd's pool on a veth port (its umem on af_xdp): the size of
+ * the NetSwitch's RX pool, not testpmd's default of 155456 mbufs */
+#define TESTPMD_MBUFS "--total-num-mbufs=8191"
 
 struct sw {
 	enum port_kind kind;
@@ -142,32 +164,45 @@ fibers_down(struct sw *s)
 
 /* ---- the peer and testpmd ------------------------------------------ */
 
-/* Start the vhost-user peer on @p sock; its pid, or -1. */
+/*
+ * Start the peer: vhost-user on @p sock, or the same PMD as ours on the
+ * veth's other end (whether it is up, bench_port_ping() finds out); its
+ * pid, or -1.
+ */
 static pid_t
-peer_start(const char *sock, int *fd)
+peer_start(enum port_kind kind, const char *sock, const char *xdp_args, int *fd)
 {
 	char vdev[160];
-	char *argv[] = {"dpdk-testpmd",
-			"--lcores",
-			"0@0,1@0",
-			"--no-pci",
-			"--file-prefix",
-			"ionb-peer",
-			"-m",
-			"512",
-			"--vdev",
-			vdev,
-			"--",
-			"--forward-mode=io",
-			"--auto-start",
-			"--stats-period",
-			"3600",
-			"--burst",
-			"32",
-			NULL};
+	char *argv[24];
+	int argc = 0;
 	pid_t pid;
 	int i;
 
+	argv[argc++] = "dpdk-testpmd";
+	argv[argc++] = "--lcores";
+	argv[argc++] = "0@0,1@0";
+	argv[argc++] = "--no-pci";
+	argv[argc++] = "--file-prefix";
+	argv[argc++] = "ionb-peer";
+	argv[argc++] = "-m";
+	argv[argc++] = "512";
+	argv[argc++] = "--vdev";
+	argv[argc++] = vdev;
+	argv[argc++] = "--";
+	argv[argc++] = "--forward-mode=io";
+	argv[argc++] = "--auto-start";
+	argv[argc++] = "--stats-period";
+	argv[argc++] = "3600";
+	argv[argc++] = "--burst";
+	argv[argc++] = "32";
+	if (is_veth(kind)) {
+		argv[argc++] = TESTPMD_MBUFS;
+		argv[argc] = NULL;
+		bench_veth_devargs(vdev, sizeof(vdev), veth_pmd(kind), "0",
+				   BENCH_VETH_B, xdp_args);
+		return bench_spawn(argv, fd);
+	}
+	argv[argc] = NULL;
 	unlink(sock);
 	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1", sock);
 	pid = bench_spawn(argv, fd);
@@ -187,8 +222,8 @@ peer_start(const char *sock, int *fd)
  * per-second RX rates, skipping the first two.
  */
 static double
-testpmd_mpps(enum port_kind kind, const char *sock, unsigned int seconds,
-	     unsigned int runs)
+testpmd_mpps(enum port_kind kind, const char *sock, const char *xdp_args,
+	     unsigned int seconds, unsigned int runs)
 {
 	char vdev[160];
 	char *argv[32];
@@ -207,6 +242,9 @@ testpmd_mpps(enum port_kind kind, const char *sock, unsigned int seconds,
 		snprintf(vdev, sizeof(vdev), "net_null0");
 	else if (kind == P_RING)
 		snprintf(vdev, sizeof(vdev), "net_ring0");
+	else if (is_veth(kind))
+		bench_veth_devargs(vdev, sizeof(vdev), veth_pmd(kind), "0",
+				   BENCH_VETH_A, xdp_args);
 	else
 		snprintf(vdev, sizeof(vdev),
 			 "net_virtio_user0,path=%s,queues=1,queue_size=1024",
@@ -223,6 +261,8 @@ testpmd_mpps(enum port_kind kind, const char *sock, unsigned int seconds,
 	argv[argc++] = "32";
 	if (kind != P_NULL)
 		argv[argc++] = "--tx-first";
+	if (is_veth(kind))
+		argv[argc++] = TESTPMD_MBUFS;
 	argv[argc] = NULL;
 
 	/* the first two samples are its warm-up */
@@ -284,9 +324,18 @@ delivered(const struct netswitch_stats *st)
 	return n;
 }
 
+/* Frames the NetSwitch took in that are not of the seeded mix: on a veth
+ * port, frames the kernel would have sent itself. */
+static uint64_t
+not_ours(const struct netswitch_stats *st)
+{
+	return st->runt + st->unknown;
+}
+
 static double
 netswitch_mpps(enum port_kind kind, enum bench_placement pl, const char *sock,
-	       unsigned int seconds, unsigned int runs, const unsigned int *lc)
+	       const char *xdp_args, unsigned int seconds, unsigned int runs,
+	       const unsigned int *lc, uint64_t *foreign)
 {
 	struct netswitch_conf nc = {.burst = BURST,
 				    .n_routes = RTE_DIM(routes)};
@@ -306,6 +355,9 @@ netswitch_mpps(enum port_kind kind, enum bench_placement pl, const char *sock,
 		snprintf(devargs, sizeof(devargs), "net_null0,size=64");
 	else if (kind == P_RING)
 		snprintf(devargs, sizeof(devargs), "net_ring0");
+	else if (is_veth(kind))
+		bench_veth_devargs(devargs, sizeof(devargs), veth_pmd(kind),
+				   "_ionb", BENCH_VETH_A, xdp_args);
 	else
 		snprintf(devargs, sizeof(devargs),
 			 "net_virtio_user0,path=%s,queues=1,queue_size=1024",
@@ -313,9 +365,13 @@ netswitch_mpps(enum port_kind kind, enum bench_placement pl, const char *sock,
 	s.rx_pool = rte_pktmbuf_pool_create("ionb_rx", 8191, 256, 0,
 					    RTE_MBUF_DEFAULT_BUF_SIZE,
 					    rte_socket_id());
-	s.tx_pool = rte_pktmbuf_pool_create("ionb_tx", 4095, 256, 0,
-					    RTE_MBUF_DEFAULT_BUF_SIZE,
-					    rte_socket_id());
+	/* on a veth port, as the daemon: one pool both ways (on af_xdp the
+	 * port's umem, so that TX need not copy; so does testpmd) */
+	s.tx_pool = is_veth(kind)
+			    ? s.rx_pool
+			    : rte_pktmbuf_pool_create("ionb_tx", 4095, 256, 0,
+						      RTE_MBUF_DEFAULT_BUF_SIZE,
+						      rte_socket_id());
 	if (s.rx_pool == NULL || s.tx_pool == NULL) {
 		rc = -ENOMEM;
 		goto out;
@@ -337,7 +393,11 @@ netswitch_mpps(enum port_kind kind, enum bench_placement pl, const char *sock,
 			nc.tx_channels[k] = tx_ch[k];
 		nc.n_tx = N_RX;
 	}
-	rc = netswitch_create(&nc, &s.ns_cs, &s.ns);
+	/* the peer forwards once its port is up: until then frames are lost */
+	if (rc == 0 && is_veth(kind))
+		rc = bench_port_ping(s.port, s.tx_pool, 30);
+	if (rc == 0)
+		rc = netswitch_create(&nc, &s.ns_cs, &s.ns);
 	nsl.ns = s.ns;
 	if (rc == 0 && kind != P_NULL)
 		rc = seed(&s);
@@ -369,6 +429,12 @@ netswitch_mpps(enum port_kind kind, enum bench_placement pl, const char *sock,
 		bench_sched_stop(&bs);
 		rc = bench_wait_lcore(lc[0]) |
 		     (pl == BENCH_SPLIT ? bench_wait_lcore(lc[1]) : 0);
+		if (kind != P_NULL) {
+			struct netswitch_stats st;
+
+			netswitch_stats_get(s.ns, &st);
+			*foreign = not_ours(&st);
+		}
 	}
 	bench_sched_free(&bs);
 	fibers_down(&s);
@@ -376,8 +442,9 @@ netswitch_mpps(enum port_kind kind, enum bench_placement pl, const char *sock,
 	bench_port_down(s.port, devargs);
 out:
 	bench_rings_down(s.rings, 2 * N_RX);
+	if (s.tx_pool != s.rx_pool)
+		rte_mempool_free(s.tx_pool);
 	rte_mempool_free(s.rx_pool);
-	rte_mempool_free(s.tx_pool);
 	if (rc < 0)
 		return -1;
 	return bench_median(v, runs < MAX_SAMPLES ? runs : MAX_SAMPLES);
@@ -390,7 +457,8 @@ usage(void)
 {
 	fprintf(stderr,
 		"usage: ion-bench [EAL options] -- switch [options]\n"
-		"  --ports LIST    null,ring,virtio (default all)\n"
+		"  --ports LIST    null,ring,virtio,af_xdp,af_packet (default "
+		"null,ring,virtio)\n"
 		"  --placement LIST  shared (NetSwitch and fibers as steps of "
 		"one lcore,\n"
 		"                  the daemon's), split (on two lcores); "
@@ -398,6 +466,9 @@ usage(void)
 		"  --seconds N     length of one sample (default 2)\n"
 		"  --runs N        samples, the median is reported (default "
 		"5)\n"
+		"  --xdp-args ARGS more devargs of every af_xdp port, ours, "
+		"the peer's and\n"
+		"                  testpmd's (e.g. busy_budget=0)\n"
 		"  --json          JSON instead of a table\n"
 		"Needs two worker lcores (split: NetSwitch, fibers) and, for "
 		"virtio,\n"
@@ -405,7 +476,13 @@ usage(void)
 		"  ion-bench --lcores '0@0,1@1,2@1' --no-pci "
 		"--single-file-segments -- switch\n"
 		"dpdk-testpmd runs with --lcores '0@0,1@1': its forwarding "
-		"lcore on the NetSwitch's CPU.\n");
+		"lcore on the NetSwitch's CPU;\n"
+		"the peers (virtio, af_xdp, af_packet) forward on CPU 0.  "
+		"af_xdp and af_packet\n"
+		"ports are the two ends of a veth pair (" BENCH_VETH_A
+		", the NetSwitch's or testpmd's,\n" BENCH_VETH_B
+		", the peer's) in a network namespace of this process's "
+		"own.\n");
 }
 
 int
@@ -416,11 +493,14 @@ bench_switch(int argc, char **argv)
 		{"placement", required_argument, NULL, 'P'},
 		{"seconds", required_argument, NULL, 's'},
 		{"runs", required_argument, NULL, 'r'},
+		{"xdp-args", required_argument, NULL, 'x'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	bool want[P_N] = {true, true, true}, json = false;
+	uint64_t foreign[BENCH_N_PLACEMENTS][P_N] = {{0}};
+	const char *xdp_args = "";
 	bool pls[BENCH_N_PLACEMENTS] = {[BENCH_SHARED] = true};
 	double ion[BENCH_N_PLACEMENTS][P_N] = {{0}}, tpmd[P_N] = {0};
 	int pl;
@@ -479,6 +559,11 @@ bench_switch(int argc, char **argv)
 				goto bad;
 			runs = v[0];
 			break;
+		case 'x':
+			if (strlen(optarg) > 96 || strchr(optarg, ' ') != NULL)
+				goto bad;
+			xdp_args = optarg;
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -495,33 +580,43 @@ bench_switch(int argc, char **argv)
 				"e.g. --lcores '0@0,1@1,2@1'\n");
 		return 2;
 	}
+	/* before any port is probed: the veth ports' namespace */
+	if ((want[P_AF_XDP] || want[P_AF_PACKET]) && bench_veth_up() < 0)
+		return 1;
 	snprintf(sock, sizeof(sock), "/tmp/ionb-vhost-%d.sock", (int)getpid());
 	for (k = 0; k < P_N; k++) {
+		bool peered = k == P_VIRTIO || is_veth((enum port_kind)k);
+
 		if (!want[k])
 			continue;
-		if (k == P_VIRTIO && (peer = peer_start(sock, &peer_fd)) < 0)
+		if (peered && (peer = peer_start((enum port_kind)k, sock,
+						 xdp_args, &peer_fd)) < 0)
 			return 1;
 		for (pl = 0; pl < BENCH_N_PLACEMENTS; pl++) {
 			if (!pls[pl])
 				continue;
 			ion[pl][k] = netswitch_mpps((enum port_kind)k,
 						    (enum bench_placement)pl,
-						    sock, seconds, runs, lc);
+						    sock, xdp_args, seconds,
+						    runs, lc, &foreign[pl][k]);
 			if (ion[pl][k] < 0)
-				return 1;
+				break;
 		}
-		tpmd[k] = testpmd_mpps((enum port_kind)k, sock, seconds, runs);
-		if (k == P_VIRTIO) {
+		if (pl == BENCH_N_PLACEMENTS)
+			tpmd[k] = testpmd_mpps((enum port_kind)k, sock,
+					       xdp_args, seconds, runs);
+		if (peered) {
 			bench_stop_child(peer, peer_fd, "ionb-peer");
-			unlink(sock);
+			if (k == P_VIRTIO)
+				unlink(sock);
 		}
-		if (tpmd[k] < 0)
+		if (pl < BENCH_N_PLACEMENTS || tpmd[k] < 0)
 			return 1;
 	}
 	if (json) {
 		printf("{\"switch\": {\"seconds\": %u, \"runs\": %u, "
-		       "\"ports\": [",
-		       seconds, runs);
+		       "\"xdp_args\": \"%s\", \"ports\": [",
+		       seconds, runs, xdp_args);
 		ch = 0;
 		for (k = 0; k < P_N; k++)
 			for (pl = 0; pl < BENCH_N_PLACEMENTS; pl++)
@@ -530,25 +625,32 @@ bench_switch(int argc, char **argv)
 					       "\"placement\": \"%s\", "
 					       "\"netswitch_mpps\": %.3f, "
 					       "\"testpmd_io_mpps\": %.3f, "
-					       "\"ratio\": %.3f}",
+					       "\"ratio\": %.3f, "
+					       "\"not_ours\": %lu}",
 					       ch++ ? ", " : "", port_names[k],
 					       bench_placement_names[pl],
 					       ion[pl][k], tpmd[k],
-					       ion[pl][k] / tpmd[k]);
+					       ion[pl][k] / tpmd[k],
+					       (unsigned long)foreign[pl][k]);
 		printf("]}}\n");
 		return 0;
 	}
-	printf("\nion-bench switch: median of %u samples of %u s\n\n", runs,
-	       seconds);
-	printf("%-8s %-9s %16s %18s %8s\n", "port", "placement",
-	       "NetSwitch Mpps", "testpmd io Mpps", "ratio");
+	printf("\nion-bench switch: median of %u samples of %u s%s%s\n\n", runs,
+	       seconds, xdp_args[0] != '\0' ? "; af_xdp ports with " : "",
+	       xdp_args);
+	printf("%-9s %-9s %16s %18s %8s %9s\n", "port", "placement",
+	       "NetSwitch Mpps", "testpmd io Mpps", "ratio", "not ours");
 	for (k = 0; k < P_N; k++)
 		for (pl = 0; pl < BENCH_N_PLACEMENTS; pl++)
 			if (want[k] && pls[pl])
-				printf("%-8s %-9s %16.3f %18.3f %7.2fx\n",
+				printf("%-9s %-9s %16.3f %18.3f %7.2fx %9lu\n",
 				       port_names[k], bench_placement_names[pl],
 				       ion[pl][k], tpmd[k],
-				       ion[pl][k] / tpmd[k]);
+				       ion[pl][k] / tpmd[k],
+				       (unsigned long)foreign[pl][k]);
+	printf("\nnot ours: frames the NetSwitch took in that were not "
+	       "of the mix it circulates\n(on af_xdp and af_packet, "
+	       "frames the kernel sent itself)\n");
 	return 0;
 bad:
 	fprintf(stderr, "ion-bench switch: bad value '%s' for --%s\n", optarg,
