@@ -60,7 +60,9 @@
 # --port af_xdp (or af_packet) puts the membrane on a veth instead, as
 # the kernel's nginx is: ionbm0 (10.80.0.1/24, netns ion-bm) -> veth ->
 # ionbm0d in the daemon's netns ion-bm-d, read by DPDK's AF_XDP (AF_PACKET)
-# PMD; no dpdk-testpmd runs and there is no bridge path.  The two client
+# PMD (busy_budget=0); no dpdk-testpmd runs and there is no bridge path,
+# and the daemon's two lcores are pinned, one a CPU ("0@0,1@1", unless
+# --conf).  The two client
 # ends (ionbm0, ionbm-k0) then have the same offloads: TX checksum off (the
 # membrane needs full checksums: docs/operating.md, "Ports"; it takes TSO
 # with it), GSO as --client-gso says (on by default), GRO as --client-gro
@@ -89,6 +91,7 @@ offloads=on
 all_peers=0
 idle_secs=10
 conf=
+conf_given=
 port=virtio
 client_gso=on
 client_gro=off
@@ -107,7 +110,7 @@ while [ $# -gt 0 ]; do
 	--wrk-duration) wrk_secs=${2:?}; shift 2 ;;
 	--idle-sleep-us) idle_sleep_us=${2:?}; shift 2 ;;
 	--kernel-no-offloads) offloads=off; shift ;;
-	--conf) conf=$(realpath "${2:?}"); shift 2 ;;
+	--conf) conf=$(realpath "${2:?}"); conf_given=1; shift 2 ;;
 	--all-peers) all_peers=1; shift ;;
 	--port) port=${2:?}; shift 2 ;;
 	--client-gso) client_gso=${2:?}; shift 2 ;;
@@ -162,6 +165,12 @@ out() { if [ $json = 1 ]; then printf '%s\n' "$*" >&2; else printf '%s\n' "$*"; 
 if [ -n "$idle_sleep_us" ]; then
 	sed "s/sleep_us = [0-9]*;/sleep_us = $idle_sleep_us;/" "$conf" >"$work/bench-membrane.conf"
 	conf=$work/bench-membrane.conf
+fi
+if [ "$port" != virtio ] && [ -z "$conf_given" ]; then
+	# no peer shares the CPUs: the lcores pinned, one each, as
+	# config/ionswitchd-af_xdp.conf has them
+	sed 's/lcores = "[^"]*";/lcores = "0@0,1@1";/' "$conf" >"$work/bench-membrane-veth.conf"
+	conf=$work/bench-membrane-veth.conf
 fi
 
 # --- the files, on tmpfs (/run): every server reads them from memory

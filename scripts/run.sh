@@ -70,7 +70,10 @@ ion0_up() {
 if [ -n "$ns" ]; then netns_add "$ns"; fi
 
 if [ "$port" != virtio ]; then
-	# ion0 in the namespace ion, its peer ion0d in the daemon's own
+	# ion0 in the namespace ion, its peer ion0d in the daemon's own; the
+	# daemon with the CPUs to itself (config/ionswitchd-af_xdp.conf: lcores
+	# pinned, the port's devargs); a -c of the caller's comes later and wins
+	conf=$top/config/ionswitchd-af_xdp.conf
 	H_PORT=$port
 	veth_port "$iface" "$ns" "$host_ip/24"
 elif [ -c /dev/vhost-net ]; then

@@ -476,6 +476,29 @@ test_base_ok(void)
 	expect_ok(CHANNELS NETSWITCH "fibers = (\n" FIBER_A "\n);\n");
 }
 
+/* The AF_XDP example: the shipped config with its own port and lcores. */
+static void
+test_shipped_af_xdp(void)
+{
+	static struct cfg c;
+	static const bool two[CFG_MAX_LCORES] = {true, true};
+	char path[CFG_PATH_LEN], err[CFG_ERR_LEN] = "";
+	int rc;
+
+	src_path(path, sizeof(path), "config/ionswitchd-af_xdp.conf");
+	rc = cfg_load(&c, path, err, sizeof(err));
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	rc = cfg_check(&c, two, err, sizeof(err));
+	CU_ASSERT_EQUAL(rc, 0);
+	if (rc != 0)
+		printf("\n  %s\n", err);
+	CU_ASSERT_STRING_EQUAL(c.devargs,
+			       "net_af_xdp0,iface=ion0d,busy_budget=0");
+	CU_ASSERT_STRING_EQUAL(c.eal_argv[1], "0@0,1@1");
+	CU_ASSERT_EQUAL(c.n_fibers, 5);
+	cfg_free(&c);
+}
+
 /* claims: its defaults, a group by name, and each refusal */
 static void
 test_claims(void)
@@ -1416,6 +1439,7 @@ main(int argc, char **argv)
 		CU_TestFunc fn;
 	} tests[] = {
 		{"shipped ionswitchd.conf", test_shipped},
+		{"shipped ionswitchd-af_xdp.conf", test_shipped_af_xdp},
 		{"integration mix.conf", test_mix},
 		{"integration kill.conf", test_kill},
 		{"integration utcp.conf", test_utcp},
