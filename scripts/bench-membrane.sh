@@ -9,7 +9,7 @@
 #                             [--conf FILE] [--all-peers]
 #                             [--port virtio|af_xdp|af_packet]
 #                             [--client-gso on|off] [--client-gro on|off]
-#                             [--server-tso on|off]
+#                             [--server-tso on|off] [--conns LIST]
 #
 # Every client (curl, wrk, ping) runs in the network namespace ion-bm
 # (test/lib.sh), which holds the Linux end of three paths:
@@ -40,6 +40,9 @@
 #   http      wrk -t1 -c10 -d5s of a 1 KiB file, requests/s (keep-alive:
 #             wrk's HTTP/1.1 connections stay open on every server)
 #   ping      ping -c 200 -i 0.002, per-round average and median RTT, us
+#   conns     with --conns 100,1000,...: wrk -t1 -cN --latency for each N,
+#             requests/s, p50 and p99 latency and the socket errors wrk saw
+#             (a reset shows there)
 # and the table gives the median over the rounds, membrane/veth and
 # membrane/bridge, and the TCP segments the clients resent on each path
 # (/proc/net/snmp's RetransSegs in their namespace): a stall, a segment
@@ -92,6 +95,7 @@ all_peers=0
 idle_secs=10
 conf=
 conf_given=
+extra_conns=()
 port=virtio
 client_gso=on
 client_gro=off
@@ -116,6 +120,12 @@ while [ $# -gt 0 ]; do
 	--client-gso) client_gso=${2:?}; shift 2 ;;
 	--client-gro) client_gro=${2:?}; shift 2 ;;
 	--server-tso) server_tso=${2:?}; shift 2 ;;
+	--conns)
+		IFS=, read -ra extra_conns <<<"${2:?}"
+		for c in "${extra_conns[@]}"; do
+			[ "$c" -ge 1 ] 2>/dev/null || die "--conns: $c is not a number"
+		done
+		shift 2 ;;
 	-h | --help) usage ;;
 	-*) echo "bench-membrane: unknown option $1" >&2; usage ;;
 	*) [ -z "$build" ] || usage; build=$1; shift ;;
@@ -228,7 +238,8 @@ worker_processes 1;
 daemon off;
 pid $work/$name.pid;
 error_log $work/$name-error.log warn;
-events { worker_connections 1024; }
+worker_rlimit_nofile 20000;
+events { worker_connections 16384; }
 http {
 	access_log off;
 	sendfile on;
@@ -317,6 +328,25 @@ m_http() { # requests/s of wrk on the small file; no errors allowed
 	fi
 	sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$log"
 }
+# m_http_conns IP ROUND N: "req/s p50_ms p99_ms errors" of wrk -cN --latency
+m_http_conns() {
+	local log=$work/wrk.$1.$2.c$3
+	host_exec wrk -t1 -c"$3" -d"${wrk_secs}s" --latency "http://$1/$small" >"$log" 2>&1 ||
+		die "wrk -c$3 on $1 failed: $(cat "$log")"
+	if grep -q 'Non-2xx' "$log"; then die "wrk -c$3 on $1: $(grep 'Non-2xx' "$log")"; fi
+	python3 - "$log" <<'EOF'
+import re, sys
+t = open(sys.argv[1]).read()
+def ms(v):
+    n, u = re.match(r"([0-9.]+)(us|ms|s)", v).groups()
+    return float(n) * {"us": 1e-3, "ms": 1, "s": 1e3}[u]
+rps = float(re.search(r"Requests/sec:\s*([0-9.]+)", t).group(1))
+p50 = ms(re.search(r"^\s*50%\s+(\S+)", t, re.M).group(1))
+p99 = ms(re.search(r"^\s*99%\s+(\S+)", t, re.M).group(1))
+m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", t)
+print(f"{rps:.1f} {p50:.3f} {p99:.3f} {sum(int(x) for x in m.groups()) if m else 0}")
+EOF
+}
 m_ping() { # "avg median" RTT in us of 200 echoes, none lost
 	local log=$work/ping.$1.$2
 	host_exec ping -c 200 -i 0.002 -W 1 "$1" >"$log" 2>&1 || die "ping $1: $(tail -2 "$log")"
@@ -361,6 +391,12 @@ one() { # one SIDE(mb|k|b) ROUND: the three measurements of one path
 	x=$(counts "$side"); read -r c1 q1 <<<"$x"
 	# the /stats or /nginx_status request itself is one connection
 	conns[$side]=$((conns[$side] + c1 - c0 - 1)) reqs[$side]=$((reqs[$side] + q1 - q0 - 1))
+	for c in "${extra_conns[@]}"; do
+		x=$(m_http_conns "$a" "$r" "$c")
+		read -r res[$side.rps$c.$r] res[$side.p50_$c.$r] res[$side.p99_$c.$r] \
+			res[$side.err$c.$r] <<<"$x"
+		say "round $r $side: wrk -c$c: $x (req/s, p50 ms, p99 ms, socket errors)"
+	done
 	x=$(m_ping "$a" "$r")
 	res[$side.rtt.$r]=${x% *} res[$side.rttmed.$r]=${x#* }
 	resends[$side]=$((resends[$side] + $(resent) - t0))
@@ -384,6 +420,23 @@ load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- medians and ratios
 vals() { local s=$1 m=$2 r; for r in $(seq "$rounds"); do printf '%s ' "${res[$s.$m.$r]:-nan}"; done; }
+# extra_args: the --conns metrics, "key|label|mb values|k values|b values"
+# a line each
+extra_args() {
+	local c m label
+	for c in "${extra_conns[@]}"; do
+		for m in rps p50_ p99_ err; do
+			case $m in
+			rps) label="HTTP req/s, wrk -c$c" ;;
+			p50_) label="HTTP p50 ms, wrk -c$c (lower better)" ;;
+			p99_) label="HTTP p99 ms, wrk -c$c (lower better)" ;;
+			err) label="wrk -c$c socket errors (all rounds)" ;;
+			esac
+			printf '%s|%s|%s|%s|%s\n' "$m$c" "$label" "$(vals mb "$m$c")" \
+				"$(vals k "$m$c")" "$(vals b "$m$c")"
+		done
+	done
+}
 summary=$(BM_LOAD="$load0 -> $load1" BM_SLEEP="${idle_sleep_us:-200}" BM_PORT=$port \
 	BM_CLIENT_GSO=$client_gso BM_CLIENT_GRO=$client_gro BM_SERVER_TSO=$server_tso \
 	BM_NGINX="$(nginx -v 2>&1 | sed 's/.*: //')" BM_WRK="$wrk_secs" BM_OFFLOADS=$offloads \
@@ -393,7 +446,7 @@ summary=$(BM_LOAD="$load0 -> $load1" BM_SLEEP="${idle_sleep_us:-200}" BM_PORT=$p
 	"$(vals mb rtt)" "$(vals k rtt)" "$(vals b rtt)" \
 	"$(vals mb rttmed)" "$(vals k rttmed)" "$(vals b rttmed)" \
 	"${conns[mb]} ${reqs[mb]} ${conns[k]} ${reqs[k]} ${conns[b]} ${reqs[b]}" \
-	"${resends[mb]} ${resends[k]} ${resends[b]}" <<'EOF'
+	"${resends[mb]} ${resends[k]} ${resends[b]}" "$(extra_args)" <<'EOF'
 import json, os, statistics, sys
 rounds, big = int(sys.argv[1]), int(sys.argv[2])
 v = [[float(x) for x in a.split()] for a in sys.argv[3:15]]
@@ -436,6 +489,19 @@ for i, (key, label) in enumerate(names):
     if mbr == mbr:
         lines.append(f"{label:40} {mm:10.1f} {mk:10.1f} {mbr:11.1f} {ratio:7.3f}x {ratio_b:8.3f}x")
     else: # no bridge path (a veth port)
+        lines.append(f"{label:40} {mm:10.1f} {mk:10.1f} {'-':>11} {ratio:7.3f}x {'-':>9}")
+for spec in filter(None, sys.argv[17].split("\n")):
+    key, label, *sides = spec.split("|")
+    mb, k, b = ([float(x) for x in part.split()] for part in sides)
+    agg = sum if key.startswith("err") else statistics.median
+    mm, mk, mbr = agg(mb), agg(k), agg(b)
+    ratio = mm / mk if mk else float("nan")
+    doc["metrics"][key] = {"membrane": mm, "kernel": mk, "bridge": mbr, "ratio": round(ratio, 4),
+                           "membrane_rounds": mb, "kernel_rounds": k, "bridge_rounds": b}
+    if mbr == mbr:
+        lines.append(f"{label:40} {mm:10.1f} {mk:10.1f} {mbr:11.1f} {ratio:7.3f}x "
+                     f"{mm / mbr if mbr else float('nan'):8.3f}x")
+    else:
         lines.append(f"{label:40} {mm:10.1f} {mk:10.1f} {'-':>11} {ratio:7.3f}x {'-':>9}")
 lines.append(f"{'daemon idle CPU, %% of one CPU (%s s)' % idle_secs:40} {float(idle_pct):10.2f}")
 lines.append(f"membrane on its {env['BM_PORT']} port, idle.sleep_us {env['BM_SLEEP']}, kernel veth offloads "

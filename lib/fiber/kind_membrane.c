@@ -21,7 +21,7 @@ struct membrane_kind_params {
 	bool echo, http;
 	uint32_t http_port;
 	uint32_t vfs_req, vfs_rsp;
-	uint32_t max_conns, max_head, max_target, idle_timeout_ms;
+	uint32_t max_conns, backlog, max_head, max_target, idle_timeout_ms;
 };
 
 #define P(f) offsetof(struct membrane_kind_params, f)
@@ -41,8 +41,11 @@ static const struct fiber_param membrane_params[] = {
 	 "ring of its file requests to a vfs fiber"},
 	{"vfs_rsp", FIBER_P_CHANNEL, P(vfs_rsp), 0, 0, "0",
 	 "ring of the vfs fiber's answers"},
-	{"http_max_conns", FIBER_P_UINT, P(max_conns), 1, 4096, "128",
-	 "HTTP connections open at once; more are reset"},
+	{"http_max_conns", FIBER_P_UINT, P(max_conns), 1, 16384, "16384",
+	 "HTTP connections served at once; more wait in the backlog"},
+	{"http_backlog", FIBER_P_UINT, P(backlog), 1, 65535, "1024",
+	 "HTTP connections beyond http_max_conns that wait for one to "
+	 "close; more are reset"},
 	{"http_max_head", FIBER_P_UINT, P(max_head), 1024, 65535, "8192",
 	 "bytes of a request's head; more: 431"},
 	{"http_max_target", FIBER_P_UINT, P(max_target), 64, 65503, "8000",
@@ -71,7 +74,12 @@ static const struct ctr_desc membrane_ctrs[] = {
 	M(udp_echo_datagrams, "UDP echo datagrams answered"),
 	M(udp_echo_fail, "UDP echo datagrams lwIP could not send"),
 	M(http_conns, "HTTP connections accepted"),
-	M(http_conns_refused, "HTTP connections reset: table full"),
+	M(http_conns_refused,
+	  "HTTP connections reset: every slot and the backlog full"),
+	M(http_backlog_waits, "HTTP connections that waited in the backlog "
+			      "for a slot"),
+	CTR_G(struct membrane_stats, http_parked,
+	      "HTTP connections waiting in the backlog now"),
 	M(http_requests, "HTTP requests: 2xx + 3xx + 4xx + 5xx + gone"),
 	M(http_2xx, "HTTP responses 2xx"),
 	M(http_4xx, "HTTP responses 4xx"),
@@ -168,6 +176,7 @@ membrane_init(struct fiber *f, const void *params, const struct fiber_env *env)
 	mp->conf.http = p->http;
 	mp->conf.http_port = (uint16_t)p->http_port;
 	mp->conf.http_max_conns = p->max_conns;
+	mp->conf.http_backlog = p->backlog;
 	mp->conf.http_max_head = p->max_head;
 	mp->conf.http_max_target = p->max_target;
 	mp->conf.http_idle_timeout_ms = p->idle_timeout_ms;

@@ -38,14 +38,17 @@
 #include <string.h>
 #include <time.h>
 
+#include <lwip/priv/tcp_priv.h> /* tcp_process_refused_data() */
 #include <lwip/sys.h>
 #include <lwip/tcp.h>
 
 #include "membrane_http.h"
 #include "membrane_impl.h"
 
-#define HTTPD_DEF_CONNS	  128u
-#define HTTPD_MAX_CONNS	  4096u /* ids carry a 16-bit index */
+#define HTTPD_DEF_CONNS	  16384u
+#define HTTPD_MAX_CONNS	  16384u /* ids carry a 16-bit index */
+#define HTTPD_DEF_BACKLOG 1024u
+#define HTTPD_MAX_BACKLOG 65535u
 #define HTTPD_DEF_IDLE_MS 10000u
 #define HTTPD_MIN_IDLE_MS 1000u
 #define HTTPD_MAX_IDLE_MS 3600000u
@@ -84,6 +87,8 @@ struct hconn {
 	bool in_input;	/**< conn_input() is on the stack */
 	bool answered;	/**< a response just ended: the next is pipelined */
 	bool chunked;	/**< skipping a chunked body */
+	bool in_wantq;	/**< its index is in httpd.wantq */
+	bool corked;	/**< writes go to spill until conn_flush() */
 	uint16_t gen;
 	uint32_t handle;
 	uint64_t off, end; /**< next file offset to ask for, end to send */
@@ -99,12 +104,30 @@ struct hconn {
 	struct membrane_http_req req;
 };
 
+/* A connection accepted while every slot was taken: it waits here, its
+ * input refused (lwIP holds it, the window stays shut) until a slot
+ * frees. */
+struct parked {
+	struct tcp_pcb *pcb; /**< NULL: a free entry */
+	struct httpd *h;
+	uint64_t seq; /**< the oldest goes first */
+};
+
 struct httpd {
 	struct membrane *m;
 	struct tcp_pcb *listen;
 	struct membrane_http_limits lim;
 	uint32_t n_conns, idle_ms, spill_cap, head_cap;
 	uint32_t n_want; /**< connections with want != WANT_NONE */
+	/* the free slots, a stack of indices */
+	uint32_t *free_idx, n_free;
+	/* the connections waiting for VFS ring room, in order: a ring of
+	 * indices, each at most once (in_wantq) */
+	uint32_t *wantq, wantq_head, wantq_len;
+	/* the backlog beyond n_conns */
+	struct parked *parked;
+	uint32_t backlog, n_parked;
+	uint64_t park_seq;
 	int64_t date_sec;
 	char date[MEMBRANE_HTTP_DATE_LEN];
 	char *head; /**< a response head is built here: head_cap bytes */
@@ -131,9 +154,16 @@ conn_id(const struct hconn *c)
 static void
 set_want(struct hconn *c, enum hc_want w)
 {
+	struct httpd *h = c->h;
+
 	if ((c->want == WANT_NONE) != (w == WANT_NONE))
-		c->h->n_want += w == WANT_NONE ? -1u : 1u;
+		h->n_want += w == WANT_NONE ? -1u : 1u;
 	c->want = w;
+	if (w != WANT_NONE && !c->in_wantq) {
+		c->in_wantq = true;
+		h->wantq[(h->wantq_head + h->wantq_len++) % h->n_conns] =
+			(uint32_t)(c - h->c);
+	}
 }
 
 /* The wall clock, and its IMF-fixdate formatted once a second. */
@@ -154,6 +184,8 @@ static void
 conn_free(struct hconn *c)
 {
 	set_want(c, WANT_NONE);
+	if (c->state != HC_FREE)
+		c->h->free_idx[c->h->n_free++] = (uint32_t)(c - c->h->c);
 	c->state = HC_FREE;
 	c->pcb = NULL;
 	c->in_len = c->head_len = c->spill_len = c->spill_off = 0;
@@ -329,7 +361,7 @@ conn_write(struct hconn *c, const void *buf, uint32_t len)
 	const uint8_t *p = buf;
 	uint32_t n = 0;
 
-	if (c->spill_len == 0) {
+	if (c->spill_len == 0 && !c->corked) {
 		n = tcp_sndbuf(c->pcb);
 		n = write_some(c->pcb, p, n < len ? n : len);
 	}
@@ -349,6 +381,7 @@ conn_write(struct hconn *c, const void *buf, uint32_t len)
 static void
 conn_flush(struct hconn *c)
 {
+	c->corked = false;
 	while (c->spill_off < c->spill_len) {
 		uint32_t n = c->spill_len - c->spill_off;
 		uint32_t room = tcp_sndbuf(c->pcb);
@@ -753,8 +786,9 @@ conn_pump(struct hconn *c)
 {
 	uint64_t left = c->end - c->off;
 
+	/* a corked head in spill waits for the body: not a spill to drain */
 	if (c->state != HC_BODY || c->outstanding || c->want != WANT_NONE ||
-	    c->spill_len != 0 || c->pcb == NULL)
+	    (c->spill_len != 0 && !c->corked) || c->pcb == NULL)
 		return;
 	if (left == 0) {
 		file_done(c);
@@ -852,6 +886,12 @@ on_open(struct hconn *c, const struct membrane_vfs_rsp *r)
 		     rep.first, rep.first + rep.len - 1, f.size);
 	else
 		hput(&b, "Accept-Ranges: bytes\r\n");
+	/* The head waits for the body's first piece, to leave in one
+	 * segment with it: queued in lwIP, its delayed-ACK timer could send
+	 * it alone while the file is read, and Nagle would then hold the
+	 * body until the client acknowledged the head, which clients delay
+	 * by up to 40 ms (wrk -c100: a p99 of 27 ms). */
+	c->corked = !c->head_only && rep.len > 0;
 	head_end(c, &b, rep.status);
 	c->off = rep.first;
 	c->end = c->head_only ? rep.first : rep.first + rep.len;
@@ -914,28 +954,52 @@ mb_httpd_vfs_input(struct membrane *m, const struct membrane_vfs_rsp *r,
 	}
 }
 
+static void unpark(struct httpd *h);
+
 bool
 mb_httpd_wants_kick(const struct membrane *m)
 {
-	return m->httpd != NULL && m->httpd->n_want != 0;
+	const struct httpd *h = m->httpd;
+
+	return h != NULL &&
+	       (h->n_want != 0 || (h->n_parked != 0 && h->n_free != 0));
 }
 
 void
 mb_httpd_kick(struct membrane *m)
 {
 	struct httpd *h = m->httpd;
-	unsigned int i;
 
-	for (i = 0; h != NULL && h->n_want != 0 && i < h->n_conns; i++) {
-		struct hconn *c = &h->c[i];
+	if (h == NULL)
+		return;
+	/* in the order they came to want ring room */
+	while (h->n_want != 0 && h->wantq_len != 0) {
+		uint32_t idx = h->wantq[h->wantq_head];
+		struct hconn *c = &h->c[idx];
 
+		h->wantq_head = (h->wantq_head + 1) % h->n_conns;
+		h->wantq_len--;
+		c->in_wantq = false;
 		if (c->want == WANT_NONE)
-			continue;
-		if (!conn_send(c))
-			break; /* still full */
+			continue; /* served meanwhile */
+		if (!conn_send(c)) {
+			/* still full: first in line next time */
+			if (!c->in_wantq) {
+				h->wantq_head =
+					(h->wantq_head + h->n_conns - 1) %
+					h->n_conns;
+				h->wantq[h->wantq_head] = idx;
+				h->wantq_len++;
+				c->in_wantq = true;
+			}
+			break;
+		}
 		if (c->pcb != NULL && c->state == HC_IDLE)
 			conn_input(c); /* it waited for that CLOSE */
 	}
+	/* a connection freed: the longest-waiting in the backlog takes it */
+	while (h->n_parked != 0 && h->n_free != 0)
+		unpark(h);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1063,27 +1127,15 @@ on_err(void *arg, err_t err)
 		conn_gone(arg); /* lwIP has freed the pcb */
 }
 
-static err_t
-on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+/* Slot @c takes the connection @p pcb. */
+static void
+conn_attach(struct httpd *h, struct hconn *c, struct tcp_pcb *pcb)
 {
-	struct httpd *h = arg;
-	struct hconn *c = NULL;
-	unsigned int i;
-
-	if (err != ERR_OK || pcb == NULL)
-		return ERR_VAL;
-	for (i = 0; i < h->n_conns && c == NULL; i++)
-		if (h->c[i].state == HC_FREE)
-			c = &h->c[i];
-	if (c == NULL) {
-		MB_ADD(h->m, http_conns_refused, 1);
-		tcp_abort(pcb);
-		return ERR_ABRT;
-	}
 	c->pcb = pcb;
 	c->gen++;
 	c->state = HC_IDLE;
 	c->peer_done = c->no_more = c->answered = c->chunked = false;
+	c->corked = false;
 	c->keep_alive = true;
 	c->skip = 0;
 	c->in_len = c->head_len = c->rxq_len = 0;
@@ -1095,6 +1147,101 @@ on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	tcp_err(pcb, on_err);
 	tcp_poll(pcb, on_poll, HTTPD_POLL);
 	MB_ADD(h->m, http_conns, 1);
+}
+
+static void
+park_drop(struct parked *w)
+{
+	w->pcb = NULL;
+	w->h->n_parked--;
+	__atomic_store_n(&w->h->m->st.http_parked, w->h->n_parked,
+			 __ATOMIC_RELAXED);
+}
+
+/* A waiting connection's data stays with lwIP (ERR_MEM: refused, and
+ * offered again once it has a slot); its FIN ends its wait. */
+static err_t
+on_parked_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct parked *w = arg;
+
+	(void)err;
+	if (p != NULL)
+		return ERR_MEM;
+	park_drop(w);
+	tcp_arg(pcb, NULL);
+	tcp_recv(pcb, NULL);
+	tcp_err(pcb, NULL);
+	if (tcp_close(pcb) != ERR_OK) {
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	return ERR_OK;
+}
+
+static void
+on_parked_err(void *arg, err_t err)
+{
+	(void)err;
+	park_drop(arg); /* lwIP has freed the pcb */
+}
+
+/* Into the backlog; false when it is full too. */
+static bool
+park(struct httpd *h, struct tcp_pcb *pcb)
+{
+	uint32_t i;
+
+	if (h->n_parked == h->backlog)
+		return false;
+	for (i = 0; h->parked[i].pcb != NULL; i++)
+		;
+	h->parked[i] = (struct parked){pcb, h, h->park_seq++};
+	h->n_parked++;
+	__atomic_store_n(&h->m->st.http_parked, h->n_parked, __ATOMIC_RELAXED);
+	tcp_arg(pcb, &h->parked[i]);
+	tcp_recv(pcb, on_parked_recv);
+	tcp_err(pcb, on_parked_err);
+	MB_ADD(h->m, http_backlog_waits, 1);
+	return true;
+}
+
+/* The longest-waiting connection of the backlog takes a free slot, and
+ * what it sent meanwhile is offered to it. */
+static void
+unpark(struct httpd *h)
+{
+	struct parked *w = NULL;
+	struct tcp_pcb *pcb;
+	uint32_t i;
+
+	for (i = 0; i < h->backlog; i++)
+		if (h->parked[i].pcb != NULL &&
+		    (w == NULL || h->parked[i].seq < w->seq))
+			w = &h->parked[i];
+	pcb = w->pcb;
+	park_drop(w);
+	conn_attach(h, &h->c[h->free_idx[--h->n_free]], pcb);
+	tcp_process_refused_data(pcb); /* may close it: nothing after */
+}
+
+static err_t
+on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct httpd *h = arg;
+
+	if (err != ERR_OK || pcb == NULL)
+		return ERR_VAL;
+	/* the longest-waiting first: a new one waits if any does */
+	if (h->n_free == 0 || h->n_parked != 0) {
+		if (park(h, pcb))
+			return ERR_OK;
+		/* both full: reset, as the kernel does beyond its backlog */
+		MB_ADD(h->m, http_conns_refused, 1);
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	conn_attach(h, &h->c[h->free_idx[--h->n_free]], pcb);
 	return ERR_OK;
 }
 
@@ -1115,6 +1262,8 @@ limits(struct httpd *h, const struct membrane_conf *conf)
 {
 	h->n_conns = clamp(conf->http_max_conns, HTTPD_DEF_CONNS, 1,
 			   HTTPD_MAX_CONNS);
+	h->backlog = clamp(conf->http_backlog, HTTPD_DEF_BACKLOG, 1,
+			   HTTPD_MAX_BACKLOG);
 	h->lim.max_head =
 		clamp(conf->http_max_head, MEMBRANE_HTTP_MAX_HEAD,
 		      MEMBRANE_HTTP_MIN_HEAD, MEMBRANE_HTTP_MAX_HEAD_LIMIT);
@@ -1136,18 +1285,28 @@ alloc_conns(struct httpd *h)
 {
 	uint32_t i;
 
+	/* calloc() of this much maps pages the kernel backs only once they
+	 * are written: a connection costs its buffers' memory only once it
+	 * has used them (docs/membrane.md, "Connections and memory") */
 	h->c = calloc(h->n_conns, sizeof(*h->c));
 	h->in_mem = calloc(h->n_conns, h->lim.max_head);
 	h->spill_mem = calloc(h->n_conns, h->spill_cap);
 	h->head = calloc(1, h->head_cap);
+	h->free_idx = calloc(h->n_conns, sizeof(*h->free_idx));
+	h->wantq = calloc(h->n_conns, sizeof(*h->wantq));
+	h->parked = calloc(h->backlog + 1, sizeof(*h->parked));
 	if (h->c == NULL || h->in_mem == NULL || h->spill_mem == NULL ||
-	    h->head == NULL)
+	    h->head == NULL || h->free_idx == NULL || h->wantq == NULL ||
+	    h->parked == NULL)
 		return -ENOMEM;
 	for (i = 0; i < h->n_conns; i++) {
 		h->c[i].h = h;
 		h->c[i].in = h->in_mem + (size_t)i * h->lim.max_head;
 		h->c[i].spill = h->spill_mem + (size_t)i * h->spill_cap;
+		/* the lowest index on top: slot 0 first */
+		h->free_idx[i] = h->n_conns - 1 - i;
 	}
+	h->n_free = h->n_conns;
 	return 0;
 }
 
@@ -1203,8 +1362,17 @@ mb_httpd_stop(struct membrane *m)
 			tcp_abort(c->pcb);
 		}
 	}
+	for (i = 0; h->parked != NULL && i < h->backlog; i++)
+		if (h->parked[i].pcb != NULL) {
+			tcp_arg(h->parked[i].pcb, NULL);
+			tcp_err(h->parked[i].pcb, NULL);
+			tcp_abort(h->parked[i].pcb);
+		}
 	/* files still open close with the VFS fiber */
 	m->httpd = NULL;
+	free(h->free_idx);
+	free(h->wantq);
+	free(h->parked);
 	free(h->c);
 	free(h->in_mem);
 	free(h->spill_mem);

@@ -39,7 +39,10 @@ struct membrane_conf {
 	membrane_stats_fn stats_prom; /**< GET /metrics, or NULL (404) */
 	void *stats_arg;
 	/* HTTP limits; 0 takes the default (docs/membrane.md) */
-	uint32_t http_max_conns;       /**< open connections: 128, 1..4096 */
+	uint32_t http_max_conns;       /**< open connections: 16384,
+					*   1..16384 */
+	uint32_t http_backlog;	       /**< connections beyond those that wait
+					*   for a slot: 1024, 1..65535 */
 	uint32_t http_max_head;	       /**< request head bytes: 8192,
 					*   1024..65535; over it: 431 */
 	uint32_t http_max_target;      /**< request-target bytes: 8000,
@@ -63,7 +66,11 @@ struct membrane_stats {
 	uint64_t tcp_echo_conns, tcp_echo_bytes, udp_echo_datagrams;
 	uint64_t udp_echo_fail; /**< echo datagrams lwIP could not send */
 	uint64_t http_conns;
-	uint64_t http_conns_refused; /**< connection table full: reset */
+	uint64_t http_conns_refused; /**< connection table and backlog
+				      *   full: reset */
+	uint64_t http_backlog_waits; /**< connections that waited in the
+				      *   backlog for a slot */
+	uint64_t http_parked;	     /**< gauge: waiting in it now */
 	uint64_t http_requests;	     /**< = 2xx + 3xx + 4xx + 5xx + gone */
 	uint64_t http_2xx, http_4xx, http_5xx;
 	uint64_t http_gone;  /**< client left before its status was sent */

@@ -250,7 +250,7 @@ test_shipped(void)
 	CU_ASSERT_EQUAL_FATAL(c.n_channels, 12);
 	CU_ASSERT_EQUAL(c.channels[0].id, 0x0500);
 	CU_ASSERT_STRING_EQUAL(c.channels[0].name, "net-rx");
-	CU_ASSERT_EQUAL(c.channels[0].slots, 256);
+	CU_ASSERT_EQUAL(c.channels[0].slots, 2048);
 	CU_ASSERT_EQUAL(c.channels[0].slot_size, 1514);
 	CU_ASSERT_EQUAL(c.channels[0].line, line_of(path, "\"net-rx\""));
 	CU_ASSERT_PTR_NOT_NULL(cfg_channel(&c, 0x0701));
@@ -1014,7 +1014,7 @@ test_membrane_http_limits(void)
 				 "1024;\n    http_max_target = 992;\n"));
 	expect_refusal(MEMBRANE_FIBER("    ip = \"10.0.0.2\"; http = false;\n"
 				      "    http_max_conns = 0; " MARK "\n"),
-		       AT_LOAD, "http_max_conns = 0 is out of range 1..4096");
+		       AT_LOAD, "http_max_conns = 0 is out of range 1..16384");
 	expect_refusal(CHANNELS NETSWITCH
 		       "fibers = (\n"
 		       "  { name = \"m\"; lcore = 2; kind = \"membrane\"; " MARK
