@@ -10,7 +10,9 @@
 #   clients.sh BUILD_DIR
 #
 # ping (100 echoes), nc TCP echo of 10 MiB, UDP echo of 1000 datagrams,
-# curl of a 10 MiB file (sha256), 50 concurrent curls, requests that try
+# curl of a 10 MiB file (sha256), 50 concurrent curls, 1000 keep-alive
+# connections at once (600 served, 400 waiting in the backlog) and 1300
+# (100 reset beyond it), requests that try
 # to leave the document root (refused, nothing outside served), GET /stats,
 # then the daemon's totals must add up.
 set -euo pipefail
@@ -102,6 +104,32 @@ for i in $(seq 50); do
 		[ "$(sha256sum <"$work/c$i.out")" = "$want" ] && good=$((good + 1))
 done
 check "50 concurrent curl: $good/50 complete and exact" [ "$good" -eq 50 ]
+
+# --- many clients at once (membrane.conf: 600 slots, a backlog of 600)
+# the membrane's counter KEY (telemetry)
+mb_ctr() {
+	telemetry /ion/fibers | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["/ion/fibers"]["membrane"]["membrane"][sys.argv[1]])' "$1"
+}
+waits0=$(mb_ctr http_backlog_waits) refused0=$(mb_ctr http_conns_refused)
+many=$(host_exec python3 "$here/many_conns.py" "$me" 1000 2 "$www/small.txt" /small.txt)
+check "1000 keep-alive connections at once, 2 requests each: $many" python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["answered"] == 2000 and r["bad"] == 0 and r["reset"] == 0 and r["unfinished"] == 0, r' "$many"
+check "400 of them waited in the backlog, none reset: $(($(mb_ctr http_backlog_waits) - waits0)), $(($(mb_ctr http_conns_refused) - refused0))" \
+	sh -c "[ $(($(mb_ctr http_backlog_waits) - waits0)) = 400 ] && [ $(mb_ctr http_conns_refused) = $refused0 ]"
+# beyond the slots and the backlog: the 100 last are reset, no more
+waits0=$(mb_ctr http_backlog_waits)
+many=$(host_exec python3 "$here/many_conns.py" "$me" 1300 1 "$www/small.txt" /small.txt)
+check "1300 at once: 1200 answered, 100 reset: $many" python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["answered"] == 1200 and r["bad"] == 0 and r["reset"] == 100, r' "$many"
+check "600 waited, 100 refused: $(($(mb_ctr http_backlog_waits) - waits0)), $(($(mb_ctr http_conns_refused) - refused0))" \
+	sh -c "[ $(($(mb_ctr http_backlog_waits) - waits0)) = 600 ] && [ $(($(mb_ctr http_conns_refused) - refused0)) = 100 ]"
+check "nobody waits in the backlog after them: $(mb_ctr http_parked)" [ "$(mb_ctr http_parked)" = 0 ]
 
 # --- keep-alive, HEAD, index, errors
 out=$(host_exec curl -sS "http://$me/small.txt" "http://$me/alias.txt" "http://$me/sub/")
