@@ -167,7 +167,8 @@ check "ping after UDP-Lite and short ARP frames: ${got:-0}/10" [ "${got:-0}" -eq
 # a SYN that ends the membrane's TIME-WAIT of its four-tuple, lwIP's
 # timers run on time while the daemon is idle (the deadline hook), and a
 # Router Advertisement lwIP never sees (one more rx_unhandled)
-host_exec python3 "$here/check_lwip.py" "$iface" "$me" 10.77.0.1 7 >"$work/lwip.out" 2>&1 || true
+host_exec python3 "$here/check_lwip.py" "$iface" "$me" 10.77.0.1 7 >"$work/lwip.out" 2>&1 ||
+	sed 's/^/    check_lwip.py: /' "$work/lwip.out" >&2
 for t in isn arp tw timer ra; do
 	check "lwIP $t: $(sed -n "s/^.*: $t: //p" "$work/lwip.out")" grep -q "^ok: $t:" "$work/lwip.out"
 done
