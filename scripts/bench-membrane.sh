@@ -10,6 +10,7 @@
 #                             [--port virtio|af_xdp|af_packet]
 #                             [--client-gso on|off] [--client-gro on|off]
 #                             [--server-tso on|off] [--conns LIST]
+#                             [--syn-flood RATE]
 #
 # Every client (curl, wrk, ping) runs in the network namespace ion-bm
 # (test/lib.sh), which holds the Linux end of three paths:
@@ -43,6 +44,12 @@
 #   conns     with --conns 100,1000,...: wrk -t1 -cN --latency for each N,
 #             requests/s, p50 and p99 latency and the socket errors wrk saw
 #             (a reset shows there)
+#   new       with --syn-flood RATE: wrk -t1 -c10 with "Connection: close"
+#             (a new connection for each request), requests/s, first
+#             alone, then during a flood of RATE SYNs/s from forged
+#             sources (test/membrane/synflood.py, 198.18.0.0/15, off-link:
+#             each server answers through its gateway, the client
+#             namespace, which drops the SYN-ACKs), and their ratio
 # and the table gives the median over the rounds, membrane/veth and
 # membrane/bridge, and the TCP segments the clients resent on each path
 # (/proc/net/snmp's RetransSegs in their namespace): a stall, a segment
@@ -96,6 +103,7 @@ idle_secs=10
 conf=
 conf_given=
 extra_conns=()
+syn_flood=
 port=virtio
 client_gso=on
 client_gro=off
@@ -125,6 +133,10 @@ while [ $# -gt 0 ]; do
 		for c in "${extra_conns[@]}"; do
 			[ "$c" -ge 1 ] 2>/dev/null || die "--conns: $c is not a number"
 		done
+		shift 2 ;;
+	--syn-flood)
+		syn_flood=${2:?}
+		[ "$syn_flood" -ge 1 ] 2>/dev/null || die "--syn-flood: $syn_flood is not a number"
 		shift 2 ;;
 	-h | --help) usage ;;
 	-*) echo "bench-membrane: unknown option $1" >&2; usage ;;
@@ -217,11 +229,17 @@ if [ "$port" != virtio ]; then
 	ip netns exec ion-bm-k ethtool -K ionbm-k1 tso "$server_tso" gso "$server_tso" >/dev/null
 fi
 
+# each server's answers to forged, off-link sources go to its gateway in
+# the client namespace, which drops them (no forwarding): the membrane's
+# is in scripts/bench-membrane.conf
+ip -n ion-bm-k route add default via 10.81.0.1
+
 # --- bridge path
 if [ "$port" = virtio ]; then
 	say "bridge: TAP ionbm-b0 (netns ion-bm) <-> dpdk-testpmd io <-> TAP ionbm-b1 (netns ion-bm-b)"
 	netns_add ion-bm-b
 	bridge_start bridge ionbm-b0 ion-bm 10.82.0.1/24 ionbm-b1 ion-bm-b 10.82.0.2/24
+	ip -n ion-bm-b route add default via 10.82.0.1
 fi
 
 # nginx_start NAME NS IP: nginx serving $www on IP:80 in NS, log
@@ -347,6 +365,31 @@ m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (
 print(f"{rps:.1f} {p50:.3f} {p99:.3f} {sum(int(x) for x in m.groups()) if m else 0}")
 EOF
 }
+# m_new IP ROUND TAG: requests/s of wrk -c10 with a new connection for
+# each request
+m_new() {
+	local log=$work/wrk.$1.$2.$3
+	host_exec wrk -t1 -c10 -d"${wrk_secs}s" -H "Connection: close" "http://$1/$small" >"$log" 2>&1 ||
+		die "wrk (Connection: close) on $1 failed: $(cat "$log")"
+	if grep -q 'Non-2xx' "$log"; then die "wrk (Connection: close) on $1: $(grep 'Non-2xx' "$log")"; fi
+	sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$log"
+}
+# m_new_flood SIDE ROUND: m_new during a SYN flood of $syn_flood a second
+# at the server of SIDE, from the client end of its path
+m_new_flood() {
+	local side=$1 a=${addr[$1]} dev mac fl r
+	declare -A devs=([mb]=ionbm0 [k]=ionbm-k0 [b]=ionbm-b0)
+	dev=${devs[$side]}
+	mac=$(host_exec ip neigh show "$a" dev "$dev" | awk '{print $3}')
+	[ -n "$mac" ] || die "no MAC of $a on $dev for the SYN flood"
+	host_exec python3 "$top/test/membrane/synflood.py" "$dev" "$mac" "$a" 80 198.18.0.0/15 \
+		"$syn_flood" $((syn_flood * (wrk_secs + 2))) >"$work/flood.$side.$2" &
+	fl=$!
+	sleep 1 # the flood under way
+	r=$(m_new "$a" "$2" flood)
+	wait "$fl" || die "synflood.py failed: $(cat "$work/flood.$side.$2")"
+	echo "$r"
+}
 m_ping() { # "avg median" RTT in us of 200 echoes, none lost
 	local log=$work/ping.$1.$2
 	host_exec ping -c 200 -i 0.002 -W 1 "$1" >"$log" 2>&1 || die "ping $1: $(tail -2 "$log")"
@@ -397,6 +440,11 @@ one() { # one SIDE(mb|k|b) ROUND: the three measurements of one path
 			res[$side.err$c.$r] <<<"$x"
 		say "round $r $side: wrk -c$c: $x (req/s, p50 ms, p99 ms, socket errors)"
 	done
+	if [ -n "$syn_flood" ]; then
+		res[$side.new.$r]=$(m_new "$a" "$r" new)
+		res[$side.newflood.$r]=$(m_new_flood "$side" "$r")
+		say "round $r $side: new connections ${res[$side.new.$r]} req/s, during a SYN flood ${res[$side.newflood.$r]} req/s"
+	fi
 	x=$(m_ping "$a" "$r")
 	res[$side.rtt.$r]=${x% *} res[$side.rttmed.$r]=${x#* }
 	resends[$side]=$((resends[$side] + $(resent) - t0))
@@ -436,6 +484,12 @@ extra_args() {
 				"$(vals k "$m$c")" "$(vals b "$m$c")"
 		done
 	done
+	if [ -n "$syn_flood" ]; then
+		printf '%s|%s|%s|%s|%s\n' new "HTTP req/s, a connection each" \
+			"$(vals mb new)" "$(vals k new)" "$(vals b new)"
+		printf '%s|%s|%s|%s|%s\n' newflood "... during $syn_flood SYNs/s" \
+			"$(vals mb newflood)" "$(vals k newflood)" "$(vals b newflood)"
+	fi
 }
 summary=$(BM_LOAD="$load0 -> $load1" BM_SLEEP="${idle_sleep_us:-200}" BM_PORT=$port \
 	BM_CLIENT_GSO=$client_gso BM_CLIENT_GRO=$client_gro BM_SERVER_TSO=$server_tso \
@@ -503,6 +557,12 @@ for spec in filter(None, sys.argv[17].split("\n")):
                      f"{mm / mbr if mbr else float('nan'):8.3f}x")
     else:
         lines.append(f"{label:40} {mm:10.1f} {mk:10.1f} {'-':>11} {ratio:7.3f}x {'-':>9}")
+if "newflood" in doc["metrics"]:
+    new, fl = doc["metrics"]["new"], doc["metrics"]["newflood"]
+    kept = {s: round(fl[s] / new[s], 4) if new[s] else float("nan") for s in ("membrane", "kernel", "bridge")}
+    doc["syn_flood_kept"] = kept
+    lines.append(f"{'... kept during the flood':40} {kept['membrane']:9.3f}x {kept['kernel']:9.3f}x "
+                 f"{kept['bridge']:10.3f}x")
 lines.append(f"{'daemon idle CPU, %% of one CPU (%s s)' % idle_secs:40} {float(idle_pct):10.2f}")
 lines.append(f"membrane on its {env['BM_PORT']} port, idle.sleep_us {env['BM_SLEEP']}, kernel veth offloads "
              f"{env['BM_OFFLOADS']}, load average {env['BM_LOAD']}")

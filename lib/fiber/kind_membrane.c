@@ -22,6 +22,7 @@ struct membrane_kind_params {
 	uint32_t http_port;
 	uint32_t vfs_req, vfs_rsp;
 	uint32_t max_conns, backlog, max_head, max_target, idle_timeout_ms;
+	uint32_t half_open;
 };
 
 #define P(f) offsetof(struct membrane_kind_params, f)
@@ -54,6 +55,9 @@ static const struct fiber_param membrane_params[] = {
 	 3600000, "10000",
 	 "a keep-alive connection idle, or a client not reading, this long "
 	 "is closed"},
+	{"tcp_half_open", FIBER_P_UINT, P(half_open), 64, 65535, "1024",
+	 "half-open TCP connections kept (SYN received, no ACK yet); a SYN "
+	 "beyond abandons the oldest quarter"},
 };
 #undef P
 
@@ -110,6 +114,8 @@ static const struct ctr_desc membrane_ctrs[] = {
 	M(http_body_bytes, "HTTP request body bytes discarded"),
 	M(tcp_time_wait_reused,
 	  "TCP SYNs that ended lwIP's TIME-WAIT of their four-tuple"),
+	M(tcp_syn_evicted, "TCP half-open connections abandoned for newer "
+			   "SYNs: tcp_half_open were waiting"),
 	M(lwip_link_drop, "dropped by lwIP's link layer"),
 	M(lwip_arp_drop, "ARP packets lwIP dropped"),
 	M(lwip_ip_drop, "IPv4 packets lwIP dropped (not ours, bad header "
@@ -180,6 +186,7 @@ membrane_init(struct fiber *f, const void *params, const struct fiber_env *env)
 	mp->conf.http_max_head = p->max_head;
 	mp->conf.http_max_target = p->max_target;
 	mp->conf.http_idle_timeout_ms = p->idle_timeout_ms;
+	mp->conf.tcp_half_open = p->half_open;
 	mp->conf.stats_json = env->stats_json;
 	mp->conf.stats_prom = env->stats_prom;
 	mp->conf.stats_arg = env->stats_arg;

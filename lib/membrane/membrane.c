@@ -30,6 +30,8 @@
 
 #include "membrane_impl.h"
 
+#define MB_DEF_HALF_OPEN 1024u /* membrane_conf.tcp_half_open */
+
 /* lwIP's state is process-wide: it is started once, and one netif of
  * ours lives in it at a time. */
 static uint32_t lwip_started;
@@ -190,6 +192,8 @@ membrane_create(const struct membrane_conf *conf, struct membrane **out)
 		return -ENOMEM;
 	}
 	m->conf = *conf;
+	if (m->conf.tcp_half_open == 0)
+		m->conf.tcp_half_open = MB_DEF_HALF_OPEN;
 	ip4_addr_set_u32(&ip, conf->ip);
 	ip4_addr_set_u32(&mask, conf->netmask);
 	ip4_addr_set_u32(&gw, conf->gateway);
@@ -288,25 +292,14 @@ guard(const uint8_t *d, uint32_t len, uint16_t et)
  * client cannot connect from that port for 2 MSL (2 minutes).  Linux and
  * BSD accept such a SYN when its sequence number is past the old
  * connection's (RFC 6191, which RFC 6528 ISNs satisfy): do the same, by
- * ending the TIME-WAIT before lwIP sees the SYN.  IPv4; @p l3 is checked
- * to hold its header.
+ * ending the TIME-WAIT before lwIP sees the SYN.
  */
 static void
-syn_after_time_wait(struct membrane *m, const uint8_t *l3, uint32_t n)
+syn_after_time_wait(struct membrane *m, const uint8_t *l3, uint16_t sport,
+		    uint16_t dport, uint32_t seq)
 {
-	uint32_t ihl = (l3[0] & 0x0fu) * 4u, seq;
-	const uint8_t *th = l3 + ihl;
-	uint16_t sport, dport;
 	struct tcp_pcb *pcb;
 
-	if (l3[9] != IP_PROTO_TCP || n < ihl + 20 ||
-	    (th[13] & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN ||
-	    tcp_tw_pcbs == NULL)
-		return;
-	sport = (uint16_t)(th[0] << 8 | th[1]);
-	dport = (uint16_t)(th[2] << 8 | th[3]);
-	seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
-	      (uint32_t)th[6] << 8 | th[7];
 	for (pcb = tcp_tw_pcbs; pcb != NULL; pcb = pcb->next) {
 		if (pcb->remote_port != sport || pcb->local_port != dport ||
 		    !IP_IS_V4(&pcb->remote_ip) ||
@@ -319,6 +312,73 @@ syn_after_time_wait(struct membrane *m, const uint8_t *l3, uint32_t n)
 		}
 		return;
 	}
+}
+
+/*
+ * Half-open connections (SYN-RCVD).  lwIP has no SYN cookies and keeps a
+ * half-open connection up to 20 s (TCP_SYN_RCVD_TIMEOUT), each in the
+ * list tcp_input() walks for every segment, so a flood of SYNs from
+ * forged sources grows that list without bound and slows every
+ * connection to a crawl.  The membrane keeps at most tcp_half_open of
+ * them: a SYN for a listener beyond that abandons the oldest quarter,
+ * without a RST (their sources are likely forged), as FreeBSD's syncache
+ * drops the oldest entry of a full bucket.  A real client completes its
+ * handshake within a round trip, long before its entry is among the
+ * oldest (at 10 000 SYNs/s and 1024 entries, one lives ~75 ms).
+ *
+ * Counting them takes a walk of tcp_active_pcbs, so the count is an upper
+ * bound kept by the SYNs themselves and made exact by a walk only when it
+ * reaches the limit: in a flood, one walk per tcp_half_open/4 SYNs.  lwIP
+ * puts a new or active PCB at the head of the list, so the oldest are
+ * the last.
+ */
+static void
+syn_make_room(struct membrane *m, uint16_t dport)
+{
+	struct tcp_pcb_listen *l;
+	struct tcp_pcb *pcb, *next;
+	uint32_t n = 0, i = 0, keep;
+
+	for (l = tcp_listen_pcbs.listen_pcbs; l != NULL; l = l->next)
+		if (l->local_port == dport)
+			break;
+	if (l == NULL || ++m->half_open < m->conf.tcp_half_open)
+		return; /* no listener: lwIP resets it */
+	for (pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next)
+		n += pcb->state == SYN_RCVD;
+	m->half_open = n + 1; /* with the SYN's own */
+	if (m->half_open <= m->conf.tcp_half_open)
+		return;
+	keep = n - (n + 3) / 4;
+	for (pcb = tcp_active_pcbs; pcb != NULL; pcb = next) {
+		next = pcb->next;
+		if (pcb->state != SYN_RCVD || i++ < keep)
+			continue;
+		tcp_abandon(pcb, 0);
+		MB_ADD(m, tcp_syn_evicted, 1);
+	}
+	m->half_open = keep + 1;
+}
+
+/* What the membrane does with an IPv4 TCP SYN before lwIP sees it; @p l3
+ * is checked to hold its IPv4 header. */
+static void
+syn_input(struct membrane *m, const uint8_t *l3, uint32_t n)
+{
+	uint32_t ihl = (l3[0] & 0x0fu) * 4u, seq;
+	const uint8_t *th = l3 + ihl;
+	uint16_t sport, dport;
+
+	if (l3[9] != IP_PROTO_TCP || n < ihl + 20 ||
+	    (th[13] & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+		return;
+	sport = (uint16_t)(th[0] << 8 | th[1]);
+	dport = (uint16_t)(th[2] << 8 | th[3]);
+	seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
+	      (uint32_t)th[6] << 8 | th[7];
+	if (tcp_tw_pcbs != NULL)
+		syn_after_time_wait(m, l3, sport, dport, seq);
+	syn_make_room(m, dport);
 }
 
 /* One frame from the RX ring into lwIP. */
@@ -348,8 +408,7 @@ input_frame(struct membrane *m, const uint8_t *d, uint32_t len)
 		return;
 	}
 	if (et == ETHTYPE_IP)
-		syn_after_time_wait(m, d + SIZEOF_ETH_HDR,
-				    len - SIZEOF_ETH_HDR);
+		syn_input(m, d + SIZEOF_ETH_HDR, len - SIZEOF_ETH_HDR);
 	/* one contiguous pbuf: lwIP parses headers in place */
 	p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
 	if (p == NULL) {

@@ -49,6 +49,9 @@ struct membrane_conf {
 					*   64..max_head - 32; over: 414 */
 	uint32_t http_idle_timeout_ms; /**< keep-alive idle and send stall:
 					*   10000, 1000..3600000 */
+	uint32_t tcp_half_open;	       /**< half-open TCP connections kept;
+					*   beyond, the oldest are abandoned:
+					*   1024, 64..65535 */
 };
 
 /** Counters; each written by lwIP's one caller (membrane_poll()'s thread). */
@@ -95,6 +98,8 @@ struct membrane_stats {
 	uint64_t http_body_bytes;    /**< request body bytes discarded */
 	uint64_t tcp_time_wait_reused; /**< SYNs that ended a TIME-WAIT of
 					*   theirs (RFC 6191) */
+	uint64_t tcp_syn_evicted;      /**< half-open connections abandoned to
+					*   make room for a SYN (a flood) */
 	/* lwIP's own drops (its LWIP_STATS), by layer */
 	uint64_t lwip_link_drop, lwip_arp_drop, lwip_ip_drop, lwip_ipfrag_drop;
 	uint64_t lwip_icmp_drop, lwip_udp_drop, lwip_tcp_drop;

@@ -21,6 +21,7 @@ struct membrane {
 	bool netif_added;
 	uint32_t stopped;    /**< atomic: no more TX, no more input */
 	uint32_t next_timer; /**< sys_now() of lwIP's next timer */
+	uint32_t half_open;  /**< at least the half-open TCP connections */
 	struct membrane_stats st;
 	struct tcp_pcb *echo_tcp;
 	struct udp_pcb *echo_udp;

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """N concurrent keep-alive HTTP connections to the membrane.
 
-  many_conns.py HOST N REQUESTS FILE PATH
+  many_conns.py HOST N REQUESTS FILE PATH [HOLD]
 
 Opens N connections at once and waits until every one is connected (or
 refused) before any sends: then each sends REQUESTS requests for PATH on
@@ -10,6 +10,11 @@ its one connection, one after the other (keep-alive), checks every
 response (200, Content-Length, the bytes of FILE) and closes.  Prints
 JSON: connected, answered (responses checked good), bad (wrong), reset
 (connections the server reset or closed early), seconds.  60 s at most.
+
+With HOLD (seconds), a connection stays open after its last response,
+idle, until the server closes it (its keep-alive idle timeout) or HOLD
+has passed: idle_closed counts those the server closed, idle_s the
+least and most seconds they were idle before it did.
 """
 import json
 import resource
@@ -19,10 +24,11 @@ import sys
 import time
 
 host, n, per, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[5]
+hold = float(sys.argv[6]) if len(sys.argv) > 6 else 0
 want = open(sys.argv[4], "rb").read()
 resource.setrlimit(resource.RLIMIT_NOFILE, (n + 64, n + 64))
 req = f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
-deadline = time.time() + 60
+deadline = time.time() + 60 + hold
 t0 = time.time()
 sel = selectors.DefaultSelector()
 conns = {}
@@ -51,7 +57,8 @@ while pending and time.time() < deadline:
             s.close()
             del conns[s]
 
-answered = bad = 0
+answered = bad = idle_closed = held = 0
+idle_s = []
 
 
 def send(s):
@@ -77,7 +84,15 @@ while live and time.time() < deadline:
             d = s.recv(65536)
         except OSError:
             d = b""
-        if not d:
+        if not d and c["done"] == per:  # idle, closed by the server
+            idle_closed += 1
+            held -= 1
+            idle_s.append(time.time() - c["last"])
+            sel.unregister(s)
+            live.discard(s)
+            s.close()
+            continue
+        if not d or c["done"] == per:
             reset += 1
             sel.unregister(s)
             live.discard(s)
@@ -96,6 +111,12 @@ while live and time.time() < deadline:
             bad += not ok
             c["buf"] = rest[length:]
             c["done"] += 1
+            c["last"] = time.time()
+            if c["done"] == per and ok and hold:
+                held += 1
+                if held == len(live):  # the last answered: HOLD from now
+                    deadline = min(deadline, time.time() + hold)
+                break  # stays open, idle
             if c["done"] == per or not ok:
                 sel.unregister(s)
                 live.discard(s)
@@ -109,4 +130,6 @@ while live and time.time() < deadline:
                 break
 print(json.dumps({"connected": connected, "answered": answered, "bad": bad,
                   "reset": reset, "unfinished": len(live),
+                  "idle_closed": idle_closed,
+                  "idle_s": [round(min(idle_s), 1), round(max(idle_s), 1)] if idle_s else [],
                   "seconds": round(time.time() - t0, 2)}))
