@@ -22,7 +22,7 @@ struct membrane_kind_params {
 	uint32_t http_port;
 	uint32_t vfs_req, vfs_rsp;
 	uint32_t max_conns, backlog, max_head, max_target, idle_timeout_ms;
-	uint32_t half_open;
+	uint32_t half_open, time_wait;
 };
 
 #define P(f) offsetof(struct membrane_kind_params, f)
@@ -58,6 +58,9 @@ static const struct fiber_param membrane_params[] = {
 	{"tcp_half_open", FIBER_P_UINT, P(half_open), 64, 65535, "1024",
 	 "half-open TCP connections kept (SYN received, no ACK yet); a SYN "
 	 "beyond abandons the oldest quarter"},
+	{"tcp_time_wait", FIBER_P_UINT, P(time_wait), 64, 65535, "1024",
+	 "TCP connections kept in TIME-WAIT (the server closed first); "
+	 "beyond, the oldest end early"},
 };
 #undef P
 
@@ -116,6 +119,8 @@ static const struct ctr_desc membrane_ctrs[] = {
 	  "TCP SYNs that ended lwIP's TIME-WAIT of their four-tuple"),
 	M(tcp_syn_evicted, "TCP half-open connections abandoned for newer "
 			   "SYNs: tcp_half_open were waiting"),
+	M(tcp_time_wait_ended, "TCP TIME-WAITs ended early: tcp_time_wait "
+			       "newer ones were kept"),
 	M(lwip_link_drop, "dropped by lwIP's link layer"),
 	M(lwip_arp_drop, "ARP packets lwIP dropped"),
 	M(lwip_ip_drop, "IPv4 packets lwIP dropped (not ours, bad header "
@@ -187,6 +192,7 @@ membrane_init(struct fiber *f, const void *params, const struct fiber_env *env)
 	mp->conf.http_max_target = p->max_target;
 	mp->conf.http_idle_timeout_ms = p->idle_timeout_ms;
 	mp->conf.tcp_half_open = p->half_open;
+	mp->conf.tcp_time_wait = p->time_wait;
 	mp->conf.stats_json = env->stats_json;
 	mp->conf.stats_prom = env->stats_prom;
 	mp->conf.stats_arg = env->stats_arg;

@@ -52,6 +52,9 @@ struct membrane_conf {
 	uint32_t tcp_half_open;	       /**< half-open TCP connections kept;
 					*   beyond, the oldest are abandoned:
 					*   1024, 64..65535 */
+	uint32_t tcp_time_wait;	       /**< TCP connections kept in
+					*   TIME-WAIT; beyond, the oldest end:
+					*   1024, 64..65535 */
 };
 
 /** Counters; each written by lwIP's one caller (membrane_poll()'s thread). */
@@ -100,6 +103,8 @@ struct membrane_stats {
 					*   theirs (RFC 6191) */
 	uint64_t tcp_syn_evicted;      /**< half-open connections abandoned to
 					*   make room for a SYN (a flood) */
+	uint64_t tcp_time_wait_ended;  /**< TIME-WAITs ended early: the
+					*   newest tcp_time_wait were kept */
 	/* lwIP's own drops (its LWIP_STATS), by layer */
 	uint64_t lwip_link_drop, lwip_arp_drop, lwip_ip_drop, lwip_ipfrag_drop;
 	uint64_t lwip_icmp_drop, lwip_udp_drop, lwip_tcp_drop;
