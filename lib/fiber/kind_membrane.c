@@ -22,6 +22,7 @@ struct membrane_kind_params {
 	uint32_t http_port;
 	uint32_t vfs_req, vfs_rsp;
 	uint32_t max_conns, backlog, max_head, max_target, idle_timeout_ms;
+	uint32_t send_timeout_ms;
 	uint32_t half_open, time_wait;
 };
 
@@ -53,8 +54,11 @@ static const struct fiber_param membrane_params[] = {
 	 "bytes of a request target, below http_max_head - 32; more: 414"},
 	{"http_idle_timeout_ms", FIBER_P_UINT, P(idle_timeout_ms), 1000,
 	 3600000, "10000",
-	 "a keep-alive connection idle, or a client not reading, this long "
-	 "is closed"},
+	 "a keep-alive connection idle, or a request head unfinished, this "
+	 "long is closed"},
+	{"http_send_timeout_ms", FIBER_P_UINT, P(send_timeout_ms), 1000,
+	 3600000, "10000",
+	 "a client that takes nothing of its response this long is reset"},
 	{"tcp_half_open", FIBER_P_UINT, P(half_open), 64, 65535, "1024",
 	 "half-open TCP connections kept (SYN received, no ACK yet); a SYN "
 	 "beyond abandons the oldest quarter"},
@@ -191,6 +195,7 @@ membrane_init(struct fiber *f, const void *params, const struct fiber_env *env)
 	mp->conf.http_max_head = p->max_head;
 	mp->conf.http_max_target = p->max_target;
 	mp->conf.http_idle_timeout_ms = p->idle_timeout_ms;
+	mp->conf.http_send_timeout_ms = p->send_timeout_ms;
 	mp->conf.tcp_half_open = p->half_open;
 	mp->conf.tcp_time_wait = p->time_wait;
 	mp->conf.stats_json = env->stats_json;

@@ -117,7 +117,7 @@ struct httpd {
 	struct membrane *m;
 	struct tcp_pcb *listen;
 	struct membrane_http_limits lim;
-	uint32_t n_conns, idle_ms, spill_cap, head_cap;
+	uint32_t n_conns, idle_ms, send_ms, spill_cap, head_cap;
 	uint32_t n_want; /**< connections with want != WANT_NONE */
 	/* the free slots, a stack of indices */
 	uint32_t *free_idx, n_free;
@@ -1101,7 +1101,7 @@ on_poll(void *arg, struct tcp_pcb *pcb)
 	case HC_BODY:
 	case HC_CLOSING:
 		/* waiting on the client's window, not on the VFS */
-		if (quiet >= h->idle_ms &&
+		if (quiet >= h->send_ms &&
 		    (c->spill_len != 0 || tcp_sndbuf(pcb) < TCP_SND_BUF)) {
 			MB_ADD(h->m, http_send_timeouts, 1);
 			conn_reset(c);
@@ -1271,6 +1271,8 @@ limits(struct httpd *h, const struct membrane_conf *conf)
 		clamp(conf->http_max_target, MEMBRANE_HTTP_MAX_TARGET,
 		      MEMBRANE_HTTP_MIN_TARGET, h->lim.max_head - 32);
 	h->idle_ms = clamp(conf->http_idle_timeout_ms, HTTPD_DEF_IDLE_MS,
+			   HTTPD_MIN_IDLE_MS, HTTPD_MAX_IDLE_MS);
+	h->send_ms = clamp(conf->http_send_timeout_ms, HTTPD_DEF_IDLE_MS,
 			   HTTPD_MIN_IDLE_MS, HTTPD_MAX_IDLE_MS);
 	/* a Location is the path, each byte maybe %XX, and the query */
 	h->head_cap = HTTPD_HEAD_ROOM + 3 * MEMBRANE_HTTP_PATH_MAX +

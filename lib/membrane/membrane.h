@@ -47,8 +47,10 @@ struct membrane_conf {
 					*   1024..65535; over it: 431 */
 	uint32_t http_max_target;      /**< request-target bytes: 8000,
 					*   64..max_head - 32; over: 414 */
-	uint32_t http_idle_timeout_ms; /**< keep-alive idle and send stall:
+	uint32_t http_idle_timeout_ms; /**< keep-alive idle, unfinished head:
 					*   10000, 1000..3600000 */
+	uint32_t http_send_timeout_ms; /**< a client taking nothing of its
+					*   response: 10000, 1000..3600000 */
 	uint32_t tcp_half_open;	       /**< half-open TCP connections kept;
 					*   beyond, the oldest are abandoned:
 					*   1024, 64..65535 */

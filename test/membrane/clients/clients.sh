@@ -131,6 +131,24 @@ assert r["answered"] == 1200 and r["bad"] == 0 and r["reset"] == 100, r' "$many"
 check "600 waited, 100 refused: $(($(mb_ctr http_backlog_waits) - waits0)), $(($(mb_ctr http_conns_refused) - refused0))" \
 	sh -c "[ $(($(mb_ctr http_backlog_waits) - waits0)) = 600 ] && [ $(($(mb_ctr http_conns_refused) - refused0)) = 100 ]"
 check "nobody waits in the backlog after them: $(mb_ctr http_parked)" [ "$(mb_ctr http_parked)" = 0 ]
+# --- a client that stops reading: reset after http_send_timeout_ms (10 s,
+# the default; membrane.conf's 2 s idle timeout is not it), seen in the
+# counter; it runs meanwhile and is checked further down
+sends0=$(mb_ctr http_send_timeouts)
+(
+	host_exec python3 "$here/not_reading.py" "$me" /big.bin 24 &
+	t0=$EPOCHREALTIME
+	for _ in $(seq 120); do
+		sleep 0.2
+		if [ "$(mb_ctr http_send_timeouts)" != "$sends0" ]; then
+			python3 -c "print(round($EPOCHREALTIME - $t0, 1))"
+			break
+		fi
+	done
+	wait
+) >"$work/not_reading.out" 2>&1 &
+not_reading=$!
+
 # idle: the keep-alive idle timeout (membrane.conf: 2 s; checked each
 # second) closes every one of 1000 idle connections, none before it (a
 # burst of closes takes up to a few seconds more: docs/membrane.md)
@@ -222,6 +240,12 @@ assert r["kept_ok"] >= 20 and r["new_ok"] >= 1, r' "$fl"
 # but the last 1024 of them abandoned
 check "SYN flood: $evicted half-open connections abandoned for newer SYNs, $lost frames lost on the way (want 20 000 - lost - 1024 at least)" \
 	[ "$evicted" -ge $((20000 - lost - 1024)) ]
+
+wait "$not_reading" || true
+reset_after=$(head -1 "$work/not_reading.out")
+check "a client reading nothing reset after the send timeout (10 s): after ${reset_after:-never} s, $(($(mb_ctr http_send_timeouts) - sends0)) counted" \
+	python3 -c 'import sys; assert 9.5 <= float(sys.argv[1]) <= 20 and sys.argv[2] == "1"' \
+	"${reset_after:-0}" "$(($(mb_ctr http_send_timeouts) - sends0))"
 
 # --- GET /stats: the daemon's figures as JSON
 host_exec curl -sS "http://$me/stats" >"$work/stats.json" || true
