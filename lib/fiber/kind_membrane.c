@@ -125,6 +125,8 @@ static const struct ctr_desc membrane_ctrs[] = {
 			   "SYNs: tcp_half_open were waiting"),
 	M(tcp_time_wait_ended, "TCP TIME-WAITs ended early: tcp_time_wait "
 			       "newer ones were kept"),
+	M(tcp_syn_revived, "TCP half-open connections abandoned, then "
+			   "brought back by their client's ACK"),
 	M(lwip_link_drop, "dropped by lwIP's link layer"),
 	M(lwip_arp_drop, "ARP packets lwIP dropped"),
 	M(lwip_ip_drop, "IPv4 packets lwIP dropped (not ours, bad header "

@@ -98,7 +98,10 @@ ion_lwip_tcp_isn(const ip_addr_t *local_ip, u16_t local_port,
 {
 	struct timespec ts;
 	uint64_t h, m;
+	u32_t isn;
 
+	if (mb_tcp_forced_isn(&isn))
+		return isn; /* a half-open connection brought back */
 	h = mix_addr(isn_key[0], local_ip);
 	h = mix_addr(h, remote_ip);
 	h = mix(h ^ ((uint64_t)local_port << 16 | remote_port) ^ isn_key[1]);
@@ -114,6 +117,16 @@ stopped(const struct membrane *m)
 	return __atomic_load_n(&m->stopped, __ATOMIC_ACQUIRE) != 0;
 }
 
+/* An IPv4 TCP segment (LWIP_NETIF_TX_SINGLE_PBUF: one pbuf a frame) */
+static bool
+is_tcp(const struct pbuf *p)
+{
+	const uint8_t *d = p->payload;
+
+	return p->len > SIZEOF_ETH_HDR + 9 && d[12] == 0x08 && d[13] == 0x00 &&
+	       d[SIZEOF_ETH_HDR + 9] == IP_PROTO_TCP;
+}
+
 /* lwIP's output: one frame into the TX ring, from the fiber's thread (its
  * step is lwIP's only caller): the ring's one producer. */
 static err_t
@@ -126,6 +139,9 @@ link_output(struct netif *n, struct pbuf *p)
 		MB_ADD(m, tx_stopped, 1);
 		return ERR_IF;
 	}
+	if (m->tcp_reviving && is_tcp(p))
+		return ERR_OK; /* its SYN-ACK, sent once already (tcp_guard.c)
+				*/
 	if (p->tot_len > ion_ring_slot_size(tx->ring)) {
 		MB_ADD(m, tx_oversize, 1);
 		return ERR_BUF;
@@ -289,125 +305,6 @@ guard(const uint8_t *d, uint32_t len, uint16_t et)
 	}
 }
 
-/*
- * TIME-WAIT, on each SYN (a walk of lwIP's list of TIME-WAIT connections,
- * newest first):
- *
- * - A SYN for a four-tuple lwIP still holds in TIME-WAIT (it closed
- *   first): lwIP 2.1.3 answers it with an ACK and ignores the client's
- *   RST, so the client cannot connect from that port for 2 MSL (2
- *   minutes).  Linux and BSD accept such a SYN when its sequence number is
- *   past the old connection's (RFC 6191, which RFC 6528 ISNs satisfy): do
- *   the same, by ending the TIME-WAIT before lwIP sees the SYN.
- * - At most tcp_time_wait of them: tcp_input() walks the list for every
- *   segment no open connection takes, every SYN among them, and a server
- *   that closes first (Connection: close) adds one per connection for 2
- *   minutes: at 5 000 new connections a second the walks took the
- *   membrane from 5 900 to 2 700 connections a second within 10 s.  Linux
- *   bounds them too (tcp_max_tw_buckets); the oldest beyond end early.  A
- *   TIME-WAIT PCB holds nothing but itself (lwIP purged it on entry), so
- *   ending one is unlinking and freeing it.
- */
-static void
-syn_time_wait(struct membrane *m, const uint8_t *l3, uint16_t sport,
-	      uint16_t dport, uint32_t seq)
-{
-	struct tcp_pcb *pcb, *next, *last = NULL;
-	uint32_t n = 0;
-
-	for (pcb = tcp_tw_pcbs; pcb != NULL; pcb = next) {
-		next = pcb->next;
-		if (n == m->conf.tcp_time_wait) {
-			last->next = NULL; /* n > 0: tcp_time_wait >= 64 */
-			for (; pcb != NULL; pcb = next) {
-				next = pcb->next;
-				pcb->state = CLOSED;
-				tcp_free(pcb);
-				MB_ADD(m, tcp_time_wait_ended, 1);
-			}
-			return;
-		}
-		if (pcb->remote_port == sport && pcb->local_port == dport &&
-		    IP_IS_V4(&pcb->remote_ip) &&
-		    memcmp(&ip_2_ip4(&pcb->remote_ip)->addr, l3 + 12, 4) == 0 &&
-		    memcmp(&ip_2_ip4(&pcb->local_ip)->addr, l3 + 16, 4) == 0 &&
-		    TCP_SEQ_GT(seq, pcb->rcv_nxt)) {
-			tcp_abort(pcb); /* TIME-WAIT: freed, no RST */
-			MB_ADD(m, tcp_time_wait_reused, 1);
-			continue; /* last stays the one before */
-		}
-		last = pcb;
-		n++;
-	}
-}
-
-/*
- * Half-open connections (SYN-RCVD).  lwIP has no SYN cookies and keeps a
- * half-open connection up to 20 s (TCP_SYN_RCVD_TIMEOUT), each in the
- * list tcp_input() walks for every segment, so a flood of SYNs from
- * forged sources grows that list without bound and slows every
- * connection to a crawl.  The membrane keeps at most tcp_half_open of
- * them: a SYN for a listener beyond that abandons the oldest quarter,
- * without a RST (their sources are likely forged), as FreeBSD's syncache
- * drops the oldest entry of a full bucket.  A real client completes its
- * handshake within a round trip, long before its entry is among the
- * oldest (at 10 000 SYNs/s and 1024 entries, one lives ~75 ms).
- *
- * Counting them takes a walk of tcp_active_pcbs, so the count is an upper
- * bound kept by the SYNs themselves and made exact by a walk only when it
- * reaches the limit: in a flood, one walk per tcp_half_open/4 SYNs.  lwIP
- * puts a new or active PCB at the head of the list, so the oldest are
- * the last.
- */
-static void
-syn_make_room(struct membrane *m, uint16_t dport)
-{
-	struct tcp_pcb_listen *l;
-	struct tcp_pcb *pcb, *next;
-	uint32_t n = 0, i = 0, keep;
-
-	for (l = tcp_listen_pcbs.listen_pcbs; l != NULL; l = l->next)
-		if (l->local_port == dport)
-			break;
-	if (l == NULL || ++m->half_open < m->conf.tcp_half_open)
-		return; /* no listener: lwIP resets it */
-	for (pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next)
-		n += pcb->state == SYN_RCVD;
-	m->half_open = n + 1; /* with the SYN's own */
-	if (m->half_open <= m->conf.tcp_half_open)
-		return;
-	keep = n - (n + 3) / 4;
-	for (pcb = tcp_active_pcbs; pcb != NULL; pcb = next) {
-		next = pcb->next;
-		if (pcb->state != SYN_RCVD || i++ < keep)
-			continue;
-		tcp_abandon(pcb, 0);
-		MB_ADD(m, tcp_syn_evicted, 1);
-	}
-	m->half_open = keep + 1;
-}
-
-/* What the membrane does with an IPv4 TCP SYN before lwIP sees it; @p l3
- * is checked to hold its IPv4 header. */
-static void
-syn_input(struct membrane *m, const uint8_t *l3, uint32_t n)
-{
-	uint32_t ihl = (l3[0] & 0x0fu) * 4u, seq;
-	const uint8_t *th = l3 + ihl;
-	uint16_t sport, dport;
-
-	if (l3[9] != IP_PROTO_TCP || n < ihl + 20 ||
-	    (th[13] & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
-		return;
-	sport = (uint16_t)(th[0] << 8 | th[1]);
-	dport = (uint16_t)(th[2] << 8 | th[3]);
-	seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
-	      (uint32_t)th[6] << 8 | th[7];
-	if (tcp_tw_pcbs != NULL)
-		syn_time_wait(m, l3, sport, dport, seq);
-	syn_make_room(m, dport);
-}
-
 /* One frame from the RX ring into lwIP. */
 static void
 input_frame(struct membrane *m, const uint8_t *d, uint32_t len)
@@ -435,16 +332,19 @@ input_frame(struct membrane *m, const uint8_t *d, uint32_t len)
 		return;
 	}
 	if (et == ETHTYPE_IP)
-		syn_input(m, d + SIZEOF_ETH_HDR, len - SIZEOF_ETH_HDR);
+		mb_tcp_guard(m, d, len);
 	/* one contiguous pbuf: lwIP parses headers in place */
 	p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
 	if (p == NULL) {
 		MB_ADD(m, rx_nopbuf, 1);
+		mb_tcp_guard_end();
 		return;
 	}
 	pbuf_take(p, d, (u16_t)len);
 	if (m->netif.input(p, &m->netif) != ERR_OK)
 		pbuf_free(p);
+	if (et == ETHTYPE_IP)
+		mb_tcp_guard_end();
 }
 
 /* lwIP's drop counters into the membrane's (relaxed stores: a reader on
@@ -557,6 +457,7 @@ membrane_destroy(struct membrane *m)
 	membrane_stop(m);
 	mb_httpd_stop(m);
 	mb_echo_stop(m);
+	free(m->syn_cache);
 	if (m->netif_added) {
 		netif_set_link_down(&m->netif);
 		netif_set_down(&m->netif);

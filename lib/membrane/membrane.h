@@ -107,6 +107,8 @@ struct membrane_stats {
 					*   make room for a SYN (a flood) */
 	uint64_t tcp_time_wait_ended;  /**< TIME-WAITs ended early: the
 					*   newest tcp_time_wait were kept */
+	uint64_t tcp_syn_revived;      /**< evicted half-open connections
+					*   brought back by their ACK */
 	/* lwIP's own drops (its LWIP_STATS), by layer */
 	uint64_t lwip_link_drop, lwip_arp_drop, lwip_ip_drop, lwip_ipfrag_drop;
 	uint64_t lwip_icmp_drop, lwip_udp_drop, lwip_tcp_drop;

@@ -14,6 +14,7 @@
 	__atomic_store_n(&(m)->st.field, (m)->st.field + (n), __ATOMIC_RELAXED)
 
 struct httpd;
+struct mb_syn_entry;
 
 struct membrane {
 	struct membrane_conf conf;
@@ -22,11 +23,23 @@ struct membrane {
 	uint32_t stopped;    /**< atomic: no more TX, no more input */
 	uint32_t next_timer; /**< sys_now() of lwIP's next timer */
 	uint32_t half_open;  /**< at least the half-open TCP connections */
+	struct mb_syn_entry *syn_cache; /**< evicted half-open connections */
+	uint32_t syn_evicted_ms;	/**< sys_now() of the last eviction */
+	bool tcp_reviving; /**< lwIP's output is a revived SYN-ACK: dropped */
 	struct membrane_stats st;
 	struct tcp_pcb *echo_tcp;
 	struct udp_pcb *echo_udp;
 	struct httpd *httpd;
 };
+
+/* tcp_guard.c: what the membrane does with TCP segments before lwIP */
+/** An IPv4 frame of @p len bytes, its header checked, on its way to lwIP:
+ *  bound TIME-WAIT and half-open connections, bring an evicted one back. */
+void mb_tcp_guard(struct membrane *m, const uint8_t *frame, uint32_t len);
+/** The initial sequence number lwIP must take now, if any. */
+bool mb_tcp_forced_isn(u32_t *isn);
+/** After lwIP took the frame mb_tcp_guard() saw. */
+void mb_tcp_guard_end(void);
 
 /* echo.c: TCP and UDP echo on port 7 */
 int mb_echo_start(struct membrane *m);
