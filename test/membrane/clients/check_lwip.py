@@ -19,6 +19,11 @@ from the wire on the test host's interface:
        (the fiber kind's deadline hook) wakes the idle lcore and steps the
        membrane for it; with the hook taken out (tried by hand) no resend
        came within the check's 9 s.
+  revive  a half-open connection the membrane evicted (membrane.conf
+       keeps 64: 70 more SYNs from the same neighbour push the first out)
+       comes back with its client's ACK: the first connection's ACK,
+       carrying a GET, is answered with the file (tcp_guard.c); without
+       the table, lwIP would answer it with a RST.
   ra   a Router Advertisement from a neighbour that never answers: the
        membrane (link-local IPv6 only) drops it before lwIP, which would
        take the neighbour for a router and probe it with a Neighbor
@@ -45,7 +50,7 @@ raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
 raw.bind((iface, 0))
 raw.settimeout(0.2)
 seen = {"synack": [], "synack_to": [], "arp_for_host": 0, "me_mac": b"\xff" * 6,
-        "ns_targets": []}
+        "ns_targets": [], "data_to": {}, "rst_to": set()}
 stop = threading.Event()
 
 
@@ -73,15 +78,23 @@ def sniff():
                 seen["synack"].append(seq)
                 seen["synack_to"].append((d[30:34], struct.unpack("!H", tcp[2:4])[0],
                                           time.monotonic(), seq))
+            dport = struct.unpack("!H", tcp[2:4])[0]
+            if flags & 0x04:
+                seen["rst_to"].add((d[30:34], dport))
+            body = tcp[(tcp[12] >> 4) * 4:struct.unpack("!H", d[16:18])[0] - ihl]
+            if body:
+                seen["data_to"].setdefault((d[30:34], dport), b"")
+                seen["data_to"][(d[30:34], dport)] += body
 
 
 def csum(b):
     return 0xFFFF - inet_sum(b)
 
 
-def tcp_frame(src_mac, src, sport, seq, flags):
+def tcp_frame(src_mac, src, sport, seq, flags, ack=0, opts=b"", data=b"", dport=None):
     """An Ethernet frame with a TCP segment from src:sport to the membrane."""
-    tcp = struct.pack("!HHIIBBHHH", sport, port, seq, 0, 5 << 4, flags, 65535, 0, 0)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport or port, seq, ack,
+                      (5 + len(opts) // 4) << 4, flags, 65535, 0, 0) + opts + data
     pseudo = src + socket.inet_aton(me) + struct.pack("!BBH", 0, 6, len(tcp))
     tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0,
@@ -181,6 +194,45 @@ try:
     ok = len(mine) >= 2 and gap < 4.5
     print(f"{'ok' if ok else 'not ok'}: timer: {len(mine)} SYN-ACKs to a silent "
           f"neighbour, the resend after {gap:.2f} s (lwIP's RTO 3 s; want < 4.5 s)")
+    fails += not ok
+
+    # a half-open connection evicted, then its ACK: a neighbour (.252)
+    # that speaks TCP by hand; its SYNs offer MSS 1460 and window scale 7
+    src, hw = net + bytes([252]), bytes([2, 0x10, 0, 0, 1, 252])
+    arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + hw + src + bytes(6) + socket.inet_aton(me)
+    raw.send(b"\xff" * 6 + hw + b"\x08\x06" + arp)
+    time.sleep(0.3)
+    opts = b"\x02\x04\x05\xb4\x01\x03\x03\x07"
+    base = random.randrange(30000, 40000)
+    raw.send(tcp_frame(hw, src, base, 5000, 0x02, opts=opts, dport=80))
+    deadline = time.monotonic() + 3
+    first = []
+    while time.monotonic() < deadline and not first:
+        time.sleep(0.02)
+        first = [x for x in seen["synack_to"] if x[0] == src and x[1] == base]
+    for k in range(1, 71):  # the first becomes the oldest: evicted
+        raw.send(tcp_frame(hw, src, base + k, 5000, 0x02, opts=opts, dport=80))
+        time.sleep(0.002)
+    time.sleep(0.3)
+    got = b""
+    req = b"GET /small.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    if first:
+        iss = first[0][3]
+        raw.send(tcp_frame(hw, src, base, 5001, 0x18, ack=iss + 1, data=req, dport=80))
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and b"\r\n\r\n" not in got:
+            time.sleep(0.02)
+            got = seen["data_to"].get((src, base), b"")
+    reset = (src, base) in seen["rst_to"]
+    for k in range(71):  # end them all: a RST each
+        mine = [x for x in seen["synack_to"] if x[0] == src and x[1] == base + k]
+        if mine:
+            raw.send(tcp_frame(hw, src, base + k, 5001 + (len(req) if k == 0 else 0),
+                               0x04, dport=80))
+    ok = got.startswith(b"HTTP/1.1 200") and not reset
+    status = got.split(b"\r\n", 1)[0].decode(errors="replace")
+    print(f"{'ok' if ok else 'not ok'}: revive: the first of 71 half-open connections "
+          f"(64 kept), its ACK with a GET: {status!r}{', reset' if reset else ''}")
     fails += not ok
 
     # a Router Advertisement (router lifetime 1800 s, no link-layer address

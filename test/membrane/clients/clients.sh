@@ -132,11 +132,12 @@ assert r["answered"] == 1200 and r["bad"] == 0 and r["reset"] == 100, r' "$many"
 check "600 waited, 100 refused: $(($(mb_ctr http_backlog_waits) - waits0)), $(($(mb_ctr http_conns_refused) - refused0))" \
 	sh -c "[ $(($(mb_ctr http_backlog_waits) - waits0)) = 600 ] && [ $(($(mb_ctr http_conns_refused) - refused0)) = 100 ]"
 check "nobody waits in the backlog after them: $(mb_ctr http_parked)" [ "$(mb_ctr http_parked)" = 0 ]
-# membrane.conf keeps 64 half-open connections: the bursts' SYNs evict
-# some, and each evicted connection comes back with its client's ACK
+# membrane.conf keeps 64 half-open connections: the bursts' SYNs may evict
+# some (how many depends on the path's timing; check_lwip.py "revive"
+# evicts one for sure), and each comes back with its client's ACK
 evicted=$(($(mb_ctr tcp_syn_evicted) - evicted0)) revived=$(($(mb_ctr tcp_syn_revived) - revived0))
 check "half-open connections evicted by the bursts all came back: $evicted evicted, $revived revived" \
-	sh -c "[ $evicted -gt 0 ] && [ $revived = $evicted ]"
+	[ "$revived" = "$evicted" ]
 # --- a client that stops reading: reset after http_send_timeout_ms (10 s,
 # the default; membrane.conf's 2 s idle timeout is not it), seen in the
 # counter; it runs meanwhile and is checked further down
@@ -211,7 +212,7 @@ check "ping after UDP-Lite and short ARP frames: ${got:-0}/10" [ "${got:-0}" -eq
 # Router Advertisement lwIP never sees (one more rx_unhandled)
 host_exec python3 "$here/check_lwip.py" "$iface" "$me" 10.77.0.1 7 >"$work/lwip.out" 2>&1 ||
 	sed 's/^/    check_lwip.py: /' "$work/lwip.out" >&2
-for t in isn arp tw timer ra; do
+for t in isn arp tw timer revive ra; do
 	check "lwIP $t: $(sed -n "s/^.*: $t: //p" "$work/lwip.out")" grep -q "^ok: $t:" "$work/lwip.out"
 done
 
