@@ -28,6 +28,7 @@ int bench_lwf_e2e(int argc, char **argv);
 int bench_utcp_e2e(int argc, char **argv);
 int bench_external(int argc, char **argv);
 int bench_claims(int argc, char **argv);
+int bench_shards(int argc, char **argv);
 /** ion-bench --external-child ...: the claimer of bench_external(), run
  * before (and without) EAL. */
 int bench_external_child(int argc, char **argv);

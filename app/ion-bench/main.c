@@ -41,6 +41,9 @@ static const struct bench_cmd cmds[] = {
 	{"claims", bench_claims,
 	 "a claim's time while another uid floods the claim socket, with "
 	 "the server's limits on and off"},
+	{"shards", bench_shards,
+	 "the data path sharded by RX queue on net_null: NetSwitch + utcp or "
+	 "lwf fiber per queue and lcore, 1 shard vs 2"},
 };
 
 static void
