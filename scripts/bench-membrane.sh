@@ -32,7 +32,7 @@
 # stopped (SIGSTOP) meanwhile, so that an idle poller takes no CPU from
 # the path under test (a two-CPU machine has none to spare); the daemon
 # stays up throughout.  --all-peers keeps both polling throughout, as the
-# harness did when the ~200 ms stalls were seen (docs/performance.md).
+# harness did when the ~200 ms stalls were seen (docs/performance-history.md).
 #
 # First the daemon's idle CPU: utime+stime from /proc/PID/stat over 10 s
 # without traffic, as % of one CPU.  Then each round measures the three

@@ -46,7 +46,7 @@
  * lines after it in the same page, which the producer writes only a round
  * of pages later, not slot x + 1, which it is writing now: fetching a line
  * the other core is writing costs both cores a transfer (see "Layout 7"
- * in docs/performance.md).
+ * in docs/performance-history.md).
  *
  * The data path uses acquire loads and release stores only: no locks, no
  * compare-and-swap, no other read-modify-write atomics.  Each endpoint
