@@ -655,7 +655,7 @@ console_host_open(struct ionswitchd *d, const struct console_conf *cc,
 	for (i = 0; i < d->n_fibers; i++) {
 		struct fiber *f = &d->fibers[i];
 
-		if (strcmp(f->kind->name, "console") != 0)
+		if (!f->kind->console)
 			continue;
 		if (h->fiber == NULL)
 			h->fiber = f;

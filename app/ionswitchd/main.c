@@ -453,7 +453,7 @@ has_console(const struct cfg *c)
 	unsigned int i;
 
 	for (i = 0; i < c->n_fibers; i++)
-		if (strcmp(c->fibers[i].kind->name, "console") == 0)
+		if (c->fibers[i].kind->console)
 			return true;
 	return false;
 }

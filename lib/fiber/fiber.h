@@ -120,6 +120,9 @@ struct fiber_kind {
 	 * its lcore does not sleep on tx's room, and input still wakes it.
 	 */
 	bool tx_drops;
+	/** The operator's console: the daemon's console host serves the
+	 *  first fiber of such a kind (its rx and tx carry the sessions). */
+	bool console;
 	/**
 	 * Checks across keys, before anything starts; NULL if none.  @return
 	 * 0, or -EINVAL with the reason (a sentence about fiber @p c->name) in

@@ -213,6 +213,7 @@ const struct fiber_kind fiber_kind_console = {
 	.help = "Runs the console's commands (ionctl, ionswitchd -i): rx "
 		"console input, tx console output",
 	.needs_tx = true,
+	.console = true,
 	.init = console_init,
 	.step = console_step,
 	.fini = console_fini,
