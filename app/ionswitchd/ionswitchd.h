@@ -111,8 +111,15 @@ int counters_telemetry_register(struct ionswitchd *d);
 /** Every counter set with its help (--counters). */
 void counters_describe(FILE *out);
 
-/* main.c */
+/* rings.c */
+/** Every channel's ring (a split one where an external fiber holds an
+ *  end).  @return 0 or a negative errno (logged). */
+int rings_create(struct ionswitchd *d);
+/** Unmap or free them all. */
+void rings_free(struct ionswitchd *d);
+/** The ring of @p channel, or NULL. */
 struct ion_ring *ionswitchd_ring(const struct ionswitchd *d, uint32_t channel);
+/** Its name in the config, or "". */
 const char *ionswitchd_ring_name(const struct ionswitchd *d, uint32_t channel);
 
 /* claims.c: the external fibers' claim server */
