@@ -16,6 +16,8 @@
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 
+#include <fiber_external.h>
+
 #include "ionswitchd.h"
 
 #define REFUSAL_LOGS 10

@@ -351,32 +351,6 @@ bool fiber_draining(const struct fiber *f);
  * (FIBER_STATS_MAX bytes), from any thread. */
 void fiber_kind_stats(const struct fiber *f, void *out);
 
-/* ---- external fibers (kind_external.c): what the host tells them ---- */
-
-/** @p f is of kind external. */
-bool fiber_is_external(const struct fiber *f);
-/** Its manifest: who may claim it, and whether it may restart. */
-int fiber_external_manifest(const struct fiber *f, uint32_t *uid, uint32_t *gid,
-			    bool *restart);
-/** Its index in the host's claim server. */
-void fiber_external_set_index(struct fiber *f, int index);
-int fiber_external_index(const struct fiber *f);
-/** Somebody killed it (fiber_kill()); true once per kill. */
-bool fiber_external_kill_requested(struct fiber *f);
-/** A process claimed it: RUNNING. */
-void fiber_external_claimed(struct fiber *f, uint32_t pid);
-/** A claim of it, or a message of its claimant, was refused (counted; the
- * host logs it). */
-void fiber_external_refused(struct fiber *f);
-/**
- * Its claim ended: KILLED (@p killed, with @p why, and what it lacked if
- * it was a capability @p fault), or WAITING again when it gave its rings
- * back; @p skipped messages skipped on its consumer ends.
- */
-void fiber_external_ended(struct fiber *f, bool killed, bool fault,
-			  uint32_t channel, uint32_t perm, uint32_t skipped,
-			  const char *why);
-
 /** The counters every fiber has, as a set (struct fiber_stats). */
 extern const struct ctr_set fiber_ctr_set;
 

@@ -16,6 +16,7 @@
 
 #include <rte_malloc.h>
 
+#include "fiber_external.h"
 #include "fiber_impl.h"
 
 struct external_params {
