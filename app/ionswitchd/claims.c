@@ -204,6 +204,7 @@ claims_open(struct ionswitchd *d, const char *path)
 					      .grants = g,
 					      .arg = f};
 		bool restart;
+		int wake;
 
 		if (!fiber_is_external(f)) {
 			/* named, so that a claim of it is told why not */
@@ -224,11 +225,10 @@ claims_open(struct ionswitchd *d, const char *path)
 			g[j].channel = cf->grants[j].channel;
 			g[j].perm = cf->grants[j].perms;
 			g[j].map = ring_map(d, g[j].channel);
-			g[j].host_wake_fd =
-				lc >= 0 && d->cfg.idle_doorbells
-					? fiber_sched_eventfd(&d->sched,
-							      (unsigned int)lc)
-					: -1;
+			wake = lc >= 0 ? fiber_sched_eventfd(&d->sched,
+							     (unsigned int)lc)
+				       : -1;
+			g[j].host_wake_fd = wake >= 0 ? wake : -1;
 		}
 		rc = ion_claimd_add(d->claimd, &xf);
 		if (rc < 0) {
@@ -238,9 +238,8 @@ claims_open(struct ionswitchd *d, const char *path)
 		}
 		fiber_external_set_index(f, rc);
 		/* the control step kills its process: wake the main lcore */
-		if (d->cfg.idle_doorbells)
-			f->efd = fiber_sched_eventfd(&d->sched,
-						     rte_get_main_lcore());
+		wake = fiber_sched_eventfd(&d->sched, rte_get_main_lcore());
+		f->efd = wake >= 0 ? wake : -1;
 	}
 	DLOG(INFO, "external fibers: claim them on %s (mode 0%o, group %s)\n",
 	     path, ION_CLAIMD_DEF_MODE,

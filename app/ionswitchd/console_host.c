@@ -110,16 +110,13 @@ session_open(struct console_host *h, struct session *s, int fd,
 static void
 watch(struct console_host *h, int fd)
 {
-	if (h->d->cfg.idle_doorbells)
-		fiber_sched_watch(&h->d->sched, rte_get_main_lcore(), fd,
-				  false);
+	fiber_sched_watch(&h->d->sched, rte_get_main_lcore(), fd, false);
 }
 
 static void
 session_close(struct console_host *h, struct session *s)
 {
-	if (h->d->cfg.idle_doorbells)
-		fiber_sched_unwatch(&h->d->sched, rte_get_main_lcore(), s->fd);
+	fiber_sched_unwatch(&h->d->sched, rte_get_main_lcore(), s->fd);
 	if (!s->interactive)
 		close(s->fd);
 	free(s->out);
@@ -608,14 +605,10 @@ open_ends(struct console_host *h)
 	h->rout_open = true;
 	h->in_slot = ion_ring_slot_size(in);
 	/* replies wake the main lcore */
-	if (d->cfg.idle_doorbells) {
-		rc = fiber_sched_eventfd(&d->sched, rte_get_main_lcore());
-		if (rc >= 0)
-			rc = ion_cons_set_eventfd(&h->rout, rc);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	rc = fiber_sched_eventfd(&d->sched, rte_get_main_lcore());
+	if (rc >= 0)
+		rc = ion_cons_set_eventfd(&h->rout, rc);
+	return rc < 0 && rc != -ENOTSUP ? rc : 0;
 }
 
 int

@@ -249,10 +249,11 @@ steps_add(struct ionswitchd *d, unsigned int main_lcore)
 	unsigned int i;
 	int rc, efd;
 
-	if (d->cfg.idle_doorbells) {
-		/* the TX rings' producers wake the NetSwitch's lcore; its
-		 * port's RX interrupt too, where the port has one */
-		efd = fiber_sched_eventfd(&d->sched, d->cfg.ns_lcore);
+	/* the TX rings' producers wake the NetSwitch's lcore; its port's RX
+	 * interrupt too, where the port has one (nothing to wake when the
+	 * scheduler's lcores back off instead: -ENOTSUP) */
+	efd = fiber_sched_eventfd(&d->sched, d->cfg.ns_lcore);
+	if (efd != -ENOTSUP) {
 		rc = efd < 0 ? efd : netswitch_tx_set_eventfd(d->ns, efd);
 		/* the interrupt's eventfd is edge-triggered; a port's
 		 * socket stays readable while frames wait */

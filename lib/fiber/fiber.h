@@ -455,10 +455,12 @@ int fiber_sched_use_doorbells(struct fiber_sched *s);
  */
 void fiber_sched_spin(struct fiber_sched *s, uint32_t us);
 
-/** The eventfd that wakes lcore @p lcore (made on first use), or -errno. */
+/** The eventfd that wakes lcore @p lcore (made on first use), -ENOTSUP
+ *  when the lcores back off instead of sleeping on doorbells, or -errno. */
 int fiber_sched_eventfd(struct fiber_sched *s, unsigned int lcore);
 
-/** Wake lcore @p lcore when @p fd is readable (@p edge: EPOLLET). */
+/** Wake lcore @p lcore when @p fd is readable (@p edge: EPOLLET); 0 and
+ *  nothing to do when the lcores back off instead. */
 int fiber_sched_watch(struct fiber_sched *s, unsigned int lcore, int fd,
 		      bool edge);
 void fiber_sched_unwatch(struct fiber_sched *s, unsigned int lcore, int fd);

@@ -92,6 +92,8 @@ fiber_sched_eventfd(struct fiber_sched *s, unsigned int lcore)
 
 	if (lcore >= FIBER_MAX_LCORES)
 		return -EINVAL;
+	if (!s->doorbells)
+		return -ENOTSUP; /* its lcores back off: nothing wakes them */
 	rc = lcore_fds(&s->lcores[lcore]);
 	return rc < 0 ? rc : s->lcores[lcore].efd;
 }
@@ -104,6 +106,8 @@ fiber_sched_watch(struct fiber_sched *s, unsigned int lcore, int fd, bool edge)
 
 	if (lcore >= FIBER_MAX_LCORES)
 		return -EINVAL;
+	if (!s->doorbells)
+		return 0; /* its lcores poll the fd's owner anyway */
 	rc = lcore_fds(&s->lcores[lcore]);
 	if (rc < 0)
 		return rc;

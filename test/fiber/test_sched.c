@@ -46,6 +46,9 @@ test_runs_until_stopped(void)
 
 	fiber_sched_init(&sched, 4, 100);
 	CU_ASSERT_EQUAL(fiber_sched_add(&sched, 0, &st), 0);
+	/* without doorbells its lcores back off: nothing to wake, or watch */
+	CU_ASSERT_EQUAL(fiber_sched_eventfd(&sched, 0), -ENOTSUP);
+	CU_ASSERT_EQUAL(fiber_sched_watch(&sched, 0, 0, false), 0);
 	fiber_sched_set(&sched, FIBER_RUN_RUNNING);
 	CU_ASSERT_EQUAL(fiber_sched_lcore(&sched, 0), 0);
 	CU_ASSERT_EQUAL(c.runs, 1000);
