@@ -656,62 +656,128 @@ load_netswitch(const struct ld *l, const config_t *lc, struct cfg *c)
 	return 0;
 }
 
+/* One group of a list: @p e, named @p ename ("what[i]") for errors. */
+typedef int (*group_fn)(const struct ld *l, const config_setting_t *e,
+			const char *ename, unsigned int i, void *arg);
+
+/*
+ * A list ( { ... }, ... ) of at most @p max groups, each with only @p keys:
+ * @p fn for each, in order.  Beyond @p max, @p too_many (a format taking
+ * the fiber's name, the count and @p max) names the first extra group.
+ */
+static int
+walk_groups(const struct ld *l, const config_setting_t *list, const char *what,
+	    const struct cfg_fiber *f, unsigned int max, const char *too_many,
+	    const char *const *keys, group_fn fn, void *arg)
+{
+	unsigned int i, n;
+	int rc;
+
+	if (!config_setting_is_list(list))
+		return refuse_type(l, list, what, "a list ( ... ) of groups");
+	n = (unsigned int)config_setting_length(list);
+	if (n > max)
+		return refuse(l, config_setting_get_elem(list, max), too_many,
+			      f->name, n, max);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, i);
+		char ename[80]; /* with ".key", within get_int()'s 96 */
+
+		snprintf(ename, sizeof(ename), "%s[%u]", what, i);
+		if (!config_setting_is_group(e))
+			return refuse_type(l, e, ename, "a group { ... }");
+		rc = check_keys(l, e, ename, keys);
+		if (rc == 0)
+			rc = fn(l, e, ename, i, arg);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* One of a fiber's grants: { channel; perm; } */
+static int
+load_grant(const struct ld *l, const config_setting_t *e, const char *ename,
+	   unsigned int i, void *arg)
+{
+	static const char *const perms[] = {"r", "w", "rw", NULL};
+	struct cfg_fiber *f = arg;
+	struct cfg_grant *gr = &f->grants[i];
+	unsigned int j;
+	long long v = 0;
+	int rc, k;
+
+	rc = get_int(l, e, ename, "channel", 1, UINT32_MAX, REQUIRED, true, &v);
+	if (rc < 0)
+		return rc;
+	gr->channel = (uint32_t)v;
+	gr->line = config_setting_source_line(e);
+	rc = get_enum(l, e, ename, "perm", perms, &k);
+	if (rc < 0)
+		return rc;
+	gr->perms = k == 0   ? ION_PERM_READ
+		    : k == 1 ? ION_PERM_WRITE
+			     : ION_PERM_RW;
+	/* one capability a channel: a second would replace the first */
+	for (j = 0; j < i; j++)
+		if (f->grants[j].channel == gr->channel)
+			return refuse(l, e,
+				      "fiber '%s' is granted channel 0x%04x "
+				      "twice (first at line %d)",
+				      f->name, gr->channel, f->grants[j].line);
+	f->n_grants = i + 1;
+	return 0;
+}
+
 static int
 load_grants(const struct ld *l, const config_setting_t *fg, const char *gname,
 	    struct cfg_fiber *f)
 {
 	static const char *const keys[] = {"channel", "perm", NULL};
-	static const char *const perms[] = {"r", "w", "rw", NULL};
 	config_setting_t *list = config_setting_get_member(fg, "grants");
-	unsigned int i, j, n;
 	char what[64];
-	int rc, k;
 
 	if (list == NULL)
 		return 0;
 	snprintf(what, sizeof(what), "%s.grants", gname);
-	if (!config_setting_is_list(list))
-		return refuse_type(l, list, what, "a list ( ... ) of groups");
-	n = (unsigned int)config_setting_length(list);
-	if (n > ION_CSPACE_SLOTS)
-		return refuse(l,
-			      config_setting_get_elem(list, ION_CSPACE_SLOTS),
-			      "fiber '%s' has %u grants; a CSpace holds at "
-			      "most %u",
-			      f->name, n, ION_CSPACE_SLOTS);
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(list, i);
-		struct cfg_grant *gr = &f->grants[i];
-		char ename[80];
-		long long v;
+	return walk_groups(l, list, what, f, ION_CSPACE_SLOTS,
+			   "fiber '%s' has %u grants; a CSpace holds at most "
+			   "%u",
+			   keys, load_grant, f);
+}
 
-		snprintf(ename, sizeof(ename), "%s.grants[%u]", gname, i);
-		if (!config_setting_is_group(e))
-			return refuse_type(l, e, ename, "a group { ... }");
-		rc = check_keys(l, e, ename, keys);
-		if (rc == 0)
-			rc = get_int(l, e, ename, "channel", 1, UINT32_MAX,
-				     REQUIRED, true, &v);
-		if (rc < 0)
-			return rc;
-		gr->channel = (uint32_t)v;
-		gr->line = config_setting_source_line(e);
-		rc = get_enum(l, e, ename, "perm", perms, &k);
-		if (rc < 0)
-			return rc;
-		gr->perms = k == 0   ? ION_PERM_READ
-			    : k == 1 ? ION_PERM_WRITE
-				     : ION_PERM_RW;
-		/* one capability a channel: a second would replace the first */
-		for (j = 0; j < i; j++)
-			if (f->grants[j].channel == gr->channel)
-				return refuse(l, e,
-					      "fiber '%s' is granted channel "
-					      "0x%04x twice (first at line %d)",
-					      f->name, gr->channel,
-					      f->grants[j].line);
-		f->n_grants = i + 1;
-	}
+struct binds_arg {
+	const struct cfg_fiber *f;
+	struct fiber_binds *out;
+};
+
+/* One of a fiber's binds: { port; channel; } */
+static int
+load_bind(const struct ld *l, const config_setting_t *e, const char *ename,
+	  unsigned int i, void *arg)
+{
+	struct binds_arg *a = arg;
+	struct fiber_bind *b = &a->out->b[i];
+	unsigned int j;
+	long long v = 0;
+	int rc;
+
+	rc = get_int(l, e, ename, "port", 0, UINT16_MAX, REQUIRED, false, &v);
+	if (rc < 0)
+		return rc;
+	b->port = (uint16_t)v;
+	rc = get_int(l, e, ename, "channel", 1, UINT32_MAX, REQUIRED, true, &v);
+	if (rc < 0)
+		return rc;
+	b->channel = (uint32_t)v;
+	b->line = config_setting_source_line(e);
+	for (j = 0; j < i; j++)
+		if (a->out->b[j].port == b->port)
+			return refuse(l, e,
+				      "fiber '%s' binds port %u twice (first "
+				      "at line %d)",
+				      a->f->name, b->port, a->out->b[j].line);
+	a->out->n = i + 1;
 	return 0;
 }
 
@@ -721,47 +787,11 @@ load_binds(const struct ld *l, const config_setting_t *list, const char *what,
 	   const struct cfg_fiber *f, struct fiber_binds *out)
 {
 	static const char *const keys[] = {"port", "channel", NULL};
-	unsigned int i, j, n;
-	int rc;
+	struct binds_arg a = {.f = f, .out = out};
 
-	if (!config_setting_is_list(list))
-		return refuse_type(l, list, what, "a list ( ... ) of groups");
-	n = (unsigned int)config_setting_length(list);
-	if (n > FIBER_MAX_BINDS)
-		return refuse(l, config_setting_get_elem(list, FIBER_MAX_BINDS),
-			      "fiber '%s' binds %u ports; at most %u", f->name,
-			      n, FIBER_MAX_BINDS);
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(list, i);
-		struct fiber_bind *b = &out->b[i];
-		char ename[112];
-		long long v;
-
-		snprintf(ename, sizeof(ename), "%s[%u]", what, i);
-		if (!config_setting_is_group(e))
-			return refuse_type(l, e, ename, "a group { ... }");
-		rc = check_keys(l, e, ename, keys);
-		if (rc == 0)
-			rc = get_int(l, e, ename, "port", 0, UINT16_MAX,
-				     REQUIRED, false, &v);
-		if (rc < 0)
-			return rc;
-		b->port = (uint16_t)v;
-		rc = get_int(l, e, ename, "channel", 1, UINT32_MAX, REQUIRED,
-			     true, &v);
-		if (rc < 0)
-			return rc;
-		b->channel = (uint32_t)v;
-		b->line = config_setting_source_line(e);
-		for (j = 0; j < i; j++)
-			if (out->b[j].port == b->port)
-				return refuse(l, e,
-					      "fiber '%s' binds port %u twice "
-					      "(first at line %d)",
-					      f->name, b->port, out->b[j].line);
-		out->n = i + 1;
-	}
-	return 0;
+	return walk_groups(l, list, what, f, FIBER_MAX_BINDS,
+			   "fiber '%s' binds %u ports; at most %u", keys,
+			   load_bind, &a);
 }
 
 /* "10.0.0.2" into network byte order. */
@@ -792,7 +822,7 @@ load_param(const struct ld *l, const config_setting_t *fg, const char *gname,
 {
 	const config_setting_t *s = config_setting_get_member(fg, p->key);
 	char *at = (char *)f->params.bytes + p->off;
-	char what[96];
+	char what[64];
 	long long v;
 	int rc;
 
