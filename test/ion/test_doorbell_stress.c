@@ -55,6 +55,7 @@
 #include "cunit_main.h"
 
 #define SLOT_SIZE 64
+#include "stress_msg.h"
 #define MAX_BURST 48
 #define WAIT_MS	  20000
 #define CAP_SMALL 16 /* the ring a producer finds full */
@@ -96,28 +97,6 @@ now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-/* xorshift: cheap, per side, reproducible from the seed */
-static inline uint32_t
-rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return (uint32_t)*s;
-}
-
-static inline uint32_t
-msg_len(uint64_t seq)
-{
-	return 8 + (uint32_t)(seq % (SLOT_SIZE - 7));
-}
-
-static inline uint8_t
-msg_byte(uint64_t seq, uint32_t i)
-{
-	return (uint8_t)(seq * 31 + i);
 }
 
 /* relaxed: the watchdog needs only untorn values */

@@ -22,6 +22,7 @@
 #include "cunit_main.h"
 
 #define SLOT_SIZE 64
+#include "stress_msg.h"
 #define CAPACITY  256
 #define MAX_BURST 48
 
@@ -33,29 +34,6 @@ struct stress {
 	uint64_t bad;	   /* consumer: messages that failed a check */
 	uint64_t received; /* consumer: messages taken */
 };
-
-/* xorshift: cheap, per-thread, reproducible */
-static inline uint32_t
-rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return (uint32_t)*s;
-}
-
-/* Length and bytes of message @p seq: both sides compute the same. */
-static inline uint32_t
-msg_len(uint64_t seq)
-{
-	return 8 + (uint32_t)(seq % (SLOT_SIZE - 7));
-}
-
-static inline uint8_t
-msg_byte(uint64_t seq, uint32_t i)
-{
-	return (uint8_t)(seq * 31 + i);
-}
 
 static void *
 producer(void *arg)
