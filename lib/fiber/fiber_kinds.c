@@ -33,14 +33,3 @@ fiber_kind_find(const char *name)
 			return *k;
 	return NULL;
 }
-
-const struct fiber_param *
-fiber_kind_param(const struct fiber_kind *k, const char *key)
-{
-	unsigned int i;
-
-	for (i = 0; i < k->n_params; i++)
-		if (strcmp(k->params[i].key, key) == 0)
-			return &k->params[i];
-	return NULL;
-}

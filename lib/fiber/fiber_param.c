@@ -121,3 +121,14 @@ fiber_kind_describe(FILE *out, const struct fiber_kind *k)
 	}
 	fputc('\n', out);
 }
+
+const struct fiber_param *
+fiber_kind_param(const struct fiber_kind *k, const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < k->n_params; i++)
+		if (strcmp(k->params[i].key, key) == 0)
+			return &k->params[i];
+	return NULL;
+}
