@@ -41,6 +41,7 @@
 
 #include <rte_eal.h>
 
+#include <ion_claimd.h>
 #include <ion_ring.h>
 
 #include "bench.h"

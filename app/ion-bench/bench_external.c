@@ -45,6 +45,7 @@
 #include <rte_memcpy.h>
 #include <rte_pause.h>
 
+#include <ion_claimd.h>
 #include <ion_ring.h>
 
 #include "bench.h"

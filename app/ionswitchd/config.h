@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <ion_claimd.h>
 #include <ion_ring.h>
 #include <fiber.h>
 #include <netswitch.h>

@@ -16,6 +16,7 @@
 #include <console.h>
 #include <ctr.h>
 #include <fiber.h>
+#include <ion_claimd.h>
 #include <ion_ring.h>
 #include <netswitch.h>
 

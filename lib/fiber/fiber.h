@@ -378,7 +378,7 @@ enum fiber_run {
 /**
  * A step: one unit of work an lcore runs to completion.  To let its lcore
  * sleep instead of polling when every step is idle, a step says what wakes
- * it (ion_ring.h, "Doorbells"): the lcore arms every step, issues one
+ * it (ion_doorbell.h): the lcore arms every step, issues one
  * ion_arm_barrier(), asks every step whether work arrived meanwhile, and
  * only then sleeps in epoll until a doorbell, a watched fd or the nearest
  * deadline.  A step without arm keeps its lcore polling (with back-off).

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The claim server's front door (ion_ring.h, "Hosting external fibers"):
+ * The claim server's front door (ion_claimd.h):
  * a SOCK_SEQPACKET socket of mode 0660 in the config's group, its
  * connections, the limits that keep one user from starving the others,
  * every message checked before ion_claimd_fiber.c acts on it, and every

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The claim server's fibers (ion_ring.h, "Hosting external fibers"): the
+ * The claim server's fibers (ion_claimd.h): the
  * checks of a claim, the rings sent to a claimant, the end of a claim
  * (given back, or its process dead: the ends taken back), the operator's
  * kill.  ion_claimd.c hands it the messages that are well formed and in

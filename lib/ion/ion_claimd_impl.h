@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "ion_claim_proto.h"
+#include "ion_claimd.h"
 #include "ion_ring.h"
 
 #define CLAIMD_MAX_FIBERS 64

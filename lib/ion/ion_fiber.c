@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * An external fiber's side of a claim (ion_ring.h, "External fibers"):
+ * An external fiber's side of a claim (ion_fiber.h):
  * claim the fiber from its host, map each granted ring with the
  * protection of its grant, put it in a CSpace; and the SIGSEGV handler
  * that tells the host which ring a write it was not allowed hit.

@@ -78,6 +78,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ion_claimd.h>
 #include <ion_ring.h>
 
 #include "ion_claim_proto.h"

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ion_claimd.h>
 #include <ion_ring.h>
 
 #include "claim_host.h"

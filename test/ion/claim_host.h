@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <ion_claimd.h>
 #include <ion_ring.h>
 
 #define CH_APP	  0x0602 /* the fibers read it: the host produces */

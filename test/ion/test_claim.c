@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ion_claimd.h>
 #include <ion_ring.h>
 
 #include "claim_host.h"

@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ion_claimd.h>
 #include <ion_ring.h>
 
 #include "claim_host.h"
