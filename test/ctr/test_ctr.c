@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
-
 #include <ctr.h>
+
+#include "../ion/cunit_main.h"
 
 struct port_st {
 	uint64_t rx, tx;
@@ -227,19 +227,15 @@ test_read_at_render(void)
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct test_case t[] = {
+		{"text", test_text},
+		{"JSON", test_json},
+		{"Prometheus", test_prometheus},
+		{"values read when rendered", test_read_at_render},
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
+	if (CU_initialize_registry() != CUE_SUCCESS ||
+	    test_add_suite("ctr_emit", t, N_TESTS(t)) < 0)
 		return 1;
-	s = CU_add_suite("ctr_emit", NULL, NULL);
-	CU_add_test(s, "text", test_text);
-	CU_add_test(s, "JSON", test_json);
-	CU_add_test(s, "Prometheus", test_prometheus);
-	CU_add_test(s, "values read when rendered", test_read_at_render);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return test_run_all();
 }

@@ -14,11 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
+#include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
 
 #include <fiber.h>
+
+#include "../ion/cunit_main.h"
 
 static struct fiber_sched sched;
 
@@ -233,24 +235,22 @@ main(int argc, char **argv)
 	char *eal[] = {argv[0],	      "--no-huge", "--no-pci", "--no-shconf",
 		       "-m",	      "64",	   "-l",       "0",
 		       "--log-level", "error"};
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct test_case t[] = {
+		{"runs its steps until STOPPED", test_runs_until_stopped},
+		{"sleeps, a doorbell wakes it", test_sleep_and_wake},
+		{"a deadline wakes it", test_deadline},
+		{"a failing fiber is KILLED, the lcore runs on",
+		 test_failing_fiber},
+	};
+	int rc;
 
 	(void)argc;
 	if (rte_eal_init(RTE_DIM(eal), eal) < 0)
 		return 1;
-	if (CU_initialize_registry() != CUE_SUCCESS)
+	if (CU_initialize_registry() != CUE_SUCCESS ||
+	    test_add_suite("fiber_sched", t, N_TESTS(t)) < 0)
 		return 1;
-	s = CU_add_suite("fiber_sched", NULL, NULL);
-	CU_add_test(s, "runs its steps until STOPPED", test_runs_until_stopped);
-	CU_add_test(s, "sleeps, a doorbell wakes it", test_sleep_and_wake);
-	CU_add_test(s, "a deadline wakes it", test_deadline);
-	CU_add_test(s, "a failing fiber is KILLED, the lcore runs on",
-		    test_failing_fiber);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	rc = test_run_all();
 	rte_eal_cleanup();
-	return failed ? 1 : 0;
+	return rc;
 }
