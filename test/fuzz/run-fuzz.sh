@@ -37,7 +37,8 @@ config)
 	# come from the build's own (uninstrumented) libraries
 	srcs=("$top/app/ionswitchd/config.c" "$top/app/ionswitchd/config_check.c"
 		"$top/app/ionswitchd/config_eal.c")
-	libs=("$build/lib/fiber/libfiber.a" "$build/lib/membrane/libmembrane.a"
+	libs=("$build/lib/fiber/libfiber.a" "$build/lib/fiber/libfiber_core.a"
+		"$build/lib/membrane/libmembrane.a"
 		"$build/lib/membrane/libmembrane_proto.a" "$build/lib/ctr/libctr.a"
 		"$build/lib/console/libconsole.a"
 		"$build/lib/membrane/lwip/liblwip_ion.a"
