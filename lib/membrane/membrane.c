@@ -374,6 +374,7 @@ run_timers(struct membrane *m)
 {
 	u32_t now = sys_now();
 
+	m->now_ms = now; /* the round's clock, for what runs per segment */
 	if ((int32_t)(now - m->next_timer) < 0)
 		return false;
 	sys_check_timeouts();

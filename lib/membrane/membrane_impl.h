@@ -22,6 +22,7 @@ struct membrane {
 	bool netif_added;
 	uint32_t stopped;    /**< atomic: no more TX, no more input */
 	uint32_t next_timer; /**< sys_now() of lwIP's next timer */
+	uint32_t now_ms;     /**< sys_now() at the start of this round */
 	uint32_t half_open;  /**< at least the half-open TCP connections */
 	struct mb_syn_entry *syn_cache; /**< evicted half-open connections */
 	uint32_t syn_evicted_ms;	/**< sys_now() of the last eviction */

@@ -14,7 +14,6 @@
 
 #include <lwip/priv/tcp_priv.h>
 #include <lwip/prot/ethernet.h>
-#include <lwip/sys.h>
 
 #include "membrane_impl.h"
 
@@ -31,7 +30,7 @@ struct mb_syn_entry {
 	uint32_t raddr;	       /**< the client's address, network order */
 	uint16_t rport, lport; /**< host order */
 	uint32_t iss, irs;     /**< both sides' initial sequence numbers */
-	uint32_t ms;	       /**< sys_now() of the eviction */
+	uint32_t ms;	       /**< the round's clock at the eviction */
 	uint16_t mss;	       /**< what lwIP took from the client's SYN */
 	uint8_t wscale;	       /**< its window scale, or NO_WSCALE */
 	uint8_t live;
@@ -104,7 +103,7 @@ remember(struct membrane *m, const struct tcp_pcb *pcb)
 	}
 	raddr = ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip));
 	e = bucket(m, raddr, pcb->remote_port, pcb->local_port);
-	now = sys_now();
+	now = m->now_ms; /* the clock recall() compares with */
 	if (!stale(&e[0], now) &&
 	    (stale(&e[1], now) || (int32_t)(e[1].ms - e[0].ms) < 0))
 		e++; /* the first is live, the second free or older */
@@ -124,7 +123,8 @@ remember(struct membrane *m, const struct tcp_pcb *pcb)
 static struct mb_syn_entry *
 recall(struct membrane *m, const uint8_t *l3, uint16_t sport, uint16_t dport)
 {
-	uint32_t now = sys_now(), raddr;
+	/* the round's clock: no clock read for every segment */
+	uint32_t now = m->now_ms, raddr;
 	struct mb_syn_entry *e;
 	unsigned int i;
 
